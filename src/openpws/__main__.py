@@ -1,0 +1,3 @@
+from openpws.cli import main
+
+main()

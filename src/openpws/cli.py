@@ -1,0 +1,215 @@
+"""The ``openpws`` command: serve the PWS API, and administer accounts and users."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import UTC, datetime
+
+import click
+
+from openpws import __version__
+from openpws.config import SETTINGS, Settings, load_settings
+from openpws.services import admin
+from openpws.services.permissions import ALL, VIEW_ONLY, Permission
+from openpws.store import migrate
+from openpws.store.engine import DatabaseUrlError
+from openpws.store.transactions import Store
+
+_DEFAULTS = {s.name: s for s in SETTINGS}
+_database_option = click.option(
+    "--database", "database_url", metavar="URL", envvar="OPENPWS_DATABASE_URL",
+    default=_DEFAULTS["database_url"].default, show_default=True,
+    help="sqlite:///FILE or postgresql://USER@HOST:PORT/DB (also OPENPWS_DATABASE_URL).",
+)
+
+
+def _open(database_url: str) -> Store:
+    try:
+        store = Store.open(database_url)
+        migrate.upgrade(store.engine)
+    except DatabaseUrlError as error:
+        raise click.UsageError(str(error)) from None
+    except Exception as error:  # the database could not be reached or migrated
+        raise click.ClickException(f"cannot open the database {database_url}: {error}") from None
+    return store
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="openpws")
+def main() -> None:
+    """openpws: a self-hostable Projector PSA Web Services (PWS) SOAP server.
+
+    \b
+    Example:
+      openpws serve --demo
+    """
+
+
+@main.command()
+@click.option("--host", default=_DEFAULTS["host"].default, show_default=True, envvar="OPENPWS_HOST",
+              help="Address to listen on.")
+@click.option("--port", type=int, default=_DEFAULTS["port"].default, show_default=True, envvar="OPENPWS_PORT",
+              help="TCP port to listen on.")
+@_database_option
+@click.option("--workers", type=click.IntRange(min=1), default=_DEFAULTS["workers"].default, show_default=True,
+              envvar="OPENPWS_WORKERS", help="Server processes sharing the database.")
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="Requests worked on at once per process.")
+@click.option("--demo", is_flag=True, help="Create the demo account (account demo; admin@demo and viewer@demo, "
+              "password demo) if it is absent.")
+def serve(host: str, port: int, database_url: str, workers: int, threads: int | None, demo: bool) -> None:
+    """Create or migrate the schema, then serve PWS over HTTP.
+
+    Any number of workers can share one PostgreSQL database. With SQLite they share one file on
+    one host, and write transactions take turns on its lock.
+
+    \b
+    Example:
+      openpws serve --demo --port 8080
+      openpws serve --database postgresql://postgres@127.0.0.1:5432/pws --workers 2
+    """
+    import uvicorn
+
+    from openpws.app import create_app
+
+    settings = load_settings().with_changes(
+        host=host, port=port, database_url=database_url, workers=workers, threads=threads
+    )
+    store = _open(settings.database_url)
+    if demo:
+        from openpws import demo as demo_data
+
+        with store.write() as tx:
+            created = demo_data.ensure_demo(tx, settings.scrypt_cost, _now())
+        click.echo(("Created" if created else "Using") + f" demo account '{demo_data.ACCOUNT}':")
+        for user in demo_data.USERS:
+            click.echo(f"  user {user.login} / password {demo_data.PASSWORD}  ({', '.join(sorted(user.permissions))})")
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    endpoint = f"http://{shown_host}:{port}/OpsProjectorWcfSvc/PwsProjectorServices.svc"
+    click.echo(f"Database: {store.engine.url.render_as_string(hide_password=True)}")
+    click.echo(f"Endpoint: {endpoint}")
+    click.echo(f"WSDL:     {endpoint}?wsdl   (single file: {endpoint}?singleWsdl)")
+    sys.stdout.flush()
+    if workers == 1:
+        uvicorn.run(create_app(settings, store), host=host, port=port, access_log=False, log_level="warning",
+                    lifespan="on")
+        return
+    store.dispose()
+    os.environ.update(settings.environment())
+    uvicorn.run("openpws.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
+                access_log=False, log_level="warning", lifespan="on")
+
+
+@main.group()
+def account() -> None:
+    """Manage accounts (each a separate installation: nothing is shared between accounts)."""
+
+
+@account.command("create")
+@click.argument("code")
+@click.option("--name", help="Account name (defaults to the code).")
+@_database_option
+def account_create(code: str, name: str | None, database_url: str) -> None:
+    """Create the account CODE (the AccountCode clients send to PwsAuthenticate).
+
+    \b
+    Example:
+      openpws account create acme --name "Acme Consulting"
+    """
+    store = _open(database_url)
+    try:
+        with store.write() as tx:
+            created = admin.create_account(tx, code, name, _now())
+    except admin.AdminError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Created account {created.code} (AccountUid {created.uid}).")
+
+
+@main.group()
+def user() -> None:
+    """Manage the users of an account."""
+
+
+def _read_password() -> str:
+    if sys.stdin is not None and sys.stdin.isatty():
+        return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    return line.rstrip("\r\n")
+
+
+@user.command("create")
+@click.option("--account", "account_code", required=True, help="Account code.")
+@click.option("--login", required=True, help="Login name sent as UserName to PwsAuthenticate.")
+@click.option("--display-name", required=True, help="Name shown as UserDisplayName.")
+@click.option("--reference-id", help="Reference system id (employee id), UserReferenceSystemId.")
+@click.option("--email", help="E-mail address.")
+@click.option("--permission", "permissions", multiple=True,
+              type=click.Choice([p.value for p in Permission] + ["all"]),
+              help="A permission to grant; repeat for several. 'all' grants every one. "
+                   "Without any, the user gets view-only access (web-services, clients-view, projects-view).")
+@_database_option
+def user_create(account_code: str, login: str, display_name: str, reference_id: str | None, email: str | None,
+                permissions: tuple[str, ...], database_url: str) -> None:
+    """Create a user. The password is read from standard input (or asked for at a terminal),
+    never taken from the command line.
+
+    \b
+    Example:
+      echo 's3cret' | openpws user create --account acme --login pm@acme \\
+          --display-name "Pat Manager" --reference-id E123 --permission all
+    """
+    granted = ALL if "all" in permissions else (
+        frozenset(Permission(p) for p in permissions) if permissions else VIEW_ONLY
+    )
+    password = _read_password()
+    store = _open(database_url)
+    settings: Settings = load_settings()
+    try:
+        with store.write() as tx:
+            created = admin.create_user(
+                tx, account_code, login=login, display_name=display_name, password=password,
+                permissions=granted, reference_id=reference_id, email=email,
+                scrypt_cost=settings.scrypt_cost, now=_now(),
+            )
+    except admin.AdminError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Created user {created.login} in account {account_code} (UserUid {created.uid}).")
+
+
+@user.command("list")
+@click.option("--account", "account_code", required=True, help="Account code.")
+@_database_option
+def user_list(account_code: str, database_url: str) -> None:
+    """List an account's users with their Uids and permissions.
+
+    \b
+    Example:
+      openpws user list --account demo
+    """
+    store = _open(database_url)
+    try:
+        with store.read() as tx:
+            rows = admin.list_users(tx, account_code)
+    except admin.AdminError as error:
+        raise click.ClickException(str(error)) from None
+    for row in rows:
+        click.echo(f"{row.login}\t{row.display_name}\t{row.reference_id or '-'}\t{row.uid}\t"
+                   f"{','.join(sorted(row.permissions)) or '-'}")
+
+
+@main.command()
+def operations() -> None:
+    """List the operations of the served contract with their SOAPActions.
+
+    \b
+    Example:
+      openpws operations
+    """
+    from openpws.contract import load_contract
+
+    for operation in load_contract().operations.values():
+        click.echo(f"{operation.name}\t{operation.soap_action}")

@@ -1,0 +1,83 @@
+"""Settings: one table of name, environment variable, default and help.
+
+The same table drives ``openpws serve``'s defaults, ``docs/settings.md`` (a test keeps them equal)
+and the values handed to worker processes, which read them from the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    env: str
+    default: Any
+    cast: Callable[[str], Any]
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("database_url", "OPENPWS_DATABASE_URL", "sqlite:///./openpws.db", str,
+            "Database to use: sqlite:///FILE (embedded, the default) or postgresql://USER@HOST:PORT/DB."),
+    Setting("host", "OPENPWS_HOST", "127.0.0.1", str, "Address the server listens on."),
+    Setting("port", "OPENPWS_PORT", 8080, int, "TCP port the server listens on."),
+    Setting("workers", "OPENPWS_WORKERS", 1, int,
+            "Server processes. Each is stateless; all share the database (PostgreSQL, or one SQLite file "
+            "on one host, where writers take turns)."),
+    Setting("threads", "OPENPWS_THREADS", 8, int,
+            "Requests one process works on at once (a thread each, so a request waiting on a database "
+            "lock does not stall the others)."),
+    Setting("max_body_bytes", "OPENPWS_MAX_BODY_BYTES", 10 * 1024 * 1024, int,
+            "Largest request body accepted, in bytes; a larger one is refused with HTTP 413 and a SOAP fault."),
+    Setting("session_idle_minutes", "OPENPWS_SESSION_IDLE_MINUTES", 60.0, float,
+            "A session ticket unused for this long expires (answered with -101 InvalidSession)."),
+    Setting("session_lifetime_minutes", "OPENPWS_SESSION_LIFETIME_MINUTES", 720.0, float,
+            "A session ticket expires this long after PwsAuthenticate, however much it is used."),
+    Setting("scrypt_cost", "OPENPWS_SCRYPT_COST", 2**15, int,
+            "scrypt work factor N for newly stored passwords (a power of two; each check then takes "
+            "about 0.1 s of CPU at the default)."),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///./openpws.db"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 1
+    threads: int = 8
+    max_body_bytes: int = 10 * 1024 * 1024
+    session_idle_minutes: float = 60.0
+    session_lifetime_minutes: float = 720.0
+    scrypt_cost: int = 2**15
+
+    def with_changes(self, **changes: Any) -> Settings:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def environment(self) -> dict[str, str]:
+        """These settings as environment variables, for worker processes."""
+        by_name = {s.name: s for s in SETTINGS}
+        return {by_name[f.name].env: str(getattr(self, f.name)) for f in fields(self)}
+
+
+class SettingError(ValueError):
+    """An environment variable holds a value its setting cannot take."""
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = environ.get(setting.env)
+        if raw is None or raw == "":
+            continue
+        try:
+            values[setting.name] = setting.cast(raw)
+        except ValueError:
+            raise SettingError(f"{setting.env}={raw!r} is not a valid {setting.cast.__name__}") from None
+    return Settings(**values)

@@ -1,0 +1,168 @@
+"""The error catalogue: every PWS error and warning openpws can answer with, and the exceptions
+that carry them. ``openpws.soap.faults`` is the one place that turns these into SOAP.
+
+    Exception
+    ├── PwsError        a business failure: HTTP 200, Status=Fail (FailSessionInvalid for session
+    │                   entries), one PwsMessage per problem; the request's transaction is rolled back
+    └── RequestFault    a malformed request (not XML, wrong envelope, unknown operation, a value not
+                        of its XSD type, a required element missing): HTTP 500, faultcode s:Client
+
+Numbers and codes are the documented ones; where the wiki documents none, numbers come from
+990000-990999, the range reserved for openpws (``openpws=True`` below). ``docs/errors.md`` lists
+this catalogue and a test keeps the two equal.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class MessageType(StrEnum):
+    INFORMATION = "Information"
+    WARNING = "Warning"
+    ERROR = "Error"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One catalogue line: ``text`` may hold ``{placeholders}`` filled when the message is made."""
+
+    number: int
+    code: str
+    text: str
+    type: MessageType = MessageType.ERROR
+    openpws: bool = False
+    session: bool = False
+
+
+E, W = MessageType.ERROR, MessageType.WARNING
+
+INVALID_SESSION = Entry(
+    -101, "InvalidSession",
+    "The specified session is not valid or is no longer valid. Please re-establish a session.", session=True)
+CLIENT_INACTIVATED = Entry(
+    101, "ClientInactivated", "The client could not be deleted and instead it was marked inactive", W)
+ROW_COUNT_EXCEEDED = Entry(
+    104, "RowCountExceeded",
+    "Not all data rows were returned because the maximum row count was smaller than the total number "
+    "of rows.", W)
+AT_LEAST_ONE_ITEM_NOT_FOUND = Entry(
+    105, "AtLeastOneItemNotFound",
+    "At least one requested item was not found. The remaining items, if any, were returned.", W)
+INVALID_CREDENTIALS = Entry(
+    10002, "InvalidCredentials", "The specified credentials are not valid. Please try again.")
+INVALID_SESSION_TICKET = Entry(
+    10004, "InvalidSessionTicket",
+    "The specified session ticket is invalid. Please verify you are issuing this request against the "
+    "correct instance of Projector.", session=True)
+INVALID_ENUMERATION_VALUE = Entry(
+    10126, "InvalidEnumerationValueSpecified",
+    "An invalid value was specified for {field}. Valid values are {valid}.")
+NO_ENGAGEMENTS_SPECIFIED = Entry(
+    12042, "NoEngagementsSpecified", "No engagements were specified.")
+MAXIMUM_ENGAGEMENT_IDENTITIES_EXCEEDED = Entry(
+    12044, "MaximumEngagementIdentitiesExceeded",
+    "The maximum number of engagement identities ({maximum}) was exceeded.")
+ENTITY_NOT_FOUND = Entry(50024, "EntityNotFound", "Entity {entity} was not found.")
+VIEW_PERMISSION_DENIED = Entry(
+    50045, "ViewPermissionDenied", "You do not have permission to view this item.")
+UPDATE_PERMISSION_DENIED = Entry(
+    50046, "UpdatePermissionDenied", "You do not have permission to update this item.")
+WEB_SERVICES_PERMISSION_DENIED = Entry(
+    50220, "WebServicesPermissionDenied",
+    "The specified user does not have permission to execute web services, or web services is not "
+    "enabled for this account.")
+ENTITY_ALREADY_LOCKED = Entry(
+    50469, "EntityAlreadyLocked", "One or more existing locks prevent acquisition of requested lock.")
+SPECIFIED_LOCK_NOT_FOUND = Entry(50475, "SpecifiedLockNotFound", "Invalid lock specified.")
+LOCK_ALREADY_RELEASED = Entry(
+    50476, "LockAlreadyReleased", "Warning: Lock {lock_set_id} has already been released.", W)
+CANNOT_RENEW_LOCK_RELEASED = Entry(
+    50485, "CannotRenewLockReleased", "Cannot renew lock because it has been released.")
+ENGAGEMENT_NOT_SPECIFIED = Entry(
+    54059, "EngagementNotSpecified",
+    "A specified engagement identity was incomplete. Each engagement identity must specify either an "
+    "engagement id, and engagement uid or an engagement code.")
+ENGAGEMENT_NOT_FOUND = Entry(54061, "EngagementNotFound", "The specified engagement does not exist.")
+ROLE_HAS_HOURS_BOOKED_OR_REQUESTED = Entry(
+    54074, "RoleHasHoursBookedOrRequested",
+    "This project role cannot be deleted because it has hours booked or requested to it.")
+ENGAGEMENT_IS_LOCKED = Entry(
+    54076, "EngagementIsLocked", "The engagement is locked by {ownerDisplayName} and may not be updated.")
+PROJECT_ROLE_NOT_FOUND = Entry(54080, "ProjectRoleNotFound", "Specified project role does not exist.")
+UNEXPECTED_ERROR_DELETING_ENGAGEMENT = Entry(
+    54532, "UnexpectedErrorDeletingEngagement",
+    "There was an unexpected error while trying to delete the engagement.")
+NO_PERMISSION_TO_DELETE_ENGAGEMENT = Entry(
+    54536, "NoPermissionToDeleteEngagement",
+    "You do not have appropriate permissions to delete this engagement.")
+ENGAGEMENT_HAS_PROJECTS = Entry(
+    54537, "EngagementHasProjects",
+    "This engagement could not be deleted because there are one or more projects associated with it.")
+ENGAGEMENT_HAS_INVOICES = Entry(
+    54556, "EngagementHasInvoices",
+    "This engagement could not be deleted because there are one or more invoices associated with it.")
+UNEXPECTED_ERROR_DELETING_CLIENT = Entry(
+    57623, "UnexpectedErrorDeletingClient", "There was an unexpected error while trying to delete the client.")
+CLIENT_HAS_CHILD_CLIENTS = Entry(
+    57624, "ClientHasChildClients",
+    "The client could not be deleted because there are one or more child clients of this client.")
+CHILD_CLIENT_COULD_NOT_BE_DELETED = Entry(
+    57625, "ChildClientCouldNotBeDeleted",
+    "The client could not be deleted because one of its child clients could not be deleted.")
+
+CATALOGUE: tuple[Entry, ...] = tuple(
+    value for value in globals().values() if isinstance(value, Entry)
+)
+
+
+@dataclass(frozen=True)
+class Message:
+    """A catalogue entry made concrete for one response."""
+
+    entry: Entry
+    text: str
+    additional_text: str
+    reference_id1: int | None = None
+    reference_id2: int | None = None
+
+
+class _KeepMissing(dict[str, object]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def message(entry: Entry, detail: str | None = None, /, **params: object) -> Message:
+    """Fill ``entry``'s placeholders; ``detail`` says which input caused it (keys, names, numbers)."""
+    text = string.Formatter().vformat(entry.text, (), _KeepMissing(params))
+    additional = f"{entry.type.value} {entry.number}: {entry.code}"
+    if detail:
+        additional = f"{additional}: {detail}"
+    return Message(entry, text, additional)
+
+
+class PwsError(Exception):
+    """A business failure answered in-band (Status=Fail, or FailSessionInvalid for session entries)."""
+
+    def __init__(self, *messages: Message) -> None:
+        super().__init__("; ".join(m.additional_text for m in messages))
+        self.messages = messages
+
+    @property
+    def session_invalid(self) -> bool:
+        return any(m.entry.session for m in self.messages)
+
+
+def fail(entry: Entry, detail: str | None = None, /, **params: object) -> PwsError:
+    """``raise fail(ENTRY, "detail")``: a PwsError carrying one message."""
+    return PwsError(message(entry, detail, **params))
+
+
+class RequestFault(Exception):
+    """A request the contract cannot accept: answered as a SOAP 1.1 s:Client fault.
+
+    The text names the element (in ``{namespace}Name`` form) and what was wrong with it, so a
+    client developer can fix the request without reading server logs.
+    """

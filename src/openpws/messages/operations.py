@@ -1,0 +1,17 @@
+"""The dispatch table: every WSDL operation and the handler that serves it.
+
+A test checks this table against the WSDL in both directions, and the server refuses to start
+if they differ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from openpws.messages import auth
+from openpws.messages.call import Handler
+
+OPERATIONS: Mapping[str, Handler] = {
+    "PwsAuthenticate": Handler(auth.PwsAuthenticate, session=False, write=True),
+    "PwsUnauthenticate": Handler(auth.PwsUnauthenticate, write=True),
+}

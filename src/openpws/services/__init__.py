@@ -1,0 +1,1 @@
+"""Business rules. Services know the store and the error catalogue, never XML."""

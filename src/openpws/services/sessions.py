@@ -1,0 +1,120 @@
+"""PwsAuthenticate / PwsUnauthenticate and the session check every other operation starts with.
+
+Tickets are 16 bytes from the OS CSPRNG in Base64 (24 characters); only their SHA-256 is stored.
+An unknown ticket is 10004 InvalidSessionTicket; a ticket that expired (idle or absolute limit)
+or was ended by PwsUnauthenticate is -101 InvalidSession. Both answer FailSessionInvalid.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection
+
+from openpws import errors
+from openpws.config import Settings
+from openpws.services.passwords import dummy_hash, verify_password
+from openpws.services.permissions import Permission, expand
+from openpws.store import accounts as account_store
+from openpws.store import sessions as session_store
+from openpws.store.accounts import AccountRow, UserRow
+
+# last_seen_at is written at most this often per session, so reads stay reads.
+TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: the user of a valid session, inside one account."""
+
+    session_id: int
+    account_id: int
+    account_uid: int
+    account_code: str
+    user_id: int
+    user_uid: int
+    display_name: str
+    reference_id: str | None
+    permissions: frozenset[Permission]
+
+    def may(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    ticket: str
+    account: AccountRow
+    user: UserRow
+
+
+def _hash(ticket_bytes: bytes) -> str:
+    return hashlib.sha256(ticket_bytes).hexdigest()
+
+
+def _naive(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=None)
+
+
+def authenticate(
+    tx: Connection, settings: Settings, now: datetime, account_code: str, user_name: str, password: str
+) -> Authenticated:
+    account = account_store.find_account(tx, account_code)
+    user = account_store.find_user(tx, account.id, user_name) if account else None
+    # The same KDF work runs whether or not the account and user exist: no timing oracle.
+    stored = user.password_hash if user else dummy_hash(settings.scrypt_cost)
+    if not verify_password(password, stored) or account is None or user is None:
+        raise errors.fail(errors.INVALID_CREDENTIALS)
+    if Permission.WEB_SERVICES not in expand(user.permissions):
+        raise errors.fail(errors.WEB_SERVICES_PERMISSION_DENIED, user.login)
+    raw = secrets.token_bytes(16)
+    session_store.insert_session(tx, _hash(raw), account.id, user.id, _naive(now))
+    return Authenticated(base64.b64encode(raw).decode("ascii"), account, user)
+
+
+def resolve(tx: Connection, settings: Settings, now: datetime, ticket: str) -> tuple[Caller, bool]:
+    """The caller behind ``ticket``, and whether its last-seen time is due to be written."""
+    try:
+        raw = base64.b64decode(ticket.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    row = session_store.find_session(tx, _hash(raw)) if len(raw) == 16 else None
+    if row is None:
+        raise errors.fail(errors.INVALID_SESSION_TICKET)
+    current = _naive(now)
+    if row.ended_at is not None:
+        raise errors.fail(errors.INVALID_SESSION, "the session was ended by PwsUnauthenticate")
+    if current - row.last_seen_at > timedelta(minutes=settings.session_idle_minutes):
+        raise errors.fail(errors.INVALID_SESSION, "the session expired after being idle")
+    if current - row.created_at > timedelta(minutes=settings.session_lifetime_minutes):
+        raise errors.fail(errors.INVALID_SESSION, "the session reached its maximum lifetime")
+    user = account_store.user_by_id(tx, row.user_id)
+    permissions = expand(user.permissions)
+    if Permission.WEB_SERVICES not in permissions:
+        raise errors.fail(errors.WEB_SERVICES_PERMISSION_DENIED, user.login)
+    account = account_store.account_by_id(tx, row.account_id)
+    caller = Caller(
+        session_id=row.id,
+        account_id=account.id,
+        account_uid=account.uid,
+        account_code=account.code,
+        user_id=user.id,
+        user_uid=user.uid,
+        display_name=user.display_name,
+        reference_id=user.reference_id,
+        permissions=permissions,
+    )
+    return caller, current - row.last_seen_at >= TOUCH_INTERVAL
+
+
+def touch(tx: Connection, caller: Caller, now: datetime) -> None:
+    session_store.touch_session(tx, caller.session_id, _naive(now))
+
+
+def end(tx: Connection, caller: Caller, now: datetime) -> None:
+    session_store.end_session(tx, caller.session_id, _naive(now))

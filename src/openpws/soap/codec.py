@@ -1,0 +1,271 @@
+"""Decoding request elements and encoding response values, driven by the contract's type table.
+
+Decoding is lenient where WCF is lenient and strict where a silent loss would hurt:
+members are read in any order and elements the contract does not know are ignored, but a
+member sent in no namespace or the wrong one, or a value that is not of its XSD type, is a
+RequestFault naming the qualified element expected. Omitted and ``i:nil`` members both read as
+absent. Encoding follows the contract's member order, writes ``i:nil="true"`` for null nillable
+members, and declares prefixes the way WCF does (``a``, ``b``, … on the element that needs them).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+import re
+from enum import Enum
+from typing import Any
+
+from lxml import etree
+
+from openpws.contract import ns
+from openpws.contract.record import Record
+from openpws.contract.schema import ComplexType, Member, TypeTable
+from openpws.errors import RequestFault
+
+_NIL = ns.qname(ns.XSI, "nil")
+
+# Misspellings the wiki's own pages use for documented members; accepted as the member itself.
+ALIASES: Mapping[str, str] = {"IncludeDeletedRolesFla": "IncludeDeletedRolesFlag"}
+
+
+_INT_RANGES = {
+    "int": (-(2**31), 2**31 - 1, "a 32-bit integer"),
+    "long": (-(2**63), 2**63 - 1, "a 64-bit integer"),
+    "short": (-(2**15), 2**15 - 1, "a 16-bit integer"),
+    "unsignedByte": (0, 255, "an integer from 0 to 255"),
+}
+_DATETIME = re.compile(
+    r"^(-?\d{4,})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)?$"
+)
+
+
+def _bad(member: Member, text: str, expected: str) -> RequestFault:
+    shown = text if len(text) <= 60 else text[:57] + "..."
+    return RequestFault(f"Element {member.qname} has the value {shown!r}, which is not {expected}.")
+
+
+def parse_datetime(text: str) -> datetime | None:
+    """xs:dateTime to an aware UTC datetime (values without a zone are taken as UTC)."""
+    match = _DATETIME.match(text)
+    if not match:
+        return None
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    try:
+        micro = int((fraction or ".0")[1:7].ljust(6, "0"))
+        value = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tzinfo=UTC)
+    except ValueError:
+        return None
+    if zone and zone != "Z":
+        sign = 1 if zone[0] == "+" else -1
+        offset = timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
+        value = value.replace(tzinfo=timezone(sign * offset)).astimezone(UTC)
+    return value
+
+
+def _decode_simple(member: Member, base: str, text: str, enumeration: frozenset[str] | None) -> object:
+    if base == "string":
+        if enumeration is not None and text not in enumeration:
+            raise _bad(member, text, "one of " + ", ".join(sorted(enumeration)))
+        return text
+    value = text.strip()
+    if base in _INT_RANGES:
+        low, high, words = _INT_RANGES[base]
+        try:
+            number = int(value)
+        except ValueError:
+            raise _bad(member, text, words) from None
+        if not low <= number <= high or not re.fullmatch(r"[+-]?\d+", value):
+            raise _bad(member, text, words)
+        return number
+    if base == "boolean":
+        if value in ("true", "1"):
+            return True
+        if value in ("false", "0"):
+            return False
+        raise _bad(member, text, "a boolean (true or false)")
+    if base == "dateTime":
+        parsed = parse_datetime(value)
+        if parsed is None:
+            raise _bad(member, text, "an xs:dateTime such as 2018-01-19T19:32:35.9700152Z")
+        return parsed
+    if base == "base64Binary":
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise _bad(member, text, "Base64 data") from None
+    if base == "double":
+        try:
+            return float(value.replace("INF", "inf"))
+        except ValueError:
+            raise _bad(member, text, "a number") from None
+    if base == "decimal":
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            raise _bad(member, text, "a decimal number") from None
+        if not number.is_finite():
+            raise _bad(member, text, "a decimal number")
+        return number
+    raise AssertionError(f"unhandled built-in type {base}")
+
+
+def _is_nil(element: etree._Element) -> bool:
+    return element.get(_NIL) in ("true", "1")
+
+
+def decode(element: etree._Element, ctype: ComplexType, types: TypeTable) -> Record:
+    """Decode the children of ``element`` as a value of ``ctype``."""
+    record = Record(ctype)
+    for child in element:
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue
+        namespace, _, local = tag[1:].partition("}") if tag[0] == "{" else ("", "", tag)
+        member = ctype.by_name.get(local)
+        if member is None and local in ALIASES:
+            member = ctype.by_name.get(ALIASES[local])
+        if member is None:
+            continue  # unknown to the contract: ignored, as WCF does
+        if namespace != member.namespace:
+            where = f"in namespace {namespace}" if namespace else "in no namespace"
+            raise RequestFault(
+                f"Element {local} was sent {where}; the contract expects {member.qname}."
+            )
+        value = None if _is_nil(child) else decode_value(child, member, types)
+        if member.repeated:
+            record.setdefault(member.name, []).append(value)
+        elif member.name in record:
+            raise RequestFault(f"Element {member.qname} appears more than once.")
+        elif value is not None:
+            record[member.name] = value
+    return record
+
+
+def decode_value(element: etree._Element, member: Member, types: TypeTable) -> object:
+    if member.is_builtin:
+        return _decode_text(element, member, member.builtin, None)
+    simple = types.simple_types.get(member.type_name)
+    if simple is not None:
+        return _decode_text(element, member, simple.base, simple.enumeration)
+    ctype = types.complex(member.type_name)
+    if ctype.is_array:
+        return decode(element, ctype, types).get(ctype.members[0].name, [])
+    return decode(element, ctype, types)
+
+
+def _decode_text(element: etree._Element, member: Member, base: str, enum: frozenset[str] | None) -> object:
+    if len(element):
+        raise RequestFault(f"Element {member.qname} must hold a value, not child elements.")
+    return _decode_simple(member, base, element.text or "", enum)
+
+
+# ---------------------------------------------------------------------------------------------
+# Encoding
+
+def format_datetime(value: datetime) -> str:
+    """UTC with seven fractional digits and Z, as WCF writes DateTime."""
+    value = value.astimezone(UTC) if value.tzinfo else value
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond:06d}0Z"
+
+
+def format_simple(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, int | str):
+        return str(value)
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        return repr(value) if math.isfinite(value) else ("INF" if value > 0 else "-INF")
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    raise TypeError(f"cannot write {type(value).__name__} as a simple value")
+
+
+_LETTERS = "abcdefghjklmnopqrstuvwxyz"  # no "i": it is the XMLSchema-instance prefix
+
+
+class Encoder:
+    """Writes values as elements of the contract's types."""
+
+    def __init__(self, types: TypeTable) -> None:
+        self.types = types
+
+    def result(self, parent: etree._Element, tag: str, ctype: ComplexType, value: Mapping[str, Any]) -> etree._Element:
+        """The PwsXResult element: declares ``a`` (its members' namespace) and ``i`` like WCF."""
+        own = [m.namespace for m in ctype.members if m.namespace != ns.COMMON_SERVICES]
+        nsmap: dict[str | None, str] = {ns.NIL_PREFIX: ns.XSI}
+        if own:
+            nsmap = {"a": own[0], **nsmap}
+        element = etree.SubElement(parent, tag, nsmap=nsmap)  # type: ignore[arg-type]
+        scope = {v: k for k, v in nsmap.items()}
+        scope[tag[1:].partition("}")[0]] = None
+        self._members(element, ctype, value, scope)
+        return element
+
+    def element(self, tag: str, ctype: ComplexType, value: Mapping[str, Any], nsmap: dict[str | None, str]) -> etree._Element:
+        """A free-standing element of ``ctype`` (e.g. a fault's PwsFault detail)."""
+        full = {**nsmap, ns.NIL_PREFIX: ns.XSI}
+        element = etree.Element(tag, nsmap=full)  # type: ignore[arg-type]
+        self._members(element, ctype, value, {v: k for k, v in full.items()})
+        return element
+
+    def _members(self, element: etree._Element, ctype: ComplexType, value: Mapping[str, Any],
+                 scope: dict[str, str | None]) -> None:
+        for member in ctype.members:
+            self._member(element, member, value.get(member.name), scope)
+
+    def _child_namespaces(self, ctype: ComplexType) -> list[str]:
+        found: list[str] = []
+        for member in ctype.members:
+            if member.namespace != ns.COMMON_SERVICES and member.namespace not in found:
+                found.append(member.namespace)
+        return found
+
+    def _member(self, parent: etree._Element, member: Member, value: Any, scope: dict[str, str | None]) -> None:
+        if value is None and not member.nillable:
+            return
+        nsmap: dict[str | None, str] = {}
+        inner = dict(scope)
+        if member.namespace not in inner:
+            if member.namespace == ns.COMMON_SERVICES:
+                nsmap[None] = member.namespace  # WCF writes the base members with a default namespace
+            else:
+                nsmap[_free_letter(inner)] = member.namespace
+        ctype = None if member.is_builtin else self.types.complex_types.get(member.type_name)
+        if value is not None and ctype is not None:
+            for child_ns in self._child_namespaces(ctype):
+                if child_ns not in inner and child_ns not in nsmap.values():
+                    nsmap[_free_letter(inner, nsmap)] = child_ns
+        for prefix, uri in nsmap.items():
+            inner[uri] = prefix
+        element = etree.SubElement(parent, member.qname, nsmap=nsmap or None)  # type: ignore[arg-type]
+        if value is None:
+            element.set(_NIL, "true")
+        elif ctype is None:
+            element.text = format_simple(value)
+        elif ctype.is_array:
+            item = ctype.members[0]
+            for entry in value:
+                self._member(element, item, entry, inner)
+        else:
+            self._members(element, ctype, value, inner)
+
+
+def _free_letter(scope: Mapping[str, str | None], extra: Mapping[str | None, str] | None = None) -> str:
+    used = set(scope.values()) | set(extra or ())
+    for letter in _LETTERS:
+        if letter not in used:
+            return letter
+    raise AssertionError("ran out of namespace prefixes")

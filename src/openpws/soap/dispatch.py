@@ -1,0 +1,112 @@
+"""From request bytes to response bytes: parse, find the operation, check SOAPAction, decode,
+run, encode. Errors of every kind leave through ``openpws.soap.faults``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Generic, Protocol, TypeVar
+
+from lxml import etree
+
+from openpws.contract import Contract, Operation, ns
+from openpws.contract.record import Record
+from openpws.errors import Message, PwsError, RequestFault
+from openpws.soap import faults
+from openpws.soap.codec import Encoder, decode
+from openpws.soap.envelope import body_payload, new_envelope, serialise
+from openpws.soap.xml import parse_message
+
+log = logging.getLogger("openpws")
+
+H = TypeVar("H")
+
+
+class ContractMismatch(RuntimeError):
+    """The handler table and the WSDL disagree: the server refuses to start."""
+
+
+class Outcome(Protocol):
+    """What a runner returns: the response type's own members and the warnings to report."""
+
+    @property
+    def members(self) -> Mapping[str, Any]: ...
+
+    @property
+    def messages(self) -> tuple[Message, ...]: ...
+
+
+def check_handlers(contract: Contract, handlers: Mapping[str, object]) -> None:
+    missing = sorted(set(contract.operations) - set(handlers))
+    extra = sorted(set(handlers) - set(contract.operations))
+    if missing or extra:
+        raise ContractMismatch(
+            f"operations without a handler: {missing or 'none'}; handlers without an operation: {extra or 'none'}"
+        )
+
+
+class Dispatcher(Generic[H]):
+    def __init__(self, contract: Contract, handlers: Mapping[str, H],
+                 runner: Callable[[H, Record], Outcome]) -> None:
+        check_handlers(contract, handlers)
+        self.contract = contract
+        self.handlers = handlers
+        self.runner = runner
+        self.encoder = Encoder(contract.types)
+
+    def handle(self, body: bytes, soap_action: str | None) -> tuple[int, bytes]:
+        """Answer one POSTed message: (HTTP status, response envelope)."""
+        try:
+            operation, request = self._read(body, soap_action)
+            request_id = request.get("RequestId") or 0
+            try:
+                outcome = self.runner(self.handlers[operation.name], request)
+            except PwsError as error:
+                status, messages = faults.failure(error)
+                return 200, self._respond(operation, request_id, status, messages, {})
+            return 200, self._respond(
+                operation, request_id, faults.status_of(outcome.messages),
+                faults.message_values(outcome.messages), outcome.members,
+            )
+        except RequestFault as error:
+            return 500, faults.client_fault(str(error))
+        except Exception:
+            log.exception("unexpected error while answering a request")
+            return 500, faults.server_fault()
+
+    def _read(self, body: bytes, soap_action: str | None) -> tuple[Operation, Record]:
+        payload = body_payload(parse_message(body))
+        operation = self.contract.by_element.get(payload.tag)
+        if operation is None:
+            raise RequestFault(f"The service has no operation {payload.tag}.")
+        action = (soap_action or "").strip().strip('"')
+        if action not in ("", "*", operation.soap_action):
+            raise RequestFault(
+                f"The SOAPAction {action!r} does not match the operation in the body, "
+                f"{operation.name} (SOAPAction {operation.soap_action!r})."
+            )
+        wrapper = self.contract.types.complex(operation.input_element)
+        found = decode(payload, wrapper, self.contract.types)
+        request = found.get("serviceRequest")
+        if request is None:
+            raise RequestFault(f"Element {ns.qname(ns.PWS, 'serviceRequest')} is required.")
+        assert isinstance(request, Record)
+        return operation, request
+
+    def _respond(self, operation: Operation, request_id: int, status: str,
+                 messages: list[dict[str, Any]], members: Mapping[str, Any]) -> bytes:
+        envelope, body = new_envelope()
+        wrapper = etree.SubElement(body, operation.output_element, nsmap={None: ns.PWS})  # type: ignore[dict-item]
+        values = {
+            **members,
+            "Messages": messages,
+            "ResponseId": request_id,
+            "Status": status,
+            "ServerTimestampUtc": datetime.now(UTC),
+        }
+        self.encoder.result(
+            wrapper, ns.qname(ns.PWS, operation.result_member),
+            self.contract.types.complex(operation.response_type), values,
+        )
+        return serialise(envelope)

@@ -1,0 +1,72 @@
+"""The one place where errors become SOAP.
+
+- A PwsError becomes the operation's normal response with Status=Fail (FailSessionInvalid when
+  a session entry is among its messages) and one PwsMessage per problem (HTTP 200).
+- A RequestFault becomes a SOAP 1.1 Fault with faultcode s:Client and the fault's text (HTTP 500).
+- Anything unexpected becomes a Fault with faultcode s:Server and a fixed text: no traceback ever
+  leaves the server; the error is logged instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from lxml import etree
+
+from openpws.contract import ns
+from openpws.errors import Message, MessageType, PwsError
+from openpws.soap.envelope import new_envelope, serialise
+
+INTERNAL_ERROR_TEXT = (
+    "The server was unable to process the request due to an internal error. The error has been logged."
+)
+
+
+def message_values(messages: Iterable[Message]) -> list[dict[str, Any]]:
+    """PwsMessage members in wire form."""
+    return [
+        {
+            "AdditionalErrorText": m.additional_text,
+            "ErrorCode": m.entry.code,
+            "ErrorNumber": m.entry.number,
+            "ErrorText": m.text,
+            "Type": m.entry.type.value,
+            "ReferenceId1": m.reference_id1,
+            "ReferenceId2": m.reference_id2,
+        }
+        for m in messages
+    ]
+
+
+def status_of(messages: Iterable[Message]) -> str:
+    """The RequestStatus of a response that did its work."""
+    if any(m.entry.type is not MessageType.INFORMATION for m in messages):
+        return "OkWithWarnings"
+    return "Ok"
+
+
+def failure(error: PwsError) -> tuple[str, list[dict[str, Any]]]:
+    """Status and Messages of the in-band answer to a business failure."""
+    status = "FailSessionInvalid" if error.session_invalid else "Fail"
+    return status, message_values(error.messages)
+
+
+def fault(code: str, text: str, detail: etree._Element | None = None) -> bytes:
+    envelope, body = new_envelope()
+    element = etree.SubElement(body, ns.qname(ns.SOAP_ENV, "Fault"))
+    etree.SubElement(element, "faultcode").text = f"{ns.ENVELOPE_PREFIX}:{code}"
+    faultstring = etree.SubElement(element, "faultstring")
+    faultstring.set("{http://www.w3.org/XML/1998/namespace}lang", "en-US")
+    faultstring.text = text
+    if detail is not None:
+        etree.SubElement(element, "detail").append(detail)
+    return serialise(envelope)
+
+
+def client_fault(text: str) -> bytes:
+    return fault("Client", text)
+
+
+def server_fault() -> bytes:
+    return fault("Server", INTERNAL_ERROR_TEXT)

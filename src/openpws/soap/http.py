@@ -1,0 +1,163 @@
+"""The HTTP edge, as a plain ASGI application.
+
+    GET  /OpsProjectorWcfSvc/PwsProjectorServices.svc?wsdl         the WSDL (soap:address rewritten)
+    GET  …svc?xsd=xsdN                                              its schema parts, unchanged
+    GET  …svc?singleWsdl                                            WSDL and schemas in one document
+    POST …svc                                                       SOAP 1.1 requests
+    GET  /health                                                    "ok" (readiness; a trivial endpoint)
+
+ASGI servers set no limit on request bodies, so the limit is enforced here, before parsing, on
+the declared Content-Length and again on the bytes actually received. Each SOAP request runs on
+a worker thread so that one waiting on a database lock does not hold up the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import parse_qsl
+
+from openpws.contract import Contract
+from openpws.soap import faults
+from openpws.soap.dispatch import Dispatcher
+
+SERVICE_PATH = "/OpsProjectorWcfSvc/PwsProjectorServices.svc"
+XML = b"text/xml; charset=utf-8"
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class SoapApp:
+    def __init__(self, contract: Contract, dispatcher: Dispatcher[Any], *, max_body_bytes: int,
+                 threads: int) -> None:
+        self.contract = contract
+        self.dispatcher = dispatcher
+        self.max_body_bytes = max_body_bytes
+        self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="openpws")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        path, method = scope["path"], scope["method"]
+        if path.lower() == SERVICE_PATH.lower():
+            if method == "POST":
+                await self._soap(scope, receive, send)
+            elif method in ("GET", "HEAD"):
+                await self._metadata(scope, send)
+            else:
+                await _reply(send, 405, b"text/plain; charset=utf-8", b"Use GET for metadata or POST for SOAP.\n",
+                             [(b"allow", b"GET, HEAD, POST")])
+        elif path == "/health" and method in ("GET", "HEAD"):
+            await _reply(send, 200, b"text/plain; charset=utf-8", b"ok\n")
+        else:
+            await _reply(send, 404, b"text/plain; charset=utf-8",
+                         f"Not found. The PWS endpoint is {SERVICE_PATH}\n".encode())
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            event = await receive()
+            if event["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif event["type"] == "lifespan.shutdown":
+                self.executor.shutdown(wait=False, cancel_futures=True)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _soap(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = _headers(scope)
+        if headers.get(b"content-encoding", b"identity").lower() not in (b"identity", b""):
+            await _reply(send, 500, XML, faults.client_fault(
+                "Compressed request bodies (Content-Encoding) are not accepted; send plain XML."))
+            return
+        if b"application/soap+xml" in headers.get(b"content-type", b"").lower():
+            await _reply(send, 500, XML, faults.client_fault(
+                "SOAP 1.2 (application/soap+xml) is not supported: send SOAP 1.1 as text/xml."))
+            return
+        try:
+            body = await self._read_body(headers, receive)
+        except BodyTooLarge:
+            await _reply(send, 413, XML, faults.client_fault(
+                f"The request body is larger than the limit of {self.max_body_bytes} bytes."),
+                [(b"connection", b"close")])
+            return
+        action = headers.get(b"soapaction")
+        loop = asyncio.get_running_loop()
+        status, payload = await loop.run_in_executor(
+            self.executor, self.dispatcher.handle, body, action.decode("latin-1") if action is not None else None
+        )
+        await _reply(send, status, XML, payload)
+
+    async def _read_body(self, headers: dict[bytes, bytes], receive: Receive) -> bytes:
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            raise BodyTooLarge
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            event = await receive()
+            if event["type"] == "http.disconnect":
+                break
+            chunk = event.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                raise BodyTooLarge
+            chunks.append(chunk)
+            if not event.get("more_body", False):
+                break
+        return b"".join(chunks)
+
+    async def _metadata(self, scope: Scope, send: Send) -> None:
+        query = {k.lower(): v for k, v in parse_qsl(scope.get("query_string", b"").decode("latin-1"),
+                                                    keep_blank_values=True)}
+        address = _address(scope)
+        if "wsdl" in query:
+            await _reply(send, 200, XML, self.contract.served_wsdl(address))
+        elif "singlewsdl" in query:
+            await _reply(send, 200, XML, self.contract.served_wsdl(address, single=True))
+        elif "xsd" in query:
+            schema = self.contract.schemas.get(query["xsd"])
+            if schema is None:
+                await _reply(send, 404, b"text/plain; charset=utf-8", b"No such schema part.\n")
+            else:
+                await _reply(send, 200, XML, schema)
+        else:
+            page = (
+                "<html><head><title>PwsProjectorServices</title></head><body>"
+                "<h1>PwsProjectorServices</h1><p>This is a PWS SOAP 1.1 endpoint. Its contract: "
+                f'<a href="{SERVICE_PATH}?wsdl">?wsdl</a> or <a href="{SERVICE_PATH}?singleWsdl">?singleWsdl</a>.'
+                "</p></body></html>"
+            )
+            await _reply(send, 200, b"text/html; charset=utf-8", page.encode())
+
+
+def _headers(scope: Scope) -> dict[bytes, bytes]:
+    return {name.lower(): value for name, value in scope.get("headers", [])}
+
+
+def _address(scope: Scope) -> str:
+    """The service address as the client reached it (for soap:address)."""
+    host = _headers(scope).get(b"host")
+    if host is None:
+        server = scope.get("server") or ("localhost", None)
+        name = f"{server[0]}:{server[1]}" if server[1] else str(server[0])
+    else:
+        name = host.decode("latin-1")
+    return f"{scope.get('scheme', 'http')}://{name}{scope.get('root_path', '')}{SERVICE_PATH}"
+
+
+async def _reply(send: Send, status: int, content_type: bytes, body: bytes,
+                 extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode()), *(extra or [])]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy Core on SQLite (embedded default) or PostgreSQL (psycopg 3)."""

@@ -1,0 +1,132 @@
+"""Accounts (installations), their users and the users' permissions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, insert, select
+
+from openpws.store.counters import next_uid
+from openpws.store.schema import accounts, user_permissions, users
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    id: int
+    uid: int
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class UserRow:
+    id: int
+    uid: int
+    account_id: int
+    login: str
+    display_name: str
+    reference_id: str | None
+    email: str | None
+    password_hash: str
+    permissions: frozenset[str]
+
+
+class DuplicateError(ValueError):
+    """An account code, or a login within an account, is already taken."""
+
+
+def create_account(connection: Connection, code: str, name: str, now: datetime) -> AccountRow:
+    if find_account(connection, code) is not None:
+        raise DuplicateError(f"account {code!r} already exists")
+    uid = next_uid(connection)
+    account_id = connection.execute(
+        insert(accounts)
+        .values(uid=uid, code=code, code_key=code.lower(), name=name, created_at=now)
+        .returning(accounts.c.id)
+    ).scalar_one()
+    return AccountRow(account_id, uid, code, name)
+
+
+def find_account(connection: Connection, code: str) -> AccountRow | None:
+    row = connection.execute(
+        select(accounts.c.id, accounts.c.uid, accounts.c.code, accounts.c.name).where(
+            accounts.c.code_key == code.lower()
+        )
+    ).first()
+    return AccountRow(*row) if row else None
+
+
+def account_by_id(connection: Connection, account_id: int) -> AccountRow:
+    row = connection.execute(
+        select(accounts.c.id, accounts.c.uid, accounts.c.code, accounts.c.name).where(
+            accounts.c.id == account_id
+        )
+    ).one()
+    return AccountRow(*row)
+
+
+def create_user(
+    connection: Connection,
+    account: AccountRow,
+    *,
+    login: str,
+    display_name: str,
+    reference_id: str | None,
+    email: str | None,
+    password_hash: str,
+    permissions: Iterable[str],
+    now: datetime,
+) -> UserRow:
+    if find_user(connection, account.id, login) is not None:
+        raise DuplicateError(f"user {login!r} already exists in account {account.code!r}")
+    uid = next_uid(connection)
+    user_id = connection.execute(
+        insert(users)
+        .values(
+            uid=uid, account_id=account.id, login=login, login_key=login.lower(),
+            display_name=display_name, reference_id=reference_id, email=email,
+            password_hash=password_hash, created_at=now,
+        )
+        .returning(users.c.id)
+    ).scalar_one()
+    granted = frozenset(permissions)
+    if granted:
+        connection.execute(
+            insert(user_permissions), [{"user_id": user_id, "permission": p} for p in sorted(granted)]
+        )
+    return UserRow(user_id, uid, account.id, login, display_name, reference_id, email, password_hash, granted)
+
+
+_USER_COLUMNS = (
+    users.c.id, users.c.uid, users.c.account_id, users.c.login, users.c.display_name,
+    users.c.reference_id, users.c.email, users.c.password_hash,
+)
+
+
+def _permissions(connection: Connection, user_id: int) -> frozenset[str]:
+    return frozenset(
+        connection.execute(
+            select(user_permissions.c.permission).where(user_permissions.c.user_id == user_id)
+        ).scalars()
+    )
+
+
+def find_user(connection: Connection, account_id: int, login: str) -> UserRow | None:
+    row = connection.execute(
+        select(*_USER_COLUMNS).where(users.c.account_id == account_id, users.c.login_key == login.lower())
+    ).first()
+    return UserRow(*row, permissions=_permissions(connection, row.id)) if row else None
+
+
+def user_by_id(connection: Connection, user_id: int) -> UserRow:
+    row = connection.execute(select(*_USER_COLUMNS).where(users.c.id == user_id)).one()
+    return UserRow(*row, permissions=_permissions(connection, row.id))
+
+
+def list_users(connection: Connection, account_id: int) -> list[UserRow]:
+    rows = connection.execute(
+        select(*_USER_COLUMNS).where(users.c.account_id == account_id).order_by(users.c.login_key)
+    ).all()
+    return [UserRow(*row, permissions=_permissions(connection, row.id)) for row in rows]

@@ -1,0 +1,47 @@
+"""Uids and row versions.
+
+Uids are ``2**60 + n`` with ``n`` from a per-database sequence, never reused. Row versions come
+from one database-wide counter and travel as 8 bytes big-endian in Base64 (``AAAAAA99vU0=``).
+PostgreSQL uses real sequences (no hot row shared by all writers); SQLite, which has none, keeps
+the counters in a table and increments them inside the caller's write transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from sqlalchemy import Connection, select, text, update
+
+from openpws.store.schema import counters
+
+UID_BASE = 2**60
+UID_SEQUENCE = "openpws_uid_seq"
+ROWVERSION_SEQUENCE = "openpws_rowversion_seq"
+
+
+def _next(connection: Connection, name: str) -> int:
+    if connection.dialect.name == "postgresql":
+        return int(connection.execute(text(f"SELECT nextval('{name}')")).scalar_one())
+    connection.execute(update(counters).where(counters.c.name == name).values(value=counters.c.value + 1))
+    return int(connection.execute(select(counters.c.value).where(counters.c.name == name)).scalar_one())
+
+
+def next_uid(connection: Connection) -> int:
+    return UID_BASE + _next(connection, UID_SEQUENCE)
+
+
+def next_rowversion(connection: Connection) -> int:
+    return _next(connection, ROWVERSION_SEQUENCE)
+
+
+def encode_rowversion(value: int) -> str:
+    return base64.b64encode(value.to_bytes(8, "big")).decode("ascii")
+
+
+def decode_rowversion(token: str) -> int | None:
+    """The counter a token stands for, or None when it is not an 8-byte Base64 value."""
+    try:
+        raw = base64.b64decode(token, validate=True)
+    except ValueError:
+        return None
+    return int.from_bytes(raw, "big") if len(raw) == 8 else None

@@ -1,0 +1,66 @@
+"""Engines for ``sqlite:///…`` and ``postgresql://…`` URLs, with the settings each store needs."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class DatabaseUrlError(ValueError):
+    """The database URL names a store openpws does not support."""
+
+
+def normalise_url(url: str) -> str:
+    """Accept the URL forms users write and pick the driver: psycopg 3 for PostgreSQL."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if parsed.database in (None, "", ":memory:"):
+            raise DatabaseUrlError(
+                "an in-memory SQLite database cannot be shared by the server's connections; "
+                "give a file, e.g. sqlite:///./openpws.db"
+            )
+        return parsed.set(drivername="sqlite+pysqlite").render_as_string(hide_password=False)
+    if backend in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    raise DatabaseUrlError(f"unsupported database URL {url!r}: use sqlite:///FILE or postgresql://…")
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def make_engine(url: str, *, pool_size: int = 8) -> Engine:
+    url = normalise_url(url)
+    if make_url(url).get_backend_name() == "sqlite":
+        # NullPool on SQLite: opening a file connection is cheap and it keeps no connection
+        # shared across threads. The driver's own transaction handling is switched off
+        # (isolation_level=None) so that openpws issues BEGIN / BEGIN IMMEDIATE itself.
+        engine = create_engine(url, poolclass=NullPool, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+        return engine
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def _sqlite_on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_on_begin(connection: Any) -> None:
+    # A write transaction takes the database's write lock up front: a read-then-write
+    # transaction that only upgraded later could fail with SQLITE_BUSY instead of waiting.
+    write = connection.get_execution_options().get("openpws_write", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")

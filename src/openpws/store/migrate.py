@@ -1,0 +1,25 @@
+"""Create or migrate the schema to the newest named migration (Alembic), before serving."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine
+
+
+def _config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("openpws.store") / "migrations"))
+    return config
+
+
+def upgrade(engine: Engine) -> None:
+    config = _config()
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Several server processes may start at once: one migrates, the others wait here.
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")

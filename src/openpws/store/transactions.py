@@ -1,0 +1,44 @@
+"""Transactions as explicit context managers: one per request, all or nothing.
+
+``read()`` sees one consistent snapshot. ``write()`` on SQLite takes the write lock at BEGIN
+(``BEGIN IMMEDIATE``), so writers queue for up to the busy timeout instead of failing half-way;
+on PostgreSQL writers lock the rows they change (and services lock parents with FOR UPDATE).
+Leaving the block by an exception rolls everything back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine
+
+from openpws.store.engine import make_engine
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        return cls(make_engine(url))
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as connection, connection.begin():
+            yield connection
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        with self.engine.connect() as connection:
+            connection = connection.execution_options(openpws_write=True)
+            with connection.begin():
+                yield connection
+
+    def dispose(self) -> None:
+        self.engine.dispose()
