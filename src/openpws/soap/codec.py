@@ -170,7 +170,9 @@ def _decode_text(element: etree._Element, member: Member, base: str, enum: froze
 def format_datetime(value: datetime) -> str:
     """UTC with seven fractional digits and Z, as WCF writes DateTime."""
     value = value.astimezone(UTC) if value.tzinfo else value
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond:06d}0Z"
+    # Formatted by hand: strftime("%Y") does not zero-pad years before 1000 on every platform.
+    return (f"{value.year:04d}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:{value.minute:02d}:"
+            f"{value.second:02d}.{value.microsecond:06d}0Z")
 
 
 def format_simple(value: object) -> str:
