@@ -75,7 +75,7 @@ _WS = "{" + ns.WSDL_SOAP + "}"
 def _read_operations(wsdl: etree._Element, types: TypeTable) -> dict[str, Operation]:
     messages = {m.attrib["name"]: m.find(_W + "part") for m in wsdl.iter(_W + "message")}
     actions = {
-        op.attrib["name"]: op.find(_WS + "operation").attrib["soapAction"]  # type: ignore[union-attr]
+        op.attrib["name"]: op.find(_WS + "operation").attrib["soapAction"]
         for binding in wsdl.iter(_W + "binding")
         for op in binding.findall(_W + "operation")
     }
@@ -156,7 +156,7 @@ def compile_schema() -> etree.XMLSchema:
     """
     contract = load_contract()
 
-    class _Resolver(etree.Resolver):
+    class _Resolver(etree.Resolver):  # type: ignore[misc]
         def resolve(self, url, pubid, context):  # type: ignore[no-untyped-def]
             name = url.rpartition("?xsd=")[2]
             if name in contract.schemas:

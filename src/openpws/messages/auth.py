@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from openpws.contract.record import Record
 from openpws.messages.call import Call, Reply, require
 from openpws.messages.common import account_ref, user_ref
 from openpws.services import sessions
-from openpws.contract.record import Record
 
 
-def PwsAuthenticate(call: Call, rq: Record) -> Reply:  # noqa: N802 - named after the operation
+def PwsAuthenticate(call: Call, rq: Record) -> Reply:
     """AccountCode, UserName and Password (all required) open a session.
 
     Response: SessionTicket, AccountIdentity, UserIdentity, Account, User; RedirectUrl nil (this
@@ -36,7 +36,7 @@ def PwsAuthenticate(call: Call, rq: Record) -> Reply:  # noqa: N802 - named afte
     })
 
 
-def PwsUnauthenticate(call: Call, rq: Record) -> Reply:  # noqa: N802
+def PwsUnauthenticate(call: Call, rq: Record) -> Reply:
     """Ends the session of the SessionTicket sent; using the ticket afterwards gives -101."""
     sessions.end(call.tx, call.user, call.now)
     return Reply()

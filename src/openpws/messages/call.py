@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import Connection
 
 from openpws.config import Settings
+from openpws.contract.record import Record
 from openpws.errors import Message, RequestFault
 from openpws.services import sessions
 from openpws.services.sessions import Caller
-from openpws.contract.record import Record
 from openpws.store.transactions import Store
 
 

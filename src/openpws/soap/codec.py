@@ -13,10 +13,10 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
-import re
 from enum import Enum
 from typing import Any
 
@@ -105,12 +105,12 @@ def _decode_simple(member: Member, base: str, text: str, enumeration: frozenset[
             raise _bad(member, text, "a number") from None
     if base == "decimal":
         try:
-            number = Decimal(value)
+            amount = Decimal(value)
         except InvalidOperation:
             raise _bad(member, text, "a decimal number") from None
-        if not number.is_finite():
+        if not amount.is_finite():
             raise _bad(member, text, "a decimal number")
-        return number
+        return amount
     raise AssertionError(f"unhandled built-in type {base}")
 
 
@@ -210,17 +210,10 @@ class Encoder:
         nsmap: dict[str | None, str] = {ns.NIL_PREFIX: ns.XSI}
         if own:
             nsmap = {"a": own[0], **nsmap}
-        element = etree.SubElement(parent, tag, nsmap=nsmap)  # type: ignore[arg-type]
+        element = etree.SubElement(parent, tag, nsmap=nsmap)
         scope = {v: k for k, v in nsmap.items()}
         scope[tag[1:].partition("}")[0]] = None
         self._members(element, ctype, value, scope)
-        return element
-
-    def element(self, tag: str, ctype: ComplexType, value: Mapping[str, Any], nsmap: dict[str | None, str]) -> etree._Element:
-        """A free-standing element of ``ctype`` (e.g. a fault's PwsFault detail)."""
-        full = {**nsmap, ns.NIL_PREFIX: ns.XSI}
-        element = etree.Element(tag, nsmap=full)  # type: ignore[arg-type]
-        self._members(element, ctype, value, {v: k for k, v in full.items()})
         return element
 
     def _members(self, element: etree._Element, ctype: ComplexType, value: Mapping[str, Any],
@@ -252,7 +245,7 @@ class Encoder:
                     nsmap[_free_letter(inner, nsmap)] = child_ns
         for prefix, uri in nsmap.items():
             inner[uri] = prefix
-        element = etree.SubElement(parent, member.qname, nsmap=nsmap or None)  # type: ignore[arg-type]
+        element = etree.SubElement(parent, member.qname, nsmap=nsmap or None)
         if value is None:
             element.set(_NIL, "true")
         elif ctype is None:

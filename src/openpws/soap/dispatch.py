@@ -97,7 +97,7 @@ class Dispatcher(Generic[H]):
     def _respond(self, operation: Operation, request_id: int, status: str,
                  messages: list[dict[str, Any]], members: Mapping[str, Any]) -> bytes:
         envelope, body = new_envelope()
-        wrapper = etree.SubElement(body, operation.output_element, nsmap={None: ns.PWS})  # type: ignore[dict-item]
+        wrapper = etree.SubElement(body, operation.output_element, nsmap={None: ns.PWS})
         values = {
             **members,
             "Messages": messages,

@@ -35,4 +35,5 @@ def new_envelope() -> tuple[etree._Element, etree._Element]:
 
 
 def serialise(envelope: etree._Element) -> bytes:
-    return etree.tostring(envelope, encoding="utf-8")
+    data: bytes = etree.tostring(envelope, encoding="utf-8")
+    return data
