@@ -70,6 +70,8 @@ def test_serve_demo(tmp_path: Path, database_url: str, workers: int) -> None:
         assert f"Endpoint: {server.base_url}/OpsProjectorWcfSvc/PwsProjectorServices.svc" in output
         assert "?wsdl" in output and "?singleWsdl" in output
         assert "admin@demo / password demo" in output and "viewer@demo / password demo" in output
+        if workers > 1 and database_url.startswith("sqlite"):
+            assert "writes take turns" in output
         client = SoapClient(server.base_url)
         tickets = {client.login("demo", "admin@demo", "demo") for _ in range(6)}
         assert len(tickets) == 6

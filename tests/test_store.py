@@ -70,3 +70,12 @@ def test_database_urls() -> None:
     for bad in ("sqlite://", "sqlite:///:memory:", "mysql://h/x"):
         with pytest.raises(DatabaseUrlError):
             normalise_url(bad)
+
+
+def test_sqlite_connections_use_wal_and_enforce_foreign_keys(store: Store) -> None:
+    if store.dialect != "sqlite":
+        pytest.skip("SQLite settings")
+    with store.read() as tx:
+        assert tx.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert tx.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert tx.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000

@@ -91,6 +91,9 @@ def serve(host: str, port: int, database_url: str, workers: int, threads: int | 
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
     endpoint = f"http://{shown_host}:{port}/OpsProjectorWcfSvc/PwsProjectorServices.svc"
     click.echo(f"Database: {store.engine.url.render_as_string(hide_password=True)}")
+    if workers > 1 and store.dialect == "sqlite":
+        click.echo(f"Workers:  {workers} processes share this SQLite file on this host; SQLite lets one "
+                   "write transaction run at a time, so writes take turns (use PostgreSQL to scale writes).")
     click.echo(f"Endpoint: {endpoint}")
     click.echo(f"WSDL:     {endpoint}?wsdl   (single file: {endpoint}?singleWsdl)")
     sys.stdout.flush()
