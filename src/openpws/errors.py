@@ -113,6 +113,28 @@ CHILD_CLIENT_COULD_NOT_BE_DELETED = Entry(
     57625, "ChildClientCouldNotBeDeleted",
     "The client could not be deleted because one of its child clients could not be deleted.")
 
+# openpws's own numbers (990000-990999): conditions Projector documents no number for.
+CLIENT_NOT_SPECIFIED = Entry(
+    990001, "ClientNotSpecified",
+    "A specified client identity was incomplete. Each client identity must specify either a client number or "
+    "a client uid.", openpws=True)
+NO_CLIENTS_SPECIFIED = Entry(990002, "NoClientsSpecified", "No clients were specified.", openpws=True)
+MAXIMUM_CLIENT_IDENTITIES_EXCEEDED = Entry(
+    990003, "MaximumClientIdentitiesExceeded",
+    "The maximum number of client identities ({maximum}) was exceeded.", openpws=True)
+REQUIRED_FIELD_MISSING = Entry(
+    990004, "RequiredFieldMissing", "{field} is required when inserting a {entity}.", openpws=True)
+DUPLICATE_CODE = Entry(
+    990005, "DuplicateCode", "The {field} {value} is already used by another {entity}.", openpws=True)
+CLIENT_HIERARCHY_CYCLE = Entry(
+    990006, "ClientHierarchyCycle",
+    "A client cannot be its own parent, nor the parent of one of its own parents.", openpws=True)
+TIMESTAMP_MISMATCH = Entry(
+    990007, "TimestampMismatch",
+    "The {entity} has been changed since the timestamp you sent was read; read it again and retry.",
+    openpws=True)
+VALUE_TOO_LONG = Entry(990008, "ValueTooLong", "{field} is longer than {maximum} characters.", openpws=True)
+
 CATALOGUE: tuple[Entry, ...] = tuple(
     value for value in globals().values() if isinstance(value, Entry)
 )

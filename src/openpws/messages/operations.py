@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from openpws.messages import auth
+from openpws.messages import auth, clients
 from openpws.messages.call import Handler
 
 OPERATIONS: Mapping[str, Handler] = {
     "PwsAuthenticate": Handler(auth.PwsAuthenticate, session=False, write=True),
     "PwsUnauthenticate": Handler(auth.PwsUnauthenticate, write=True),
+    "PwsGetClient": Handler(clients.PwsGetClient),
+    "PwsGetClientList": Handler(clients.PwsGetClientList),
+    "PwsSaveClient": Handler(clients.PwsSaveClient, write=True),
 }

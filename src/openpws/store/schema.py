@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     ForeignKey,
@@ -69,4 +70,22 @@ sessions = Table(
     Column("created_at", DateTime, nullable=False),
     Column("last_seen_at", DateTime, nullable=False),
     Column("ended_at", DateTime, nullable=True),
+)
+
+clients = Table(
+    "clients",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("uid", BigInteger, nullable=False, unique=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("number", String(20), nullable=False),
+    Column("number_key", String(20), nullable=False),  # upper-cased number: numbers match case-insensitively
+    Column("name", String(50), nullable=False),
+    Column("inactive", Boolean, nullable=False),
+    Column("parent_id", Integer, ForeignKey("clients.id"), nullable=True, index=True),
+    Column("billing_instructions", String(1000), nullable=True),
+    Column("purchase_order_number", String(50), nullable=True),
+    Column("rowversion", BigInteger, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("account_id", "number_key", name="uq_clients_account_number"),
 )

@@ -1,0 +1,94 @@
+"""Client rows. Every query is confined to one account."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, or_, select, update
+
+from openpws.store.schema import clients
+
+
+@dataclass(frozen=True)
+class ClientRow:
+    id: int
+    uid: int
+    number: str
+    name: str
+    inactive: bool
+    parent_id: int | None
+    billing_instructions: str | None
+    purchase_order_number: str | None
+    rowversion: int
+    updated_at: datetime
+
+
+_COLUMNS = (
+    clients.c.id, clients.c.uid, clients.c.number, clients.c.name, clients.c.inactive, clients.c.parent_id,
+    clients.c.billing_instructions, clients.c.purchase_order_number, clients.c.rowversion, clients.c.updated_at,
+)
+
+
+def _rows(connection: Connection, *where: Any, order: bool = False, limit: int | None = None) -> list[ClientRow]:
+    query = select(*_COLUMNS).where(*where)
+    if order:
+        query = query.order_by(clients.c.number_key)
+    if limit is not None:
+        query = query.limit(limit)
+    return [ClientRow(**row._asdict()) for row in connection.execute(query)]
+
+
+def by_number(connection: Connection, account_id: int, number: str) -> ClientRow | None:
+    found = _rows(connection, clients.c.account_id == account_id, clients.c.number_key == number.upper())
+    return found[0] if found else None
+
+
+def by_uid(connection: Connection, account_id: int, uid: int) -> ClientRow | None:
+    found = _rows(connection, clients.c.account_id == account_id, clients.c.uid == uid)
+    return found[0] if found else None
+
+
+def by_ids(connection: Connection, account_id: int, ids: set[int]) -> dict[int, ClientRow]:
+    if not ids:
+        return {}
+    return {row.id: row for row in _rows(connection, clients.c.account_id == account_id, clients.c.id.in_(ids))}
+
+
+def children_of(connection: Connection, account_id: int, parent_ids: set[int]) -> list[ClientRow]:
+    if not parent_ids:
+        return []
+    return _rows(connection, clients.c.account_id == account_id, clients.c.parent_id.in_(parent_ids))
+
+
+def search(connection: Connection, account_id: int, query: str | None, include_inactive: bool,
+           updated_since: datetime | None) -> list[ClientRow]:
+    """Clients whose number or name contains ``query`` (case-insensitive), ordered by number."""
+    where: list[Any] = [clients.c.account_id == account_id]
+    if query:
+        pattern = "%" + query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.append(or_(func.lower(clients.c.number).like(pattern, escape="\\"),
+                         func.lower(clients.c.name).like(pattern, escape="\\")))
+    if not include_inactive:
+        where.append(clients.c.inactive.is_(False))
+    if updated_since is not None:
+        where.append(clients.c.updated_at >= updated_since)
+    return _rows(connection, *where, order=True)
+
+
+def insert_client(connection: Connection, account_id: int, values: dict[str, Any]) -> int:
+    return int(connection.execute(
+        insert(clients).values(account_id=account_id, number_key=values["number"].upper(), **values)
+        .returning(clients.c.id)
+    ).scalar_one())
+
+
+def update_client(connection: Connection, client_id: int, values: dict[str, Any]) -> None:
+    if "number" in values:
+        values = {**values, "number_key": values["number"].upper()}
+    connection.execute(update(clients).where(clients.c.id == client_id).values(**values))
+
+
+def count_clients(connection: Connection, account_id: int) -> int:
+    return int(connection.execute(select(func.count()).where(clients.c.account_id == account_id)).scalar_one())
