@@ -16,7 +16,7 @@ from openpws.services.permissions import Permission
 from openpws.store.schema import sessions, users
 from openpws.store.transactions import Store
 from tests.conftest import AccountFixture, make_user
-from tests.pws import SoapClient, envelope
+from tests.pws import Answer, SoapClient, envelope
 
 # The request example of the PwsAuthenticate wiki page, as written there.
 WIKI_AUTHENTICATE = b"""<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:pws="http://projectorpsa.com/PwsProjectorServices/" xmlns:req="http://projectorpsa.com/DataContracts/Requests/">
@@ -176,13 +176,13 @@ def test_passwords_and_tickets_are_stored_only_as_hashes(soap: SoapClient, store
     assert hashlib.sha256(base64.b64decode(ticket)).hexdigest() in ticket_hashes
 
 
-def unauthenticate(soap: SoapClient, ticket: str) -> object:
+def unauthenticate(soap: SoapClient, ticket: str) -> Answer:
     return soap.call("PwsUnauthenticate", f"<req:RequestId>5</req:RequestId><req:SessionTicket>{ticket}</req:SessionTicket>")
 
 
 def test_unauthenticate_ends_the_session(soap: SoapClient, account: AccountFixture) -> None:
     ticket = soap.login(account.code, account.admin, account.password)
-    first = soap.call("PwsUnauthenticate", f"<req:RequestId>5</req:RequestId><req:SessionTicket>{ticket}</req:SessionTicket>")
+    first = unauthenticate(soap, ticket)
     assert first.status == "Ok"
     assert first.text(".//cs:ResponseId") == "5"
     again = soap.call("PwsUnauthenticate", f"<req:SessionTicket>{ticket}</req:SessionTicket>")
@@ -216,10 +216,10 @@ def test_idle_sessions_expire(soap: SoapClient, store: Store, account: AccountFi
     still = soap.login(account.code, account.admin, account.password)
     _age_session(store, still, idle=timedelta(minutes=61), age=timedelta(minutes=61))
     # 59 idle minutes is within the default 60-minute limit; 61 is not.
-    assert unauthenticate(soap, ticket).status == "Ok"  # type: ignore[attr-defined]
+    assert unauthenticate(soap, ticket).status == "Ok"
     expired = unauthenticate(soap, still)
-    assert expired.status == "FailSessionInvalid"  # type: ignore[attr-defined]
-    assert expired.error_numbers() == [-101]  # type: ignore[attr-defined]
+    assert expired.status == "FailSessionInvalid"
+    assert expired.error_numbers() == [-101]
 
 
 def test_sessions_expire_after_their_lifetime_however_busy(soap: SoapClient, store: Store,
@@ -227,8 +227,8 @@ def test_sessions_expire_after_their_lifetime_however_busy(soap: SoapClient, sto
     ticket = soap.login(account.code, account.admin, account.password)
     _age_session(store, ticket, age=timedelta(hours=12, minutes=1))  # used a moment ago, but 12 h old
     answer = unauthenticate(soap, ticket)
-    assert answer.status == "FailSessionInvalid"  # type: ignore[attr-defined]
-    assert answer.error_numbers() == [-101]  # type: ignore[attr-defined]
+    assert answer.status == "FailSessionInvalid"
+    assert answer.error_numbers() == [-101]
 
 
 def test_accounts_are_isolated(soap: SoapClient, store: Store) -> None:
@@ -248,8 +248,8 @@ def test_accounts_are_isolated(soap: SoapClient, store: Store) -> None:
     # Ending the session of account A leaves account B's session alive.
     ticket_a, ticket_b = a.member("SessionTicket"), b.member("SessionTicket")
     assert ticket_a is not None and ticket_b is not None
-    assert unauthenticate(soap, ticket_a.text or "").status == "Ok"  # type: ignore[attr-defined]
-    assert unauthenticate(soap, ticket_b.text or "").status == "Ok"  # type: ignore[attr-defined]
+    assert unauthenticate(soap, ticket_a.text or "").status == "Ok"
+    assert unauthenticate(soap, ticket_b.text or "").status == "Ok"
 
 
 def test_session_ticket_is_required(soap: SoapClient) -> None:

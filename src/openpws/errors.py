@@ -37,7 +37,7 @@ class Entry:
     session: bool = False
 
 
-E, W = MessageType.ERROR, MessageType.WARNING
+W = MessageType.WARNING
 
 INVALID_SESSION = Entry(
     -101, "InvalidSession",
