@@ -134,6 +134,45 @@ TIMESTAMP_MISMATCH = Entry(
     "The {entity} has been changed since the timestamp you sent was read; read it again and retry.",
     openpws=True)
 VALUE_TOO_LONG = Entry(990008, "ValueTooLong", "{field} is longer than {maximum} characters.", openpws=True)
+PROJECT_NOT_SPECIFIED = Entry(
+    990009, "ProjectNotSpecified",
+    "A specified project identity was incomplete. Each project identity must specify either a project code or a "
+    "project uid.", openpws=True)
+PROJECT_ROLE_NOT_SPECIFIED = Entry(
+    990010, "ProjectRoleNotSpecified",
+    "A specified project role identity was incomplete. Each project role identity must specify either an external "
+    "system identifier or a project role uid.", openpws=True)
+NO_PROJECTS_SPECIFIED = Entry(990011, "NoProjectsSpecified", "No projects were specified.", openpws=True)
+MAXIMUM_PROJECT_IDENTITIES_EXCEEDED = Entry(
+    990012, "MaximumProjectIdentitiesExceeded",
+    "The maximum number of project identities ({maximum}) was exceeded.", openpws=True)
+CLIENT_INACTIVE = Entry(
+    990013, "ClientInactive",
+    "The client {client} is inactive: it cannot get new engagements or projects.", openpws=True)
+ENGAGEMENT_CLIENT_CANNOT_CHANGE = Entry(
+    990014, "EngagementClientCannotChange",
+    "An engagement cannot be moved to another client.", openpws=True)
+PROJECT_ENGAGEMENT_CANNOT_CHANGE = Entry(
+    990015, "ProjectEngagementCannotChange",
+    "Projects may not be moved between engagements.", openpws=True)
+DUPLICATE_ROLE_NAME = Entry(
+    990016, "DuplicateRoleName",
+    "The project already has a role named {name}; send MakeRoleNameUniqueFlag=true to have the name made unique.",
+    openpws=True)
+EXTERNAL_SYSTEM_IDENTIFIER_CANNOT_BE_CLEARED = Entry(
+    990017, "ExternalSystemIdentifierCannotBeCleared",
+    "Once set, a role's ExternalSystemIdentifier can only be changed to another non-empty value.", openpws=True)
+PROJECT_ROLE_PROJECT_MISMATCH = Entry(
+    990018, "ProjectRoleProjectMismatch",
+    "The project role does not belong to the specified project.", openpws=True)
+INVALID_HOURS_BUCKET = Entry(
+    990019, "InvalidHoursBucket", "An hours bucket is not valid: {reason}", openpws=True)
+INVALID_DATE_RANGE = Entry(
+    990020, "InvalidDateRange", "{end_field} cannot be before {start_field}.", openpws=True)
+FIELD_NOT_SPECIFIED = Entry(
+    990021, "RequiredFieldNotSpecified", "{field} is required.", openpws=True)
+INVOICE_ENTITIES_MISMATCH = Entry(
+    990022, "InvoiceEntitiesMismatch", "{reason}", openpws=True)
 
 CATALOGUE: tuple[Entry, ...] = tuple(
     value for value in globals().values() if isinstance(value, Entry)

@@ -17,6 +17,8 @@ COMMON_SERVICES: Final = "http://projectorpsa.com/CommonServices/"
 COMMON: Final = "http://projectorpsa.com/DataContracts/Shared/Common/"
 SCHEDULING: Final = "http://projectorpsa.com/DataContracts/Shared/Scheduling/"
 BILLING: Final = "http://projectorpsa.com/DataContracts/Shared/Billing/"
+# WCF's arrays of simple values (ArrayOfshort and the like).
+ARRAYS: Final = "http://schemas.microsoft.com/2003/10/Serialization/Arrays"
 
 SOAP_ACTION_PREFIX: Final = "http://projectorpsa.com/PwsProjectorServices/IPwsProjectorServices/"
 

@@ -5,14 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from openpws.services.sessions import Caller
-from openpws.store.accounts import AccountRow, UserRow
+from openpws.store.accounts import AccountRow, PersonRow, UserRow
+from openpws.store.counters import encode_rowversion
+from openpws.store.engagements import EngagementRow
+from openpws.store.projects import ProjectRow
+from openpws.store.roles import RoleRow
+from openpws.store.stages import StageRow
 
 
 def account_ref(account: AccountRow) -> dict[str, Any]:
     return {"AccountCode": account.code, "AccountId": None, "AccountUid": account.uid}
 
 
-def user_ref(user: UserRow | Caller) -> dict[str, Any]:
+def user_ref(user: UserRow | PersonRow | Caller) -> dict[str, Any]:
     uid = user.user_uid if isinstance(user, Caller) else user.uid
     return {
         "UserDisplayName": user.display_name,
@@ -20,3 +25,36 @@ def user_ref(user: UserRow | Caller) -> dict[str, Any]:
         "UserReferenceSystemId": user.reference_id,
         "UserUid": uid,
     }
+
+
+def user_summary(person: PersonRow) -> dict[str, Any]:
+    return {**user_ref(person), "EmailAddress": person.email, "FirstName": None, "LastName": None,
+            "MiddleName": None}
+
+
+def resource_ref(person: PersonRow) -> dict[str, Any]:
+    return {"ResourceDisplayName": person.display_name, "ResourceId": None,
+            "ResourceReferenceSystemId": person.reference_id, "ResourceUid": person.uid}
+
+
+def stage_ref(stage: StageRow) -> dict[str, Any]:
+    prefix = "EngagementStage" if stage.kind == "E" else "ProjectStage"
+    return {f"{prefix}Id": None, f"{prefix}Name": stage.name, f"{prefix}ShortName": stage.short_name,
+            f"{prefix}Uid": stage.uid}
+
+
+def engagement_ref(row: EngagementRow) -> dict[str, Any]:
+    return {"EngagementCode": row.code, "EngagementId": None, "EngagementUid": row.uid}
+
+
+def project_ref(row: ProjectRow) -> dict[str, Any]:
+    return {"ProjectCode": row.code, "ProjectId": None, "ProjectUid": row.uid}
+
+
+def role_ref(row: RoleRow) -> dict[str, Any]:
+    return {"ExternalSystemIdentifier": row.external_id, "ProjectRoleId": None, "ProjectRoleUid": row.uid}
+
+
+def timestamp(rowversion: int) -> str:
+    """A row version as the Base64 token responses carry (EngagementTimestamp and the like)."""
+    return encode_rowversion(rowversion)

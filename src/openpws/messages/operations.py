@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from openpws.messages import auth, clients
+from openpws.messages import auth, clients, engagements, invoices, projects, roles
 from openpws.messages.call import Handler
 
 OPERATIONS: Mapping[str, Handler] = {
@@ -17,4 +17,15 @@ OPERATIONS: Mapping[str, Handler] = {
     "PwsGetClient": Handler(clients.PwsGetClient),
     "PwsGetClientList": Handler(clients.PwsGetClientList),
     "PwsSaveClient": Handler(clients.PwsSaveClient, write=True),
+    "PwsGetEngagement": Handler(engagements.PwsGetEngagement),
+    "PwsGetEngagementList": Handler(engagements.PwsGetEngagementList),
+    "PwsSaveEngagement": Handler(engagements.PwsSaveEngagement, write=True),
+    "PwsGetProject": Handler(projects.PwsGetProject),
+    "PwsGetProjectList": Handler(projects.PwsGetProjectList),
+    "PwsSaveProject": Handler(projects.PwsSaveProject, write=True),
+    "PwsGetProjectRoles": Handler(roles.PwsGetProjectRoles),
+    "PwsSaveProjectRole": Handler(roles.PwsSaveProjectRole, write=True),
+    "PwsRequestOrBookRoleHours": Handler(roles.PwsRequestOrBookRoleHours, write=True),
+    "PwsCreateInvoice": Handler(invoices.PwsCreateInvoice, write=True),
+    "PwsGetInvoice": Handler(invoices.PwsGetInvoice),
 }

@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 from openpws.services.passwords import hash_password
 from openpws.services.permissions import Permission
 from openpws.store import accounts as account_store
+from openpws.store import stages as stage_store
 from openpws.store.accounts import AccountRow, UserRow
 
 
@@ -22,9 +23,11 @@ def create_account(tx: Connection, code: str, name: str | None, now: datetime) -
     if not code or len(code) > 30:
         raise AdminError("an account code has 1 to 30 characters")
     try:
-        return account_store.create_account(tx, code, name or code, now)
+        account = account_store.create_account(tx, code, name or code, now)
     except account_store.DuplicateError as error:
         raise AdminError(str(error)) from None
+    stage_store.seed_stages(tx, account.id)
+    return account
 
 
 def require_account(tx: Connection, code: str) -> AccountRow:

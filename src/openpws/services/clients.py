@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from openpws import errors
+from openpws.services.access import require
 from openpws.services.permissions import Permission
 from openpws.services.sessions import Caller
 from openpws.store import clients as store
@@ -56,13 +57,6 @@ class ClientChanges:
     billing_instructions: str | None
     purchase_order_number: str | None
     timestamp: str | None
-
-
-def require(caller: Caller, permission: Permission) -> None:
-    if not caller.may(permission):
-        entry = (errors.VIEW_PERMISSION_DENIED if permission is Permission.CLIENTS_VIEW
-                 else errors.UPDATE_PERMISSION_DENIED)
-        raise errors.fail(entry, f"{caller.display_name} lacks the {permission.value} permission")
 
 
 def find(tx: Connection, caller: Caller, key: ClientKey) -> ClientRow | None:

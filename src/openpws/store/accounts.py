@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, func, insert, select
 
 from openpws.store.counters import next_uid
 from openpws.store.schema import accounts, user_permissions, users
@@ -130,3 +130,42 @@ def list_users(connection: Connection, account_id: int) -> list[UserRow]:
         select(*_USER_COLUMNS).where(users.c.account_id == account_id).order_by(users.c.login_key)
     ).all()
     return [UserRow(*row, permissions=_permissions(connection, row.id)) for row in rows]
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    """A user as the entity services name one: as a manager (PwsUserRef) or a resource (PwsResourceRef)."""
+
+    id: int
+    uid: int
+    display_name: str
+    reference_id: str | None
+    email: str | None
+
+
+_PERSON_COLUMNS = (users.c.id, users.c.uid, users.c.display_name, users.c.reference_id, users.c.email)
+
+
+def people_by_ids(connection: Connection, account_id: int, ids: Iterable[int | None]) -> dict[int, PersonRow]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = connection.execute(
+        select(*_PERSON_COLUMNS).where(users.c.account_id == account_id, users.c.id.in_(wanted))
+    ).all()
+    return {row.id: PersonRow(*row) for row in rows}
+
+
+def find_people(connection: Connection, account_id: int, *, display_name: str | None, reference_id: str | None,
+                uid: int | None) -> list[PersonRow]:
+    """The account's users matching every key given (display names and reference ids match
+    case-insensitively); at least one key must be given."""
+    where = [users.c.account_id == account_id]
+    if uid is not None:
+        where.append(users.c.uid == uid)
+    if display_name is not None:
+        where.append(func.lower(users.c.display_name) == display_name.lower())
+    if reference_id is not None:
+        where.append(func.lower(users.c.reference_id) == reference_id.lower())
+    assert len(where) > 1
+    return [PersonRow(*row) for row in connection.execute(select(*_PERSON_COLUMNS).where(*where).limit(2))]

@@ -6,8 +6,11 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
+    Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -89,3 +92,140 @@ clients = Table(
     Column("updated_at", DateTime, nullable=False),
     UniqueConstraint("account_id", "number_key", name="uq_clients_account_number"),
 )
+
+# Engagement and project stages of an account (created with the account): each is open or closed.
+stages = Table(
+    "stages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("uid", BigInteger, nullable=False, unique=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(1), nullable=False),  # E engagement stage, P project stage
+    Column("name", String(50), nullable=False),
+    Column("name_key", String(50), nullable=False),  # lower-cased name
+    Column("short_name", String(15), nullable=False),
+    Column("closed", Boolean, nullable=False),
+    Column("sort_order", Integer, nullable=False),
+    UniqueConstraint("account_id", "kind", "name_key", name="uq_stages_account_kind_name"),
+)
+
+# rowversion is the version of the engagement graph (EngagementTimestamp): every write to the
+# engagement, one of its projects or one of their roles takes the next value.
+engagements = Table(
+    "engagements",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("uid", BigInteger, nullable=False, unique=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("client_id", Integer, ForeignKey("clients.id"), nullable=False, index=True),
+    Column("code", String(20), nullable=False),
+    Column("code_key", String(20), nullable=False),  # upper-cased code
+    Column("name", String(255), nullable=False),
+    Column("stage_id", Integer, ForeignKey("stages.id"), nullable=False),
+    Column("manager_user_id", Integer, ForeignKey("users.id"), nullable=True),
+    Column("billing_instructions", String(1000), nullable=True),
+    Column("purchase_order_number", String(50), nullable=True),
+    Column("ever_invoiced", Boolean, nullable=False),  # sticky: stays true when an invoice is removed
+    Column("rowversion", BigInteger, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("account_id", "code_key", name="uq_engagements_account_code"),
+)
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("uid", BigInteger, nullable=False, unique=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("engagement_id", Integer, ForeignKey("engagements.id"), nullable=False, index=True),
+    Column("code", String(24), nullable=False),
+    Column("code_key", String(24), nullable=False),  # upper-cased code
+    Column("name", String(255), nullable=False),
+    Column("stage_id", Integer, ForeignKey("stages.id"), nullable=False),
+    Column("manager_user_id", Integer, ForeignKey("users.id"), nullable=True),
+    Column("open_date", DateTime, nullable=True),
+    Column("close_date", DateTime, nullable=True),
+    Column("description", String(4000), nullable=True),
+    Column("percent_likelihood", Float, nullable=True),
+    Column("ever_invoiced", Boolean, nullable=False),  # sticky, like the engagement's
+    Column("rowversion", BigInteger, nullable=False),  # ProjectTimestamp
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("account_id", "code_key", name="uq_projects_account_code"),
+)
+
+# Roles are soft-deleted (deleted=True keeps the row). Names are unique among a project's live
+# roles; the services check that under the engagement's lock, since deleted roles may share a name.
+project_roles = Table(
+    "project_roles",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("uid", BigInteger, nullable=False, unique=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=False, index=True),
+    Column("external_id", String(50), nullable=True),
+    Column("external_key", String(50), nullable=True),  # upper-cased ExternalSystemIdentifier
+    Column("name", String(50), nullable=False),
+    Column("name_key", String(50), nullable=False),  # lower-cased name
+    Column("description", String(255), nullable=True),
+    Column("requested_user_id", Integer, ForeignKey("users.id"), nullable=True),  # requested resource
+    Column("booked_user_id", Integer, ForeignKey("users.id"), nullable=True),  # booked (assigned) resource
+    Column("start_date", DateTime, nullable=True),
+    Column("end_date", DateTime, nullable=True),
+    Column("scheduling_mode", String(1), nullable=False),  # D daily, W weekly
+    Column("open_request", Boolean, nullable=False),
+    Column("deleted", Boolean, nullable=False),
+    Column("rowversion", BigInteger, nullable=False),  # ProjectRoleTimestamp
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("account_id", "external_key", name="uq_project_roles_account_external"),
+)
+
+# One week of requested (kind R) or booked (kind A) minutes of a role: weekly_minutes for a W
+# bucket; daily_minutes "m0,m1,...,m6" (Monday first) for a D bucket, whose weekly_minutes is their sum.
+role_hours = Table(
+    "role_hours",
+    metadata,
+    Column("role_id", Integer, ForeignKey("project_roles.id", ondelete="CASCADE"), primary_key=True),
+    Column("kind", String(1), primary_key=True),
+    Column("bucket_start", Date, primary_key=True),
+    Column("scheduling_mode", String(1), nullable=False),
+    Column("weekly_minutes", Integer, nullable=False),
+    Column("daily_minutes", String(64), nullable=True),
+)
+
+# Invoices belong to one engagement (and optionally one of its projects). The cost centre,
+# currency and culture are kept as the caller named them: openpws does not model those lists.
+invoices = Table(
+    "invoices",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("uid", BigInteger, nullable=False, unique=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("engagement_id", Integer, ForeignKey("engagements.id"), nullable=False, index=True),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=True, index=True),
+    Column("client_id", Integer, ForeignKey("clients.id"), nullable=False),
+    Column("draft_number", String(20), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("content", String(1), nullable=False),
+    Column("scope", String(1), nullable=True),
+    Column("status", String(20), nullable=False),
+    Column("purchase_order_number", String(50), nullable=True),
+    Column("cost_center_name", String(50), nullable=True),
+    Column("cost_center_number", String(40), nullable=True),
+    Column("cost_center_uid", BigInteger, nullable=True),
+    Column("currency_code", String(10), nullable=True),
+    Column("currency_uid", BigInteger, nullable=True),
+    Column("culture_name", String(15), nullable=True),
+    Column("culture_uid", BigInteger, nullable=True),
+    Column("approved_by_finance", Boolean, nullable=False),
+    Column("approved_by_project_manager", Boolean, nullable=False),
+    Column("approved_by_management", Boolean, nullable=False),
+    Column("card_begin_date", DateTime, nullable=True),
+    Column("card_end_date", DateTime, nullable=True),
+    Column("deleted", Boolean, nullable=False),
+    Column("rowversion", BigInteger, nullable=False),  # InvoiceTimestamp
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("account_id", "draft_number", name="uq_invoices_account_draft"),
+)
+
+Index("ix_engagements_account_updated", engagements.c.account_id, engagements.c.updated_at)
+Index("ix_projects_account_updated", projects.c.account_id, projects.c.updated_at)

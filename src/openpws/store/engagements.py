@@ -1,0 +1,82 @@
+"""Engagement rows. Every query is confined to one account.
+
+``rowversion`` is the engagement graph's version (EngagementTimestamp): ``bump`` gives it the
+next value whenever the engagement, one of its projects or one of their roles is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, update
+
+from openpws.store.counters import next_rowversion
+from openpws.store.rows import fetch, fetch_one
+from openpws.store.schema import engagements
+
+
+@dataclass(frozen=True)
+class EngagementRow:
+    id: int
+    uid: int
+    client_id: int
+    code: str
+    name: str
+    stage_id: int
+    manager_user_id: int | None
+    billing_instructions: str | None
+    purchase_order_number: str | None
+    ever_invoiced: bool
+    rowversion: int
+    updated_at: datetime
+
+
+def by_code(connection: Connection, account_id: int, code: str, *, for_update: bool = False) -> EngagementRow | None:
+    return fetch_one(connection, engagements, EngagementRow, engagements.c.account_id == account_id,
+                     engagements.c.code_key == code.upper(), for_update=for_update)
+
+
+def by_uid(connection: Connection, account_id: int, uid: int, *, for_update: bool = False) -> EngagementRow | None:
+    return fetch_one(connection, engagements, EngagementRow, engagements.c.account_id == account_id,
+                     engagements.c.uid == uid, for_update=for_update)
+
+
+def by_ids(connection: Connection, account_id: int, ids: Iterable[int]) -> dict[int, EngagementRow]:
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = fetch(connection, engagements, EngagementRow, engagements.c.account_id == account_id,
+                 engagements.c.id.in_(wanted))
+    return {row.id: row for row in rows}
+
+
+def lock(connection: Connection, account_id: int, engagement_id: int) -> EngagementRow:
+    """The engagement, locked for the rest of the transaction (writers of one graph take turns)."""
+    found = fetch_one(connection, engagements, EngagementRow, engagements.c.account_id == account_id,
+                      engagements.c.id == engagement_id, for_update=True)
+    assert found is not None
+    return found
+
+
+def insert_engagement(connection: Connection, account_id: int, values: dict[str, Any]) -> int:
+    return int(connection.execute(
+        insert(engagements).values(account_id=account_id, code_key=values["code"].upper(), **values)
+        .returning(engagements.c.id)
+    ).scalar_one())
+
+
+def update_engagement(connection: Connection, engagement_id: int, values: dict[str, Any]) -> None:
+    if "code" in values:
+        values = {**values, "code_key": values["code"].upper()}
+    connection.execute(update(engagements).where(engagements.c.id == engagement_id).values(**values))
+
+
+def bump(connection: Connection, engagement_id: int, now: datetime) -> int:
+    """Give the engagement graph its next version (and touch updated_at); returns the version."""
+    version = next_rowversion(connection)
+    connection.execute(update(engagements).where(engagements.c.id == engagement_id)
+                       .values(rowversion=version, updated_at=now.replace(tzinfo=None)))
+    return version
