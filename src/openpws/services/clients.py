@@ -100,6 +100,22 @@ def parents_of(tx: Connection, caller: Caller, rows: Sequence[ClientRow]) -> dic
     return store.by_ids(tx, caller.account_id, {r.parent_id for r in rows if r.parent_id is not None})
 
 
+def with_descendants(tx: Connection, caller: Caller, ids: set[int]) -> set[int]:
+    """``ids`` and every client below them: the clients whose own client tree passes through one
+    of ``ids`` (what "matches the client or any parent client" selects). One query per tree level."""
+    seen = set(ids)
+    frontier = set(ids)
+    while frontier:
+        frontier = {c.id for c in store.children_of(tx, caller.account_id, frontier)} - seen
+        seen |= frontier
+    return seen
+
+
+def matching_subtrees(tx: Connection, caller: Caller, query: str) -> set[int]:
+    """Ids of the clients whose number or name contains ``query``, and of all their descendants."""
+    return with_descendants(tx, caller, {row.id for row in store.search(tx, caller.account_id, query, True, None)})
+
+
 def list_clients(tx: Connection, caller: Caller, *, identity: ClientKey | None, query: str | None,
                  include_inactive: bool, updated_since: datetime | None,
                  max_rows: int | None) -> tuple[list[ClientRow], list[errors.Message]]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from openpws.store.counters import next_rowversion
 from openpws.store.rows import fetch, fetch_one
@@ -80,3 +80,8 @@ def bump(connection: Connection, engagement_id: int, now: datetime) -> int:
     connection.execute(update(engagements).where(engagements.c.id == engagement_id)
                        .values(rowversion=version, updated_at=now.replace(tzinfo=None)))
     return version
+
+
+def count(connection: Connection, account_id: int) -> int:
+    return int(connection.execute(
+        select(func.count()).select_from(engagements).where(engagements.c.account_id == account_id)).scalar_one())

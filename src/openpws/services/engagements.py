@@ -1,0 +1,150 @@
+"""Engagements: reading, listing and saving the engagements of an account.
+
+Rules (pws-entities §4, SPEC): an engagement belongs to one client, given on insert and never
+changed; no new engagement under an inactive client; codes are unique in an account, generated as
+E000001… when an insert gives none, renamed with NewEngagementCode; EngagementName is required on
+insert; the stage (default: the account's first engagement stage) decides open or closed; every
+save gives the engagement graph its next version (EngagementTimestamp), and a timestamp sent with
+an update must equal the current one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from openpws import errors
+from openpws.services import clients, refs
+from openpws.services.access import require
+from openpws.services.checks import check_length, check_timestamps
+from openpws.services.permissions import Permission
+from openpws.services.refs import Key
+from openpws.services.sessions import Caller
+from openpws.store import engagement_search
+from openpws.store import engagements as store
+from openpws.store.counters import next_rowversion, next_uid
+from openpws.store.engagements import EngagementRow
+
+MAX_IDENTITIES = 100
+LIMITS = {"EngagementCode": 20, "NewEngagementCode": 20, "EngagementName": 255, "BillingInstructions": 1000,
+          "PurchaseOrderNumber": 50}
+
+
+@dataclass(frozen=True)
+class EngagementChanges:
+    """The PwsEngagementDetail members openpws models, as sent (None = not sent)."""
+
+    key: Key
+    client: Mapping[str, Any] | None
+    name: str | None
+    new_code: str | None
+    stage: Mapping[str, Any] | None
+    manager: Mapping[str, Any] | None
+    billing_instructions: str | None
+    purchase_order_number: str | None
+    timestamps: tuple[str, ...]  # EngagementTimestamp of the detail and of the request, where sent
+
+
+def get_engagements(tx: Connection, caller: Caller,
+                    keys: Sequence[Key]) -> tuple[list[EngagementRow], list[errors.Message]]:
+    """PwsGetEngagement: the engagements found, in request order, and warning 105 for the rest."""
+    require(caller, Permission.PROJECTS_VIEW)
+    if not keys:
+        raise errors.fail(errors.NO_ENGAGEMENTS_SPECIFIED)
+    if len(keys) > MAX_IDENTITIES:
+        raise errors.fail(errors.MAXIMUM_ENGAGEMENT_IDENTITIES_EXCEEDED, f"{len(keys)} were sent",
+                          maximum=MAX_IDENTITIES)
+    found, missing = [], []
+    for key in keys:
+        row = refs.ENGAGEMENT.find(tx, caller, key) if key.given else None
+        if row is None:
+            missing.append(refs.ENGAGEMENT.describe(key))
+        else:
+            found.append(row)
+    warnings = [errors.message(errors.AT_LEAST_ONE_ITEM_NOT_FOUND, "; ".join(missing))] if missing else []
+    return found, warnings
+
+
+def list_engagements(tx: Connection, caller: Caller, *, identity: Key | None, query: str | None,
+                     include_closed: bool, updated_since: datetime | None, purchase_order_number: str | None,
+                     max_rows: int | None) -> tuple[list[EngagementRow], list[errors.Message]]:
+    """PwsGetEngagementList. An EngagementIdentity overrides every other criterion. QueryString
+    matches the engagement's code or name, the number or name of its client or of any parent
+    client, and the code or name of any of its projects. Closed engagements are left out unless
+    IncludeClosedFlag. MaxRowsToReturn (above 0) caps the rows, with warning 104 when it cut some off."""
+    require(caller, Permission.PROJECTS_VIEW)
+    if identity is not None and identity.given:
+        row = refs.ENGAGEMENT.find(tx, caller, identity)
+        return ([row] if row else []), []
+    client_ids = clients.matching_subtrees(tx, caller, query) if query else set()
+    cap = max_rows if max_rows is not None and max_rows > 0 else None
+    rows = engagement_search.search(
+        tx, caller.account_id, query=query, client_ids=client_ids, include_closed=include_closed,
+        updated_since=updated_since, purchase_order_number=purchase_order_number,
+        limit=cap + 1 if cap is not None else None)
+    if cap is not None and len(rows) > cap:
+        return rows[:cap], [errors.message(errors.ROW_COUNT_EXCEEDED, f"more than {cap} rows matched")]
+    return rows, []
+
+
+def _next_code(tx: Connection, caller: Caller) -> str:
+    candidate = store.count(tx, caller.account_id) + 1
+    while store.by_code(tx, caller.account_id, f"E{candidate:06d}") is not None:
+        candidate += 1
+    return f"E{candidate:06d}"
+
+
+def save_engagement(tx: Connection, caller: Caller, changes: EngagementChanges, now: datetime) -> EngagementRow:
+    """PwsSaveEngagement: insert when the detail names no existing engagement, else update."""
+    require(caller, Permission.PROJECTS_UPDATE)
+    key = changes.key
+    row = refs.ENGAGEMENT.find(tx, caller, key) if key.given else None
+    if row is None and key.uid is not None:
+        raise errors.fail(errors.ENGAGEMENT_NOT_FOUND, refs.ENGAGEMENT.describe(key))
+    check_length(LIMITS, {"EngagementCode": key.code, "NewEngagementCode": changes.new_code,
+                          "EngagementName": changes.name, "BillingInstructions": changes.billing_instructions,
+                          "PurchaseOrderNumber": changes.purchase_order_number})
+    values: dict[str, Any] = {}
+    if changes.name is not None:
+        values["name"] = changes.name
+    for column in ("billing_instructions", "purchase_order_number"):
+        if getattr(changes, column) is not None:
+            values[column] = getattr(changes, column)
+    if changes.stage is not None:
+        values["stage_id"] = refs.stage(tx, caller, "E", changes.stage).id
+    if changes.manager is not None:
+        values["manager_user_id"] = refs.person(tx, caller, changes.manager, "User").id
+    client = clients.resolve(tx, caller, clients.ClientKey.of(changes.client)) if changes.client else None
+    new_code = changes.new_code or (key.code if row is None else None)
+    if new_code is not None and (row is None or new_code.upper() != row.code.upper()):
+        if store.by_code(tx, caller.account_id, new_code) is not None:
+            raise errors.fail(errors.DUPLICATE_CODE, new_code, field="engagement code", value=new_code,
+                              entity="engagement")
+        values["code"] = new_code
+    values.update(rowversion=next_rowversion(tx), updated_at=now.replace(tzinfo=None))
+    if row is None:
+        if client is None:
+            raise errors.fail(errors.REQUIRED_FIELD_MISSING, "ClientIdentity", field="ClientIdentity",
+                              entity="engagement")
+        if client.inactive:
+            raise errors.fail(errors.CLIENT_INACTIVE, client.number, client=client.number)
+        if not changes.name:
+            raise errors.fail(errors.REQUIRED_FIELD_MISSING, "EngagementName", field="EngagementName",
+                              entity="engagement")
+        values.setdefault("code", _next_code(tx, caller))
+        values.setdefault("stage_id", refs.stage(tx, caller, "E", None).id)
+        engagement_id = store.insert_engagement(tx, caller.account_id, {
+            "uid": next_uid(tx), "client_id": client.id, "ever_invoiced": False, **values})
+    else:
+        row = store.lock(tx, caller.account_id, row.id)
+        check_timestamps("engagement", f"engagement {row.code}", row.rowversion, changes.timestamps)
+        if client is not None and client.id != row.client_id:
+            raise errors.fail(errors.ENGAGEMENT_CLIENT_CANNOT_CHANGE,
+                              f"engagement {row.code} to client {client.number}")
+        engagement_id = row.id
+        store.update_engagement(tx, engagement_id, values)
+    return store.by_ids(tx, caller.account_id, {engagement_id})[engagement_id]
