@@ -83,9 +83,10 @@ def resolve(tx: Connection, settings: Settings, now: datetime, ticket: str) -> t
         raw = base64.b64decode(ticket.strip(), validate=True)
     except (binascii.Error, ValueError):
         raw = b""
-    row = session_store.find_session(tx, _hash(raw)) if len(raw) == 16 else None
-    if row is None:
+    owner = session_store.find_session_owner(tx, _hash(raw)) if len(raw) == 16 else None
+    if owner is None:
         raise errors.fail(errors.INVALID_SESSION_TICKET)
+    row = owner.session
     current = _naive(now)
     if row.ended_at is not None:
         raise errors.fail(errors.INVALID_SESSION, "the session was ended by PwsUnauthenticate")
@@ -93,20 +94,18 @@ def resolve(tx: Connection, settings: Settings, now: datetime, ticket: str) -> t
         raise errors.fail(errors.INVALID_SESSION, "the session expired after being idle")
     if current - row.created_at > timedelta(minutes=settings.session_lifetime_minutes):
         raise errors.fail(errors.INVALID_SESSION, "the session reached its maximum lifetime")
-    user = account_store.user_by_id(tx, row.user_id)
-    permissions = expand(user.permissions)
+    permissions = expand(account_store.permissions_of(tx, row.user_id))
     if Permission.WEB_SERVICES not in permissions:
-        raise errors.fail(errors.WEB_SERVICES_PERMISSION_DENIED, user.login)
-    account = account_store.account_by_id(tx, row.account_id)
+        raise errors.fail(errors.WEB_SERVICES_PERMISSION_DENIED, owner.login)
     caller = Caller(
         session_id=row.id,
-        account_id=account.id,
-        account_uid=account.uid,
-        account_code=account.code,
-        user_id=user.id,
-        user_uid=user.uid,
-        display_name=user.display_name,
-        reference_id=user.reference_id,
+        account_id=row.account_id,
+        account_uid=owner.account_uid,
+        account_code=owner.account_code,
+        user_id=row.user_id,
+        user_uid=owner.user_uid,
+        display_name=owner.display_name,
+        reference_id=owner.reference_id,
         permissions=permissions,
     )
     return caller, current - row.last_seen_at >= TOUCH_INTERVAL

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 
 from openpws.store.counters import next_uid
 from openpws.store.schema import accounts, user_permissions, users
@@ -105,31 +105,30 @@ _USER_COLUMNS = (
 )
 
 
-def _permissions(connection: Connection, user_id: int) -> frozenset[str]:
-    return frozenset(
-        connection.execute(
-            select(user_permissions.c.permission).where(user_permissions.c.user_id == user_id)
-        ).scalars()
-    )
+_PERMISSIONS = select(user_permissions.c.permission).where(user_permissions.c.user_id == bindparam("user_id"))
+
+
+def permissions_of(connection: Connection, user_id: int) -> frozenset[str]:
+    return frozenset(connection.execute(_PERMISSIONS, {"user_id": user_id}).scalars())
 
 
 def find_user(connection: Connection, account_id: int, login: str) -> UserRow | None:
     row = connection.execute(
         select(*_USER_COLUMNS).where(users.c.account_id == account_id, users.c.login_key == login.lower())
     ).first()
-    return UserRow(*row, permissions=_permissions(connection, row.id)) if row else None
+    return UserRow(*row, permissions=permissions_of(connection, row.id)) if row else None
 
 
 def user_by_id(connection: Connection, user_id: int) -> UserRow:
     row = connection.execute(select(*_USER_COLUMNS).where(users.c.id == user_id)).one()
-    return UserRow(*row, permissions=_permissions(connection, row.id))
+    return UserRow(*row, permissions=permissions_of(connection, row.id))
 
 
 def list_users(connection: Connection, account_id: int) -> list[UserRow]:
     rows = connection.execute(
         select(*_USER_COLUMNS).where(users.c.account_id == account_id).order_by(users.c.login_key)
     ).all()
-    return [UserRow(*row, permissions=_permissions(connection, row.id)) for row in rows]
+    return [UserRow(*row, permissions=permissions_of(connection, row.id)) for row in rows]
 
 
 @dataclass(frozen=True)

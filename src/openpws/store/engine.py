@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import QueuePool
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -39,10 +39,12 @@ def is_sqlite(engine: Engine) -> bool:
 def make_engine(url: str, *, pool_size: int = 8) -> Engine:
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
-        # NullPool on SQLite: opening a file connection is cheap and it keeps no connection
-        # shared across threads. The driver's own transaction handling is switched off
+        # Pooled: a new SQLite connection and its PRAGMAs cost more than the rest of a small
+        # request. The pool hands each connection to one thread at a time (hence
+        # check_same_thread=False). The driver's own transaction handling is switched off
         # (isolation_level=None) so that openpws issues BEGIN / BEGIN IMMEDIATE itself.
-        engine = create_engine(url, poolclass=NullPool, connect_args={"check_same_thread": False})
+        engine = create_engine(url, poolclass=QueuePool, pool_size=pool_size, max_overflow=pool_size,
+                               connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
-from openpws.store.schema import sessions
+from openpws.store.schema import accounts, sessions, users
 
 
 @dataclass(frozen=True)
@@ -29,16 +29,6 @@ def insert_session(connection: Connection, ticket_hash: str, account_id: int, us
     )
 
 
-def find_session(connection: Connection, ticket_hash: str) -> SessionRow | None:
-    row = connection.execute(
-        select(
-            sessions.c.id, sessions.c.account_id, sessions.c.user_id, sessions.c.created_at,
-            sessions.c.last_seen_at, sessions.c.ended_at,
-        ).where(sessions.c.ticket_hash == ticket_hash)
-    ).first()
-    return SessionRow(*row) if row else None
-
-
 def touch_session(connection: Connection, session_id: int, now: datetime) -> None:
     connection.execute(
         update(sessions).where(sessions.c.id == session_id, sessions.c.ended_at.is_(None)).values(last_seen_at=now)
@@ -47,3 +37,37 @@ def touch_session(connection: Connection, session_id: int, now: datetime) -> Non
 
 def end_session(connection: Connection, session_id: int, now: datetime) -> None:
     connection.execute(update(sessions).where(sessions.c.id == session_id).values(ended_at=now))
+
+
+@dataclass(frozen=True)
+class SessionOwner:
+    """A session with what a caller needs of its user and account, read in one query."""
+
+    session: SessionRow
+    account_uid: int
+    account_code: str
+    user_uid: int
+    login: str
+    display_name: str
+    reference_id: str | None
+
+
+# Built once: every request runs it, and building a statement costs more than running it.
+_OWNER = (
+    select(
+        sessions.c.id, sessions.c.account_id, sessions.c.user_id, sessions.c.created_at,
+        sessions.c.last_seen_at, sessions.c.ended_at, accounts.c.uid, accounts.c.code, users.c.uid,
+        users.c.login, users.c.display_name, users.c.reference_id,
+    )
+    .join(users, users.c.id == sessions.c.user_id)
+    .join(accounts, accounts.c.id == sessions.c.account_id)
+    .where(sessions.c.ticket_hash == bindparam("ticket_hash"))
+)
+
+
+def find_session_owner(connection: Connection, ticket_hash: str) -> SessionOwner | None:
+    row = connection.execute(_OWNER, {"ticket_hash": ticket_hash}).first()
+    if row is None:
+        return None
+    account_uid, account_code, user_uid, login, display_name, reference_id = row[6:]
+    return SessionOwner(SessionRow(*row[:6]), account_uid, account_code, user_uid, login, display_name, reference_id)
