@@ -173,6 +173,14 @@ FIELD_NOT_SPECIFIED = Entry(
     990021, "RequiredFieldNotSpecified", "{field} is required.", openpws=True)
 INVOICE_ENTITIES_MISMATCH = Entry(
     990022, "InvoiceEntitiesMismatch", "{reason}", openpws=True)
+MANAGEMENT_APPROVAL_NEEDS_PRIOR_APPROVALS = Entry(
+    990050, "ManagementApprovalNeedsPriorApprovals",
+    "An invoice can be approved by management only once finance and the project manager have approved it.",
+    openpws=True)
+FLAG_NOT_ALLOWED_IN_MODE = Entry(
+    990040, "FlagNotAllowedInMode", "{flag} can only be sent with Mode {mode}.", openpws=True)
+VALUE_OUT_OF_RANGE = Entry(
+    990030, "ValueOutOfRange", "{field} must be a number from {minimum} to {maximum}.", openpws=True)
 
 CATALOGUE: tuple[Entry, ...] = tuple(
     value for value in globals().values() if isinstance(value, Entry)

@@ -12,7 +12,10 @@ from sqlalchemy import Connection
 from openpws import errors
 from openpws.contract.record import Record
 from openpws.messages.call import Call, Reply, require
-from openpws.messages.common import resource_ref, role_ref, timestamp
+from openpws.messages.common import project_ref, resource_ref, role_ref, timestamp
+from openpws.services import hours, refs, roles
+from openpws.services.hours import BucketIn, HoursOrder
+from openpws.services.roles import RoleChanges, RoleClears
 from openpws.services.sessions import Caller
 from openpws.store import accounts as account_store
 from openpws.store import roles as role_store
@@ -74,12 +77,82 @@ def role_elements(tx: Connection, caller: Caller, rows: Sequence[RoleRow], mode:
 
 
 def PwsGetProjectRoles(call: Call, rq: Record) -> Reply:
-    raise NotImplementedError("PwsGetProjectRoles")
+    """ProjectIdentities (1..100 PwsProjectRef), Mode R/A/E, IncludeDeletedRolesFlag →
+    ProjectProjectRoles, one per project found, in request order; 105 lists the refs that named
+    no project."""
+    mode = read_mode(rq)
+    keys = [refs.PROJECT.key(ref) for ref in rq.get("ProjectIdentities", [])]
+    found, warnings = roles.get_project_roles(call.tx, call.user, keys, bool(rq.get("IncludeDeletedRolesFlag")))
+    rows = [role for _, project_roles in found for role in project_roles]
+    elements = dict(zip((r.id for r in rows), role_elements(call.tx, call.user, rows, mode), strict=True))
+    return Reply({"ProjectProjectRoles": [
+        {"ProjectIdentity": project_ref(project), "ProjectRoles": [elements[r.id] for r in project_roles]}
+        for project, project_roles in found
+    ]}, tuple(warnings))
 
 
 def PwsSaveProjectRole(call: Call, rq: Record) -> Reply:
-    raise NotImplementedError("PwsSaveProjectRole")
+    """ProjectRole (PwsProjectRoleDetail) inserted or updated on the side Mode names; FullDetailFlag
+    adds the ProjectRole element (read as RetrievalMode, else Mode). Modelled members:
+    ExternalSystemIdentifier, ProjectRoleUid, NewExternalSystemIdentifier, RoleName, Description,
+    ResourceIdentity, RoleStartDate, RoleEndDate, DefaultSchedulingMode, ProjectRoleTimestamp."""
+    detail: Record = require(rq, "ProjectRole")
+    mode = read_mode(rq, allowed=("R", "A"))
+    retrieval = read_mode(rq, "RetrievalMode") if rq.get("RetrievalMode") is not None else mode
+    changes = RoleChanges(
+        key=refs.ROLE.key(detail),
+        project=rq.get("ProjectIdentity"),
+        mode=mode,
+        name=detail.get("RoleName"),
+        new_external_id=detail.get("NewExternalSystemIdentifier"),
+        description=detail.get("Description"),
+        resource=detail.get("ResourceIdentity"),
+        start_date=detail.get("RoleStartDate"),
+        end_date=detail.get("RoleEndDate"),
+        scheduling_mode=detail.get("DefaultSchedulingMode"),
+        role_timestamp=detail.get("ProjectRoleTimestamp"),
+        engagement_timestamp=rq.get("EngagementTimestamp"),
+    )
+    clears = RoleClears(description=bool(rq.get("DescriptionClearFlag")),
+                        resource=bool(rq.get("ResourceClearFlag")),
+                        start_date=bool(rq.get("RoleStartDateClearFlag")),
+                        end_date=bool(rq.get("RoleEndDateClearFlag")))
+    saved = roles.save_role(call.tx, call.user, changes, clears, bool(rq.get("MakeRoleNameUniqueFlag")), call.now)
+    members: dict[str, Any] = {"ProjectRoleIdentity": role_ref(saved.row),
+                               "EngagementTimestamp": timestamp(saved.engagement_version),
+                               "LockStolenFromUserIdentity": None}
+    if rq.get("FullDetailFlag"):
+        members["ProjectRole"] = role_elements(call.tx, call.user, [saved.row], retrieval)[0]
+    return Reply(members)
+
+
+def _bucket_in(record: Record) -> BucketIn:
+    daily = record.get("DailyMinutes")
+    return BucketIn(start=record.get("BucketStartDate"), scheduling_mode=record.get("SchedulingMode"),
+                    weekly_minutes=record.get("WeeklyMinutes"),
+                    daily_minutes=tuple(daily) if daily is not None else None)
+
+
+def _hours_order(record: Record) -> HoursOrder:
+    return HoursOrder(
+        role=refs.ROLE.key(record.get("ProjectRoleIdentity")),
+        candidate=record.get("CandidateResourceIdentity"),
+        clear_candidate=bool(record.get("CandidateResourceClearFlag")),
+        clear_existing=bool(record.get("ClearExistingHoursFlag")),
+        clear_start=record.get("ClearPeriodStartDate"),
+        clear_end=record.get("ClearPeriodEndDate"),
+        copy_requested=bool(record.get("CopyRequestedHoursFlag")),
+        buckets=tuple(_bucket_in(b) for b in record.get("HoursBuckets", []) if b is not None),
+        leave_request_open=bool(record.get("LeaveRequestOpenFlag")),
+        timestamp=record.get("Timestamp"),
+    )
 
 
 def PwsRequestOrBookRoleHours(call: Call, rq: Record) -> Reply:
-    raise NotImplementedError("PwsRequestOrBookRoleHours")
+    """Mode R requests hours, A books them, on each role of ProjectRoles (PwsProjectRoleHours)
+    → ProjectRoles, the roles written with the hours of that Mode. SubmitOrder and FinalizeOrder
+    are not modelled."""
+    mode = read_mode(rq, allowed=("R", "A"))
+    orders = [_hours_order(r) for r in rq.get("ProjectRoles", []) if r is not None]
+    written = hours.request_or_book(call.tx, call.user, mode, orders, call.now)
+    return Reply({"ProjectRoles": role_elements(call.tx, call.user, written, mode)})

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import Connection, func, insert, or_, select, update
 
-from openpws.store.rows import fetch, fetch_one
-from openpws.store.schema import projects
+from openpws.store.rows import columns_for, fetch, fetch_one, like_pattern
+from openpws.store.schema import engagements, projects, stages
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,56 @@ def by_ids(connection: Connection, account_id: int, ids: Iterable[int]) -> dict[
         return {}
     rows = fetch(connection, projects, ProjectRow, projects.c.account_id == account_id, projects.c.id.in_(wanted))
     return {row.id: row for row in rows}
+
+
+def by_codes(connection: Connection, account_id: int, codes: Iterable[str]) -> dict[str, ProjectRow]:
+    """The projects with these codes, keyed by upper-cased code (codes match case-insensitively)."""
+    wanted = {code.upper() for code in codes}
+    if not wanted:
+        return {}
+    rows = fetch(connection, projects, ProjectRow, projects.c.account_id == account_id,
+                 projects.c.code_key.in_(wanted))
+    return {row.code.upper(): row for row in rows}
+
+
+def by_uids(connection: Connection, account_id: int, uids: Iterable[int]) -> dict[int, ProjectRow]:
+    wanted = set(uids)
+    if not wanted:
+        return {}
+    rows = fetch(connection, projects, ProjectRow, projects.c.account_id == account_id, projects.c.uid.in_(wanted))
+    return {row.uid: row for row in rows}
+
+
+def codes_of_engagement(connection: Connection, account_id: int, engagement_id: int) -> list[str]:
+    return list(connection.execute(select(projects.c.code).where(
+        projects.c.account_id == account_id, projects.c.engagement_id == engagement_id)).scalars())
+
+
+def search(connection: Connection, account_id: int, *, query: str | None, client_ids: Set[int],
+           include_closed: bool, updated_since: datetime | None, limit: int | None) -> list[ProjectRow]:
+    """Projects ordered by code, in one query. With ``query``: those whose code or name contains
+    it, whose engagement's code or name contains it, or whose engagement's client is one of
+    ``client_ids``. Projects in a closed stage are left out unless ``include_closed``."""
+    where: list[Any] = [projects.c.account_id == account_id]
+    if query:
+        pattern = like_pattern(query)
+        by_engagement = select(engagements.c.id).where(
+            engagements.c.account_id == account_id,
+            or_(func.lower(engagements.c.code).like(pattern, escape="\\"),
+                func.lower(engagements.c.name).like(pattern, escape="\\"),
+                engagements.c.client_id.in_(client_ids)))
+        where.append(or_(func.lower(projects.c.code).like(pattern, escape="\\"),
+                         func.lower(projects.c.name).like(pattern, escape="\\"),
+                         projects.c.engagement_id.in_(by_engagement)))
+    if not include_closed:
+        where.append(projects.c.stage_id.in_(select(stages.c.id).where(
+            stages.c.account_id == account_id, stages.c.closed.is_(False))))
+    if updated_since is not None:
+        where.append(projects.c.updated_at >= updated_since)
+    statement = select(*columns_for(projects, ProjectRow)).where(*where).order_by(projects.c.code_key)
+    if limit is not None:
+        statement = statement.limit(limit)
+    return [ProjectRow(**row._asdict()) for row in connection.execute(statement)]
 
 
 def of_engagements(connection: Connection, account_id: int, engagement_ids: Iterable[int]) -> list[ProjectRow]:

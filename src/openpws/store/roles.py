@@ -53,6 +53,16 @@ def by_uid(connection: Connection, account_id: int, uid: int) -> RoleRow | None:
                      project_roles.c.uid == uid)
 
 
+def by_ids(connection: Connection, account_id: int, ids: Iterable[int], *,
+           for_update: bool = False) -> dict[int, RoleRow]:
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = fetch(connection, project_roles, RoleRow, project_roles.c.account_id == account_id,
+                 project_roles.c.id.in_(wanted), for_update=for_update)
+    return {row.id: row for row in rows}
+
+
 def of_projects(connection: Connection, account_id: int, project_ids: Iterable[int], *,
                 include_deleted: bool = False) -> list[RoleRow]:
     """The roles of these projects (live ones only unless asked), in the order they were created."""

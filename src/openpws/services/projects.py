@@ -1,0 +1,242 @@
+"""Projects: reading, listing and saving the projects of an account.
+
+Rules (pws-entities §5, SPEC): a project belongs to one engagement, given on insert and never
+changed; no new project under an engagement whose client is inactive; codes are unique in an
+account, generated as ``<engagement code>-001``… when an insert gives none, renamed with
+NewProjectCode; ProjectName is required on insert; the stage (default: the account's first project
+stage) decides open or closed; CloseDate cannot be before OpenDate. Every save takes the
+engagement's lock first and gives the engagement graph its next version (EngagementTimestamp);
+a ProjectTimestamp or EngagementTimestamp that is sent must equal the current one.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from openpws import errors
+from openpws.services import clients, refs
+from openpws.services.access import require
+from openpws.services.checks import check_length, check_timestamps
+from openpws.services.permissions import Permission
+from openpws.services.refs import Key
+from openpws.services.sessions import Caller
+from openpws.store import clients as client_store
+from openpws.store import engagements as engagement_store
+from openpws.store import projects as store
+from openpws.store.counters import next_rowversion, next_uid
+from openpws.store.engagements import EngagementRow
+from openpws.store.projects import ProjectRow
+
+MAX_IDENTITIES = 100
+CODE_LENGTH = 24
+LIMITS = {"ProjectCode": CODE_LENGTH, "NewProjectCode": CODE_LENGTH, "ProjectName": 255, "Description": 4000}
+PERCENT_RANGE = (0.0, 100.0)
+
+
+@dataclass(frozen=True)
+class ProjectChanges:
+    """The PwsProjectDetail members (and request flags) openpws models, as sent (None = not sent)."""
+
+    key: Key
+    engagement: Mapping[str, Any] | None
+    name: str | None
+    new_code: str | None
+    stage: Mapping[str, Any] | None
+    manager: Mapping[str, Any] | None
+    open_date: datetime | None
+    close_date: datetime | None
+    description: str | None
+    percent_likelihood: float | None
+    clear_close_date: bool
+    clear_description: bool
+    clear_percent_likelihood: bool
+    project_timestamp: str | None
+    engagement_timestamps: tuple[str, ...]  # EngagementTimestamp of the detail and of the request, where sent
+
+
+@dataclass(frozen=True)
+class Saved:
+    project: ProjectRow
+    engagement: EngagementRow  # after the save: its rowversion is the new EngagementTimestamp
+
+
+def find_many(tx: Connection, caller: Caller, keys: Sequence[Key]) -> list[ProjectRow | None]:
+    """The project each key names (None where it names none, or its two keys name different
+    projects), with two queries for any number of keys, where refs.PROJECT.find takes one per key."""
+    by_code = store.by_codes(tx, caller.account_id, [k.code for k in keys if k.code])
+    by_uid = store.by_uids(tx, caller.account_id, [k.uid for k in keys if k.uid is not None])
+    found: list[ProjectRow | None] = []
+    for key in keys:
+        coded = by_code.get(key.code.upper()) if key.code else None
+        numbered = by_uid.get(key.uid) if key.uid is not None else None
+        if key.code and key.uid is not None:
+            found.append(coded if coded is not None and numbered is not None and coded.id == numbered.id else None)
+        else:
+            found.append(coded or numbered)
+    return found
+
+
+def get_projects(tx: Connection, caller: Caller,
+                 keys: Sequence[Key]) -> tuple[list[ProjectRow], list[errors.Message]]:
+    """PwsGetProject: the projects found, in request order, and warning 105 for the rest."""
+    require(caller, Permission.PROJECTS_VIEW)
+    if not keys:
+        raise errors.fail(errors.NO_PROJECTS_SPECIFIED)
+    if len(keys) > MAX_IDENTITIES:
+        raise errors.fail(errors.MAXIMUM_PROJECT_IDENTITIES_EXCEEDED, f"{len(keys)} were sent",
+                          maximum=MAX_IDENTITIES)
+    rows = find_many(tx, caller, keys)
+    missing = [refs.PROJECT.describe(key) for key, row in zip(keys, rows, strict=True) if row is None]
+    warnings = [errors.message(errors.AT_LEAST_ONE_ITEM_NOT_FOUND, "; ".join(missing))] if missing else []
+    return [row for row in rows if row is not None], warnings
+
+
+def list_projects(tx: Connection, caller: Caller, *, identity: Key | None, query: str | None,
+                  include_closed: bool, updated_since: datetime | None,
+                  max_rows: int | None) -> tuple[list[ProjectRow], list[errors.Message]]:
+    """PwsGetProjectList. A ProjectIdentity overrides every other criterion. QueryString matches
+    the project's code or name, its engagement's code or name, and the number or name of the
+    engagement's client or of any parent client. Projects in a closed stage are left out unless
+    IncludeClosedFlag. MaxRowsToReturn (above 0) caps the rows, with warning 104 when it cut some off."""
+    require(caller, Permission.PROJECTS_VIEW)
+    if identity is not None and identity.given:
+        row = refs.PROJECT.find(tx, caller, identity)
+        return ([row] if row else []), []
+    # A client matches when it or one of its parents matches: the clients under every match.
+    client_ids = clients.matching_subtrees(tx, caller, query) if query else set()
+    cap = max_rows if max_rows is not None and max_rows > 0 else None
+    rows = store.search(tx, caller.account_id, query=query, client_ids=client_ids, include_closed=include_closed,
+                        updated_since=updated_since, limit=cap + 1 if cap is not None else None)
+    if cap is not None and len(rows) > cap:
+        return rows[:cap], [errors.message(errors.ROW_COUNT_EXCEEDED, f"more than {cap} rows matched")]
+    return rows, []
+
+
+def _next_code(tx: Connection, caller: Caller, engagement: EngagementRow) -> str:
+    """``<engagement code>-NNN``: one past the highest such number among the engagement's
+    projects, moving on past any code another project of the account already holds."""
+    suffix = re.compile(re.escape(engagement.code.upper()) + r"-(\d+)")
+    numbers = [int(m.group(1)) for code in store.codes_of_engagement(tx, caller.account_id, engagement.id)
+               if (m := suffix.fullmatch(code.upper()))]
+    candidate = max(numbers, default=0) + 1
+    while store.by_code(tx, caller.account_id, f"{engagement.code}-{candidate:03d}") is not None:
+        candidate += 1
+    code = f"{engagement.code}-{candidate:03d}"
+    check_length({"ProjectCode": CODE_LENGTH}, {"ProjectCode": code})
+    return code
+
+
+def _naive(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=None) if moment is not None else None
+
+
+def _check_percent(value: float | None) -> None:
+    low, high = PERCENT_RANGE
+    if value is not None and not (math.isfinite(value) and low <= value <= high):
+        raise errors.fail(errors.VALUE_OUT_OF_RANGE, f"PercentLikelihood={value}", field="PercentLikelihood",
+                          minimum=int(low), maximum=int(high))
+
+
+def _engagement_for(tx: Connection, caller: Caller, changes: ProjectChanges, row: ProjectRow | None) -> EngagementRow:
+    """The engagement the saved project belongs to: the one sent on insert (required); on update
+    the current one, which an EngagementIdentity, when sent, must name."""
+    if row is None:
+        if changes.engagement is None:
+            raise errors.fail(errors.REQUIRED_FIELD_MISSING, "EngagementIdentity", field="EngagementIdentity",
+                              entity="project")
+        return refs.ENGAGEMENT.resolve(tx, caller, changes.engagement)
+    if changes.engagement is not None:
+        named = refs.ENGAGEMENT.resolve(tx, caller, changes.engagement)
+        if named.id != row.engagement_id:
+            raise errors.fail(errors.PROJECT_ENGAGEMENT_CANNOT_CHANGE, f"project {row.code} to engagement {named.code}")
+    return engagement_store.by_ids(tx, caller.account_id, {row.engagement_id})[row.engagement_id]
+
+
+def _values(tx: Connection, caller: Caller, changes: ProjectChanges, row: ProjectRow | None) -> dict[str, Any]:
+    """The columns the save writes (all but code, rowversion and updated_at), validated."""
+    values: dict[str, Any] = {}
+    if changes.name is not None:
+        if not changes.name.strip():
+            raise errors.fail(errors.FIELD_NOT_SPECIFIED, "ProjectName is empty", field="ProjectName")
+        values["name"] = changes.name
+    if changes.stage is not None or row is None:
+        values["stage_id"] = refs.stage(tx, caller, "P", changes.stage).id
+    if changes.manager is not None:
+        values["manager_user_id"] = refs.person(tx, caller, changes.manager, "User").id
+    if changes.open_date is not None:
+        values["open_date"] = _naive(changes.open_date)
+    if changes.clear_close_date:
+        values["close_date"] = None
+    elif changes.close_date is not None:
+        values["close_date"] = _naive(changes.close_date)
+    opens = values.get("open_date", row.open_date if row else None)
+    closes = values.get("close_date", row.close_date if row else None)
+    if opens is not None and closes is not None and closes < opens:
+        raise errors.fail(errors.INVALID_DATE_RANGE, f"OpenDate {opens.isoformat()}, CloseDate {closes.isoformat()}",
+                          start_field="OpenDate", end_field="CloseDate")
+    if changes.clear_description:
+        values["description"] = None
+    elif changes.description is not None:
+        values["description"] = changes.description
+    if changes.clear_percent_likelihood:
+        values["percent_likelihood"] = None
+    elif changes.percent_likelihood is not None:
+        _check_percent(changes.percent_likelihood)
+        values["percent_likelihood"] = changes.percent_likelihood
+    return values
+
+
+def save_project(tx: Connection, caller: Caller, changes: ProjectChanges, now: datetime) -> Saved:
+    """PwsSaveProject: insert when the detail names no existing project, else update."""
+    require(caller, Permission.PROJECTS_UPDATE)
+    key = changes.key
+    row = refs.PROJECT.find(tx, caller, key) if key.given else None
+    if row is None and key.uid is not None:
+        raise errors.fail(errors.ENTITY_NOT_FOUND, refs.PROJECT.describe(key), entity="PwsProjectRef")
+    check_length(LIMITS, {"ProjectCode": key.code, "NewProjectCode": changes.new_code, "ProjectName": changes.name,
+                          "Description": changes.description})
+    engagement = _engagement_for(tx, caller, changes, row)
+    # Writers of one engagement graph take turns; what was read before the lock is read again.
+    engagement = engagement_store.lock(tx, caller.account_id, engagement.id)
+    if row is not None:
+        current = store.by_ids(tx, caller.account_id, {row.id}).get(row.id)
+        if current is None:
+            raise errors.fail(errors.ENTITY_NOT_FOUND, refs.PROJECT.describe(key), entity="PwsProjectRef")
+        row = current
+        check_timestamps("project", f"project {row.code}", row.rowversion,
+                         [changes.project_timestamp] if changes.project_timestamp else [])
+    check_timestamps("engagement", f"engagement {engagement.code}", engagement.rowversion,
+                     changes.engagement_timestamps)
+    if row is None:
+        owner = client_store.by_ids(tx, caller.account_id, {engagement.client_id})[engagement.client_id]
+        if owner.inactive:
+            raise errors.fail(errors.CLIENT_INACTIVE, f"client {owner.number} of engagement {engagement.code}",
+                              client=owner.number)
+        if not (changes.name or "").strip():
+            raise errors.fail(errors.REQUIRED_FIELD_MISSING, "ProjectName", field="ProjectName", entity="project")
+    values = _values(tx, caller, changes, row)
+    new_code = changes.new_code or (key.code if row is None else None)
+    if new_code is not None and (row is None or new_code.upper() != row.code.upper()):
+        if store.by_code(tx, caller.account_id, new_code) is not None:
+            raise errors.fail(errors.DUPLICATE_CODE, new_code, field="project code", value=new_code,
+                              entity="project")
+    if new_code is not None:
+        values["code"] = new_code
+    values.update(rowversion=next_rowversion(tx), updated_at=now.replace(tzinfo=None))
+    if row is None:
+        values.setdefault("code", _next_code(tx, caller, engagement))
+        project_id = store.insert_project(tx, caller.account_id, {
+            "uid": next_uid(tx), "engagement_id": engagement.id, "ever_invoiced": False, **values})
+    else:
+        project_id = row.id
+        store.update_project(tx, project_id, values)
+    engagement_store.bump(tx, engagement.id, now)
+    return Saved(store.by_ids(tx, caller.account_id, {project_id})[project_id],
+                 engagement_store.by_ids(tx, caller.account_id, {engagement.id})[engagement.id])

@@ -1,0 +1,280 @@
+"""Project roles: saving one role (PwsSaveProjectRole) and reading the roles of projects
+(PwsGetProjectRoles).
+
+Rules (pws-entities §7): a role is named by its ExternalSystemIdentifier (ESI) and/or Uid; a
+detail naming no role inserts one (an ESI not in use becomes the new role's ESI), a Uid naming
+nothing is 54080. ProjectIdentity and RoleName are required on insert; on update the project may
+be sent but must be the role's own (roles never move). RoleName is unique, case-insensitively,
+among the project's live roles, or made unique with a " 2", " 3", … suffix on request. The ESI is
+unique in the account and, once set, can only change to another non-empty value. The Mode says
+which side a ResourceIdentity sets: R the requested resource, A the booked one. Every save
+locks the engagement first, takes the next row version and bumps the engagement graph version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from openpws import errors
+from openpws.services import refs
+from openpws.services.access import require
+from openpws.services.permissions import Permission
+from openpws.services.refs import Key
+from openpws.services.sessions import Caller
+from openpws.store import engagements as engagement_store
+from openpws.store import projects as project_store
+from openpws.store import roles as role_store
+from openpws.store.counters import decode_rowversion, next_rowversion, next_uid
+from openpws.store.projects import ProjectRow
+from openpws.store.roles import RoleRow
+
+MAX_IDENTITIES = 100
+NAME_LENGTH, DESCRIPTION_LENGTH, EXTERNAL_ID_LENGTH = 50, 255, 50
+SCHEDULING_MODES = ("D", "W")
+DEFAULT_SCHEDULING_MODE = "W"
+ENTITY = "project role"
+
+
+@dataclass(frozen=True)
+class RoleChanges:
+    """The modelled members of a PwsSaveProjectRole request, as sent (None = not sent)."""
+
+    key: Key  # the detail's ExternalSystemIdentifier / ProjectRoleUid
+    project: Mapping[str, Any] | None  # the request's ProjectIdentity
+    mode: str  # R: ResourceIdentity is the requested resource; A: the booked one
+    name: str | None
+    new_external_id: str | None  # "" (sent empty) asks to clear, which is refused once set
+    description: str | None
+    resource: Mapping[str, Any] | None
+    start_date: datetime | None
+    end_date: datetime | None
+    scheduling_mode: str | None
+    role_timestamp: str | None
+    engagement_timestamp: str | None
+
+
+@dataclass(frozen=True)
+class RoleClears:
+    """The clear flags openpws models (each true one nulls its member, whatever value is sent)."""
+
+    description: bool = False
+    resource: bool = False
+    start_date: bool = False
+    end_date: bool = False
+
+
+@dataclass(frozen=True)
+class SavedRole:
+    row: RoleRow
+    engagement_version: int  # the new EngagementTimestamp
+
+
+def check_timestamp(token: str | None, version: int, entity: str, detail: str) -> None:
+    """An optional concurrency token: omitted (or blank) skips the check, any other value must
+    be the current version."""
+    if token is not None and token.strip() and decode_rowversion(token.strip()) != version:
+        raise errors.fail(errors.TIMESTAMP_MISMATCH, detail, entity=entity)
+
+
+def check_length(field: str, value: str | None, maximum: int) -> None:
+    if value is not None and len(value) > maximum:
+        raise errors.fail(errors.VALUE_TOO_LONG, f"{len(value)} characters", field=field, maximum=maximum)
+
+
+def check_date_range(start: datetime | None, end: datetime | None, start_field: str, end_field: str) -> None:
+    if start is not None and end is not None and end < start:
+        raise errors.fail(errors.INVALID_DATE_RANGE, f"{start_field}={start:%Y-%m-%d}, {end_field}={end:%Y-%m-%d}",
+                          start_field=start_field, end_field=end_field)
+
+
+def ensure_live(row: RoleRow, key: Key) -> RoleRow:
+    """A deleted role is not found here (only undelete may touch it)."""
+    if row.deleted:
+        raise errors.fail(errors.PROJECT_ROLE_NOT_FOUND, refs.ROLE.describe(key) + " (deleted)",
+                          entity=refs.ROLE.ref_type)
+    return row
+
+
+def live_role(tx: Connection, caller: Caller, key: Key) -> RoleRow:
+    """The live role a ref names."""
+    return ensure_live(refs.ROLE.resolve(tx, caller, key), key)
+
+
+def _naive(value: datetime | None) -> datetime | None:
+    """Stored as naive UTC (the columns carry no zone)."""
+    return value.astimezone(UTC).replace(tzinfo=None) if value is not None else None
+
+
+def _existing(tx: Connection, caller: Caller, key: Key) -> RoleRow | None:
+    """The role to update, or None to insert: no key, or an ESI alone that names no role."""
+    if not key.given:
+        return None
+    row = refs.ROLE.find(tx, caller, key)
+    if row is None:
+        if key.uid is None:
+            return None  # an ESI not in use: the new role takes it
+        return live_role(tx, caller, key)  # raises 54080 with the keys sent
+    return ensure_live(row, key)
+
+
+def _project(tx: Connection, caller: Caller, changes: RoleChanges, existing: RoleRow | None) -> ProjectRow:
+    if existing is None:
+        return refs.PROJECT.resolve(tx, caller, changes.project)
+    project = project_store.by_ids(tx, caller.account_id, {existing.project_id})[existing.project_id]
+    if changes.project and refs.PROJECT.key(changes.project).given:
+        named = refs.PROJECT.resolve(tx, caller, changes.project)
+        if named.id != project.id:
+            raise errors.fail(errors.PROJECT_ROLE_PROJECT_MISMATCH,
+                              f"the role is on {project.code}, ProjectIdentity names {named.code}")
+    return project
+
+
+def unique_name(name: str, taken: set[str]) -> str:
+    """``name`` with the first free " 2", " 3", … suffix, shortened so the result fits."""
+    number = 2
+    while True:
+        suffix = f" {number}"
+        candidate = name[:NAME_LENGTH - len(suffix)] + suffix
+        if candidate.lower() not in taken:
+            return candidate
+        number += 1
+
+
+def _name(tx: Connection, caller: Caller, changes: RoleChanges, existing: RoleRow | None, project: ProjectRow,
+          make_unique: bool) -> str | None:
+    """The RoleName to write (None: keep the current one)."""
+    name = changes.name
+    if name is None or not name.strip():
+        if existing is None:
+            raise errors.fail(errors.REQUIRED_FIELD_MISSING, "RoleName", field="RoleName", entity=ENTITY)
+        if name is not None:
+            raise errors.fail(errors.FIELD_NOT_SPECIFIED, "RoleName was sent empty", field="RoleName")
+        return None
+    if existing is not None and name == existing.name:
+        return None
+    taken = {lowered for lowered, role_id in role_store.live_names(tx, caller.account_id, project.id).items()
+             if existing is None or role_id != existing.id}
+    if name.lower() not in taken:
+        return name
+    if not make_unique:
+        raise errors.fail(errors.DUPLICATE_ROLE_NAME, f"{name} on {project.code}", name=name)
+    return unique_name(name, taken)
+
+
+def _external_id(tx: Connection, caller: Caller, changes: RoleChanges, existing: RoleRow | None) -> str | None:
+    """The ESI to write (None: keep the current one, or none on insert)."""
+    new = changes.new_external_id.strip() if changes.new_external_id is not None else None
+    if new == "":
+        if existing is not None and existing.external_id:
+            raise errors.fail(errors.EXTERNAL_SYSTEM_IDENTIFIER_CANNOT_BE_CLEARED,
+                              f"ExternalSystemIdentifier={existing.external_id}")
+        new = None
+    target = new or (changes.key.code if existing is None else None)
+    if target is None:
+        return None
+    if existing is not None and existing.external_id == target:
+        return None
+    holder = role_store.by_external_id(tx, caller.account_id, target)
+    if holder is not None and (existing is None or holder.id != existing.id):
+        raise errors.fail(errors.DUPLICATE_CODE, target, field="ExternalSystemIdentifier", value=target,
+                          entity=ENTITY)
+    return target
+
+
+def _scheduling_mode(value: str | None) -> str | None:
+    if value is None:
+        return None
+    mode = value.strip().upper()
+    if mode not in SCHEDULING_MODES:
+        raise errors.fail(errors.INVALID_ENUMERATION_VALUE, f"DefaultSchedulingMode={value}",
+                          field="DefaultSchedulingMode", valid=", ".join(SCHEDULING_MODES))
+    return mode
+
+
+def _dates(changes: RoleChanges, clears: RoleClears, existing: RoleRow | None) -> dict[str, Any]:
+    def pick(clear: bool, sent: datetime | None, current: datetime | None) -> datetime | None:
+        return None if clear else (_naive(sent) if sent is not None else current)
+
+    start = pick(clears.start_date, changes.start_date, existing.start_date if existing else None)
+    end = pick(clears.end_date, changes.end_date, existing.end_date if existing else None)
+    check_date_range(start, end, "RoleStartDate", "RoleEndDate")
+    return {"start_date": start, "end_date": end}
+
+
+def save_role(tx: Connection, caller: Caller, changes: RoleChanges, clears: RoleClears, make_unique: bool,
+              now: datetime) -> SavedRole:
+    """PwsSaveProjectRole: insert when the detail names no existing role, else update."""
+    require(caller, Permission.PROJECTS_UPDATE)
+    for field, value, maximum in (("RoleName", changes.name, NAME_LENGTH),
+                                  ("Description", changes.description, DESCRIPTION_LENGTH),
+                                  ("ExternalSystemIdentifier", changes.key.code, EXTERNAL_ID_LENGTH),
+                                  ("NewExternalSystemIdentifier", changes.new_external_id, EXTERNAL_ID_LENGTH)):
+        check_length(field, value, maximum)
+    scheduling_mode = _scheduling_mode(changes.scheduling_mode)
+    existing = _existing(tx, caller, changes.key)
+    project = _project(tx, caller, changes, existing)
+    engagement = engagement_store.lock(tx, caller.account_id, project.engagement_id)
+    check_timestamp(changes.engagement_timestamp, engagement.rowversion, "engagement",
+                    f"EngagementTimestamp {changes.engagement_timestamp}")
+    if existing is not None:
+        # Read again under the engagement lock: a writer that committed meanwhile is seen now.
+        existing = role_store.by_ids(tx, caller.account_id, {existing.id})[existing.id]
+        check_timestamp(changes.role_timestamp, existing.rowversion, ENTITY,
+                        f"ProjectRoleTimestamp {changes.role_timestamp}")
+    values: dict[str, Any] = _dates(changes, clears, existing)
+    if (name := _name(tx, caller, changes, existing, project, make_unique)) is not None:
+        values["name"] = name
+    if (external_id := _external_id(tx, caller, changes, existing)) is not None:
+        values["external_id"] = external_id
+    if clears.description:
+        values["description"] = None
+    elif changes.description is not None:
+        values["description"] = changes.description
+    side = "booked_user_id" if changes.mode == "A" else "requested_user_id"
+    if clears.resource:
+        values[side] = None
+    elif changes.resource and any(v is not None for v in changes.resource.values()):
+        values[side] = refs.person(tx, caller, changes.resource, "Resource").id
+    if scheduling_mode is not None:
+        values["scheduling_mode"] = scheduling_mode
+    values.update(rowversion=next_rowversion(tx), updated_at=now.astimezone(UTC).replace(tzinfo=None))
+    if existing is None:
+        defaults = {"uid": next_uid(tx), "project_id": project.id, "external_id": None, "description": None,
+                    "requested_user_id": None, "booked_user_id": None, "scheduling_mode": DEFAULT_SCHEDULING_MODE,
+                    "open_request": False, "deleted": False}
+        role_id = role_store.insert_role(tx, caller.account_id, {**defaults, **values})
+    else:
+        role_id = existing.id
+        role_store.update_role(tx, role_id, values)
+    version = engagement_store.bump(tx, engagement.id, now)
+    return SavedRole(role_store.by_ids(tx, caller.account_id, {role_id})[role_id], version)
+
+
+def get_project_roles(tx: Connection, caller: Caller, keys: Sequence[Key], include_deleted: bool
+                      ) -> tuple[list[tuple[ProjectRow, list[RoleRow]]], list[errors.Message]]:
+    """PwsGetProjectRoles: each project found (in request order) with its roles, and warning 105
+    for the refs that named no project."""
+    require(caller, Permission.PROJECTS_VIEW)
+    if not keys:
+        raise errors.fail(errors.NO_PROJECTS_SPECIFIED)
+    if len(keys) > MAX_IDENTITIES:
+        raise errors.fail(errors.MAXIMUM_PROJECT_IDENTITIES_EXCEEDED, f"{len(keys)} were sent",
+                          maximum=MAX_IDENTITIES)
+    found: list[ProjectRow] = []
+    missing: list[str] = []
+    for key in keys:
+        project = refs.PROJECT.find(tx, caller, key) if key.given else None
+        if project is None:
+            missing.append(refs.PROJECT.describe(key))
+        else:
+            found.append(project)
+    roles: dict[int, list[RoleRow]] = {}
+    for role in role_store.of_projects(tx, caller.account_id, {p.id for p in found}, include_deleted=include_deleted):
+        roles.setdefault(role.project_id, []).append(role)
+    warnings = [errors.message(errors.AT_LEAST_ONE_ITEM_NOT_FOUND, "; ".join(missing))] if missing else []
+    return [(project, roles.get(project.id, [])) for project in found], warnings

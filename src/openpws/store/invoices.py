@@ -1,0 +1,93 @@
+"""Invoice rows. Every query is confined to one account.
+
+Draft numbers are stored upper-case (``DRAFT00001``), so a lookup by number is case-insensitive
+and the account's unique (account_id, draft_number) index serves both lookups and numbering.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select
+
+from openpws.store.rows import fetch_one
+from openpws.store.schema import accounts, invoices
+
+DRAFT_PREFIX = "DRAFT"
+
+
+@dataclass(frozen=True)
+class InvoiceRow:
+    id: int
+    uid: int
+    engagement_id: int
+    project_id: int | None
+    client_id: int
+    draft_number: str
+    name: str
+    content: str
+    scope: str | None
+    status: str
+    purchase_order_number: str | None
+    cost_center_name: str | None
+    cost_center_number: str | None
+    cost_center_uid: int | None
+    currency_code: str | None
+    currency_uid: int | None
+    culture_name: str | None
+    culture_uid: int | None
+    approved_by_finance: bool
+    approved_by_project_manager: bool
+    approved_by_management: bool
+    card_begin_date: datetime | None
+    card_end_date: datetime | None
+    deleted: bool
+    rowversion: int
+    created_at: datetime
+
+
+def by_number(connection: Connection, account_id: int, number: str) -> InvoiceRow | None:
+    return fetch_one(connection, invoices, InvoiceRow, invoices.c.account_id == account_id,
+                     invoices.c.draft_number == number.upper())
+
+
+def by_uid(connection: Connection, account_id: int, uid: int) -> InvoiceRow | None:
+    return fetch_one(connection, invoices, InvoiceRow, invoices.c.account_id == account_id, invoices.c.uid == uid)
+
+
+def lock_numbering(connection: Connection, account_id: int) -> None:
+    """Make the account's invoice creators take turns until commit, so two of them cannot pick the
+    same draft number. FOR NO KEY UPDATE on the account row: it does not block the key-share locks
+    that inserts of the account's other rows take. SQLite's write transactions are already exclusive."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(accounts.c.id).where(accounts.c.id == account_id).with_for_update(key_share=True))
+
+
+def next_draft_number(connection: Connection, account_id: int) -> str:
+    """The next free DRAFTnnnnn number of the account: one above the highest taken (read from the
+    unique index, so it costs the same however many invoices the account has)."""
+    highest = connection.execute(
+        select(func.max(invoices.c.draft_number)).where(invoices.c.account_id == account_id,
+                                                        invoices.c.draft_number.like(DRAFT_PREFIX + "%"))
+    ).scalar_one()
+    digits = str(highest)[len(DRAFT_PREFIX):] if highest else ""
+    candidate = int(digits) + 1 if digits.isdigit() else 1
+    # Past DRAFT99999 the numbers grow a digit and no longer sort last as text: step over taken ones.
+    while by_number(connection, account_id, f"{DRAFT_PREFIX}{candidate:05d}") is not None:
+        candidate += 1
+    return f"{DRAFT_PREFIX}{candidate:05d}"
+
+
+def insert_invoice(connection: Connection, account_id: int, values: dict[str, Any]) -> int:
+    return int(connection.execute(
+        insert(invoices).values(account_id=account_id, **values).returning(invoices.c.id)
+    ).scalar_one())
+
+
+def by_id(connection: Connection, account_id: int, invoice_id: int) -> InvoiceRow:
+    found = fetch_one(connection, invoices, InvoiceRow, invoices.c.account_id == account_id,
+                      invoices.c.id == invoice_id)
+    assert found is not None
+    return found
