@@ -6,8 +6,8 @@ from typing import Any
 
 from openpws.contract.record import Record
 from openpws.messages.call import Call, Reply, require
-from openpws.services import clients
-from openpws.services.clients import ClientChanges, ClientKey
+from openpws.services import clients, refs
+from openpws.services.clients import ClientChanges
 from openpws.store.clients import ClientRow
 from openpws.store.counters import encode_rowversion
 
@@ -35,7 +35,7 @@ def client_element(row: ClientRow, parents: dict[int, ClientRow]) -> dict[str, A
 def PwsGetClient(call: Call, rq: Record) -> Reply:
     """ClientIdentities (1..100 PwsClientRef) → Clients (PwsClientElement[]), in request order;
     105 AtLeastOneItemNotFound lists the refs that named no client."""
-    keys = [ClientKey.of(ref) for ref in rq.get("ClientIdentities", [])]
+    keys = [refs.CLIENT.key(ref) for ref in rq.get("ClientIdentities", [])]
     rows, warnings = clients.get_clients(call.tx, call.user, keys)
     parents = clients.parents_of(call.tx, call.user, rows)
     return Reply({"Clients": [client_element(r, parents) for r in rows]}, tuple(warnings))
@@ -47,7 +47,7 @@ def PwsGetClientList(call: Call, rq: Record) -> Reply:
     identity = rq.get("ClientIdentity")
     rows, warnings = clients.list_clients(
         call.tx, call.user,
-        identity=ClientKey.of(identity) if identity else None,
+        identity=refs.CLIENT.key(identity) if identity else None,
         query=(rq.get("QueryString") or "").strip() or None,
         include_inactive=bool(rq.get("IncludeInactiveFlag")),
         updated_since=(since.replace(tzinfo=None) if (since := rq.get("LastUpdatedSinceTimestamp")) else None),
@@ -64,11 +64,11 @@ def PwsSaveClient(call: Call, rq: Record) -> Reply:
     detail: Record = require(rq, "Client")
     parent = detail.get("ParentClientIdentity")
     changes = ClientChanges(
-        key=ClientKey.of(detail),
+        key=refs.CLIENT.key(detail),
         name=detail.get("ClientName"),
         new_number=(detail.get("NewClientNumber") or "").strip() or None,
         inactive=detail.get("InactiveFlag"),
-        parent=ClientKey.of(parent) if parent else None,
+        parent=refs.CLIENT.key(parent) if parent else None,
         billing_instructions=detail.get("BillingInstructions"),
         purchase_order_number=detail.get("PurchaseOrderNumber"),
         timestamp=detail.get("Timestamp"),

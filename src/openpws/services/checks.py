@@ -1,22 +1,38 @@
-"""Checks every save makes: value lengths and optimistic timestamps."""
+"""Checks and conversions every save makes: value lengths, date ranges, optimistic timestamps,
+and datetimes as the store keeps them (naive UTC)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from openpws import errors
 from openpws.store.counters import decode_rowversion
 
 
 def check_length(limits: Mapping[str, int], values: Mapping[str, str | None]) -> None:
+    """Each value sent must fit its member's maximum length (990008 ValueTooLong)."""
     for field, value in values.items():
         maximum = limits[field]
         if value is not None and len(value) > maximum:
             raise errors.fail(errors.VALUE_TOO_LONG, f"{len(value)} characters", field=field, maximum=maximum)
 
 
-def check_timestamps(entity: str, label: str, current: int, sent: Sequence[str]) -> None:
-    """Every timestamp sent must be the current row version (an omitted one skips the check)."""
+def check_timestamps(entity: str, label: str, current: int, *sent: str | None) -> None:
+    """Every timestamp sent must be the current row version (990007); an omitted or blank one
+    skips the check."""
     for token in sent:
-        if decode_rowversion(token) != current:
+        if token is not None and token.strip() and decode_rowversion(token.strip()) != current:
             raise errors.fail(errors.TIMESTAMP_MISMATCH, f"{label}: timestamp {token}", entity=entity)
+
+
+def check_date_range(start: datetime | None, end: datetime | None, start_field: str, end_field: str) -> None:
+    """An end before its start is 990020 InvalidDateRange."""
+    if start is not None and end is not None and end < start:
+        raise errors.fail(errors.INVALID_DATE_RANGE, f"{start_field}={start:%Y-%m-%d}, {end_field}={end:%Y-%m-%d}",
+                          start_field=start_field, end_field=end_field)
+
+
+def naive_utc(moment: datetime | None) -> datetime | None:
+    """A decoded (aware) datetime as the store keeps it: UTC without a zone."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment is not None else None

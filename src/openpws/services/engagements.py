@@ -29,7 +29,6 @@ from openpws.store import engagements as store
 from openpws.store.counters import next_rowversion, next_uid
 from openpws.store.engagements import EngagementRow
 
-MAX_IDENTITIES = 100
 LIMITS = {"EngagementCode": 20, "NewEngagementCode": 20, "EngagementName": 255, "BillingInstructions": 1000,
           "PurchaseOrderNumber": 50}
 
@@ -53,20 +52,8 @@ def get_engagements(tx: Connection, caller: Caller,
                     keys: Sequence[Key]) -> tuple[list[EngagementRow], list[errors.Message]]:
     """PwsGetEngagement: the engagements found, in request order, and warning 105 for the rest."""
     require(caller, Permission.PROJECTS_VIEW)
-    if not keys:
-        raise errors.fail(errors.NO_ENGAGEMENTS_SPECIFIED)
-    if len(keys) > MAX_IDENTITIES:
-        raise errors.fail(errors.MAXIMUM_ENGAGEMENT_IDENTITIES_EXCEEDED, f"{len(keys)} were sent",
-                          maximum=MAX_IDENTITIES)
-    found, missing = [], []
-    for key in keys:
-        row = refs.ENGAGEMENT.find(tx, caller, key) if key.given else None
-        if row is None:
-            missing.append(refs.ENGAGEMENT.describe(key))
-        else:
-            found.append(row)
-    warnings = [errors.message(errors.AT_LEAST_ONE_ITEM_NOT_FOUND, "; ".join(missing))] if missing else []
-    return found, warnings
+    return refs.ENGAGEMENT.get_many(tx, caller, keys, none=errors.NO_ENGAGEMENTS_SPECIFIED,
+                                    too_many=errors.MAXIMUM_ENGAGEMENT_IDENTITIES_EXCEEDED)
 
 
 def list_engagements(tx: Connection, caller: Caller, *, identity: Key | None, query: str | None,
@@ -118,7 +105,7 @@ def save_engagement(tx: Connection, caller: Caller, changes: EngagementChanges, 
         values["stage_id"] = refs.stage(tx, caller, "E", changes.stage).id
     if changes.manager is not None:
         values["manager_user_id"] = refs.person(tx, caller, changes.manager, "User").id
-    client = clients.resolve(tx, caller, clients.ClientKey.of(changes.client)) if changes.client else None
+    client = refs.CLIENT.resolve(tx, caller, changes.client) if changes.client else None
     new_code = changes.new_code or (key.code if row is None else None)
     if new_code is not None and (row is None or new_code.upper() != row.code.upper()):
         if store.by_code(tx, caller.account_id, new_code) is not None:
@@ -141,7 +128,7 @@ def save_engagement(tx: Connection, caller: Caller, changes: EngagementChanges, 
             "uid": next_uid(tx), "client_id": client.id, "ever_invoiced": False, **values})
     else:
         row = store.lock(tx, caller.account_id, row.id)
-        check_timestamps("engagement", f"engagement {row.code}", row.rowversion, changes.timestamps)
+        check_timestamps("engagement", f"engagement {row.code}", row.rowversion, *changes.timestamps)
         if client is not None and client.id != row.client_id:
             raise errors.fail(errors.ENGAGEMENT_CLIENT_CANNOT_CHANGE,
                               f"engagement {row.code} to client {client.number}")

@@ -23,9 +23,10 @@ from sqlalchemy import Connection
 from openpws import errors
 from openpws.services import refs
 from openpws.services.access import require
+from openpws.services.checks import check_date_range, check_timestamps
 from openpws.services.permissions import Permission
 from openpws.services.refs import Key
-from openpws.services.roles import SCHEDULING_MODES, check_date_range, check_timestamp, ensure_live, live_role
+from openpws.services.roles import SCHEDULING_MODES, ensure_live, live_role
 from openpws.services.sessions import Caller
 from openpws.store import engagements as engagement_store
 from openpws.store import projects as project_store
@@ -181,8 +182,7 @@ def request_or_book(tx: Connection, caller: Caller, mode: str, orders: Sequence[
     current = role_store.by_ids(tx, caller.account_id, {r.id for r in roles})
     for order, role in zip(orders, roles, strict=True):
         fresh = ensure_live(current[role.id], order.role)
-        check_timestamp(order.timestamp, fresh.rowversion, "project role",
-                        f"{refs.ROLE.describe(order.role)}: Timestamp {order.timestamp}")
+        check_timestamps("project role", f"role {refs.ROLE.describe(order.role)}", fresh.rowversion, order.timestamp)
     candidates = [_candidate(tx, caller, order) for order in orders]
     for order, role, role_weeks, candidate_id in zip(orders, roles, weeks, candidates, strict=True):
         _write(tx, role, order, role_weeks, mode, candidate_id, engagement_of[role.id], now)

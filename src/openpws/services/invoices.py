@@ -19,10 +19,9 @@ from typing import Any
 from sqlalchemy import Connection
 
 from openpws import errors
-from openpws.services import clients, refs
+from openpws.services import refs
 from openpws.services.access import require
-from openpws.services.checks import check_length
-from openpws.services.clients import ClientKey
+from openpws.services.checks import check_date_range, check_length, naive_utc
 from openpws.services.permissions import Permission
 from openpws.services.sessions import Caller
 from openpws.store import clients as client_store
@@ -41,12 +40,6 @@ DRAFT_STATUS = "Draft"
 # InvoiceName is documented as String(100); the others are the widths of the columns that keep them.
 LIMITS = {"InvoiceName": 100, "PurchaseOrderNumber": 50, "InvoiceScope": 1, "CostCenterName": 50,
           "CostCenterNumber": 40, "CurrencyCode": 10, "CultureName": 15}
-
-# No NotSpecified code is documented for invoices: a ref without keys is not found like any other.
-INVOICE: refs.RefKind[InvoiceRow] = refs.RefKind(
-    "PwsInvoiceRef", "InvoiceNumber", "InvoiceUid", errors.ENTITY_NOT_FOUND, errors.ENTITY_NOT_FOUND,
-    store.by_number, store.by_uid)
-
 
 def _text(ref: Mapping[str, Any], member: str) -> str | None:
     value = ref.get(member)
@@ -148,9 +141,7 @@ def _check(spec: InvoiceSpec) -> None:
     if spec.content not in CONTENTS:
         raise errors.fail(errors.INVALID_ENUMERATION_VALUE, f"InvoiceContent={spec.content}", field="InvoiceContent",
                           valid=", ".join(CONTENTS))
-    if spec.card_begin is not None and spec.card_end is not None and spec.card_end < spec.card_begin:
-        raise errors.fail(errors.INVALID_DATE_RANGE, f"{spec.card_begin:%Y-%m-%d} to {spec.card_end:%Y-%m-%d}",
-                          start_field="CardBeginDate", end_field="CardEndDate")
+    check_date_range(spec.card_begin, spec.card_end, "CardBeginDate", "CardEndDate")
     if spec.approved_by_management and not (spec.approved_by_finance and spec.approved_by_project_manager):
         lacking = [name for name, flag in (("ApprovedByFinanceFlag", spec.approved_by_finance),
                                            ("ApprovedByProjectManagerFlag", spec.approved_by_project_manager))
@@ -158,16 +149,12 @@ def _check(spec: InvoiceSpec) -> None:
         raise errors.fail(errors.MANAGEMENT_APPROVAL_NEEDS_PRIOR_APPROVALS, f"{' and '.join(lacking)} not true")
 
 
-def _naive(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=None) if value is not None else None
-
-
 def create_invoice(tx: Connection, caller: Caller, spec: InvoiceSpec, now: datetime) -> InvoiceView:
     """PwsCreateInvoice: a new Draft invoice on the engagement (and project) the spec names."""
     require(caller, Permission.PROJECTS_UPDATE)
     _check(spec)
     engagement = refs.ENGAGEMENT.resolve(tx, caller, spec.engagement)
-    client = clients.resolve(tx, caller, ClientKey.of(spec.client))
+    client = refs.CLIENT.resolve(tx, caller, spec.client)
     if client.id != engagement.client_id:
         raise errors.fail(errors.INVOICE_ENTITIES_MISMATCH, f"ClientNumber={client.number}",
                           reason=f"The client {client.number} is not the client of engagement {engagement.code}.")
@@ -191,7 +178,7 @@ def create_invoice(tx: Connection, caller: Caller, spec: InvoiceSpec, now: datet
         "approved_by_finance": spec.approved_by_finance,
         "approved_by_project_manager": spec.approved_by_project_manager,
         "approved_by_management": spec.approved_by_management,
-        "card_begin_date": _naive(spec.card_begin), "card_end_date": _naive(spec.card_end),
+        "card_begin_date": naive_utc(spec.card_begin), "card_end_date": naive_utc(spec.card_end),
         "deleted": False, "rowversion": next_rowversion(tx), "created_at": now.replace(tzinfo=None),
     })
     # Only the sticky flag changes: neither the engagement's nor the project's row version moves,
@@ -206,10 +193,10 @@ def create_invoice(tx: Connection, caller: Caller, spec: InvoiceSpec, now: datet
 def get_invoice(tx: Connection, caller: Caller, ref: Mapping[str, Any]) -> InvoiceView:
     """PwsGetInvoice: the invoice an InvoiceRef names by draft number and/or Uid (both must agree)."""
     require(caller, Permission.PROJECTS_VIEW)
-    key = INVOICE.key(ref)
-    row = INVOICE.find(tx, caller, key) if key.given else None
+    key = refs.INVOICE.key(ref)
+    row = refs.INVOICE.find(tx, caller, key) if key.given else None
     if row is None:
-        raise errors.fail(errors.ENTITY_NOT_FOUND, INVOICE.describe(key), entity=INVOICE.ref_type)
+        raise errors.fail(errors.ENTITY_NOT_FOUND, refs.INVOICE.describe(key), entity=refs.INVOICE.ref_type)
     return view(tx, caller, row)
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import Connection
 from openpws import errors
 from openpws.services import clients, refs
 from openpws.services.access import require
-from openpws.services.checks import check_length, check_timestamps
+from openpws.services.checks import check_date_range, check_length, check_timestamps, naive_utc
 from openpws.services.permissions import Permission
 from openpws.services.refs import Key
 from openpws.services.sessions import Caller
@@ -34,7 +34,6 @@ from openpws.store.counters import next_rowversion, next_uid
 from openpws.store.engagements import EngagementRow
 from openpws.store.projects import ProjectRow
 
-MAX_IDENTITIES = 100
 CODE_LENGTH = 24
 LIMITS = {"ProjectCode": CODE_LENGTH, "NewProjectCode": CODE_LENGTH, "ProjectName": 255, "Description": 4000}
 PERCENT_RANGE = (0.0, 100.0)
@@ -67,35 +66,12 @@ class Saved:
     engagement: EngagementRow  # after the save: its rowversion is the new EngagementTimestamp
 
 
-def find_many(tx: Connection, caller: Caller, keys: Sequence[Key]) -> list[ProjectRow | None]:
-    """The project each key names (None where it names none, or its two keys name different
-    projects), with two queries for any number of keys, where refs.PROJECT.find takes one per key."""
-    by_code = store.by_codes(tx, caller.account_id, [k.code for k in keys if k.code])
-    by_uid = store.by_uids(tx, caller.account_id, [k.uid for k in keys if k.uid is not None])
-    found: list[ProjectRow | None] = []
-    for key in keys:
-        coded = by_code.get(key.code.upper()) if key.code else None
-        numbered = by_uid.get(key.uid) if key.uid is not None else None
-        if key.code and key.uid is not None:
-            found.append(coded if coded is not None and numbered is not None and coded.id == numbered.id else None)
-        else:
-            found.append(coded or numbered)
-    return found
-
-
 def get_projects(tx: Connection, caller: Caller,
                  keys: Sequence[Key]) -> tuple[list[ProjectRow], list[errors.Message]]:
     """PwsGetProject: the projects found, in request order, and warning 105 for the rest."""
     require(caller, Permission.PROJECTS_VIEW)
-    if not keys:
-        raise errors.fail(errors.NO_PROJECTS_SPECIFIED)
-    if len(keys) > MAX_IDENTITIES:
-        raise errors.fail(errors.MAXIMUM_PROJECT_IDENTITIES_EXCEEDED, f"{len(keys)} were sent",
-                          maximum=MAX_IDENTITIES)
-    rows = find_many(tx, caller, keys)
-    missing = [refs.PROJECT.describe(key) for key, row in zip(keys, rows, strict=True) if row is None]
-    warnings = [errors.message(errors.AT_LEAST_ONE_ITEM_NOT_FOUND, "; ".join(missing))] if missing else []
-    return [row for row in rows if row is not None], warnings
+    return refs.PROJECT.get_many(tx, caller, keys, none=errors.NO_PROJECTS_SPECIFIED,
+                                 too_many=errors.MAXIMUM_PROJECT_IDENTITIES_EXCEEDED)
 
 
 def list_projects(tx: Connection, caller: Caller, *, identity: Key | None, query: str | None,
@@ -133,10 +109,6 @@ def _next_code(tx: Connection, caller: Caller, engagement: EngagementRow) -> str
     return code
 
 
-def _naive(moment: datetime | None) -> datetime | None:
-    return moment.replace(tzinfo=None) if moment is not None else None
-
-
 def _check_percent(value: float | None) -> None:
     low, high = PERCENT_RANGE
     if value is not None and not (math.isfinite(value) and low <= value <= high):
@@ -171,16 +143,14 @@ def _values(tx: Connection, caller: Caller, changes: ProjectChanges, row: Projec
     if changes.manager is not None:
         values["manager_user_id"] = refs.person(tx, caller, changes.manager, "User").id
     if changes.open_date is not None:
-        values["open_date"] = _naive(changes.open_date)
+        values["open_date"] = naive_utc(changes.open_date)
     if changes.clear_close_date:
         values["close_date"] = None
     elif changes.close_date is not None:
-        values["close_date"] = _naive(changes.close_date)
+        values["close_date"] = naive_utc(changes.close_date)
     opens = values.get("open_date", row.open_date if row else None)
     closes = values.get("close_date", row.close_date if row else None)
-    if opens is not None and closes is not None and closes < opens:
-        raise errors.fail(errors.INVALID_DATE_RANGE, f"OpenDate {opens.isoformat()}, CloseDate {closes.isoformat()}",
-                          start_field="OpenDate", end_field="CloseDate")
+    check_date_range(opens, closes, "OpenDate", "CloseDate")
     if changes.clear_description:
         values["description"] = None
     elif changes.description is not None:
@@ -210,10 +180,9 @@ def save_project(tx: Connection, caller: Caller, changes: ProjectChanges, now: d
         if current is None:
             raise errors.fail(errors.ENTITY_NOT_FOUND, refs.PROJECT.describe(key), entity="PwsProjectRef")
         row = current
-        check_timestamps("project", f"project {row.code}", row.rowversion,
-                         [changes.project_timestamp] if changes.project_timestamp else [])
+        check_timestamps("project", f"project {row.code}", row.rowversion, changes.project_timestamp)
     check_timestamps("engagement", f"engagement {engagement.code}", engagement.rowversion,
-                     changes.engagement_timestamps)
+                     *changes.engagement_timestamps)
     if row is None:
         owner = client_store.by_ids(tx, caller.account_id, {engagement.client_id})[engagement.client_id]
         if owner.inactive:

@@ -23,18 +23,20 @@ from sqlalchemy import Connection
 from openpws import errors
 from openpws.services import refs
 from openpws.services.access import require
+from openpws.services.checks import check_date_range, check_length, check_timestamps, naive_utc
 from openpws.services.permissions import Permission
 from openpws.services.refs import Key
 from openpws.services.sessions import Caller
 from openpws.store import engagements as engagement_store
 from openpws.store import projects as project_store
 from openpws.store import roles as role_store
-from openpws.store.counters import decode_rowversion, next_rowversion, next_uid
+from openpws.store.counters import next_rowversion, next_uid
 from openpws.store.projects import ProjectRow
 from openpws.store.roles import RoleRow
 
-MAX_IDENTITIES = 100
-NAME_LENGTH, DESCRIPTION_LENGTH, EXTERNAL_ID_LENGTH = 50, 255, 50
+NAME_LENGTH = 50
+LIMITS = {"RoleName": NAME_LENGTH, "Description": 255, "ExternalSystemIdentifier": 50,
+          "NewExternalSystemIdentifier": 50}
 SCHEDULING_MODES = ("D", "W")
 DEFAULT_SCHEDULING_MODE = "W"
 ENTITY = "project role"
@@ -74,24 +76,6 @@ class SavedRole:
     engagement_version: int  # the new EngagementTimestamp
 
 
-def check_timestamp(token: str | None, version: int, entity: str, detail: str) -> None:
-    """An optional concurrency token: omitted (or blank) skips the check, any other value must
-    be the current version."""
-    if token is not None and token.strip() and decode_rowversion(token.strip()) != version:
-        raise errors.fail(errors.TIMESTAMP_MISMATCH, detail, entity=entity)
-
-
-def check_length(field: str, value: str | None, maximum: int) -> None:
-    if value is not None and len(value) > maximum:
-        raise errors.fail(errors.VALUE_TOO_LONG, f"{len(value)} characters", field=field, maximum=maximum)
-
-
-def check_date_range(start: datetime | None, end: datetime | None, start_field: str, end_field: str) -> None:
-    if start is not None and end is not None and end < start:
-        raise errors.fail(errors.INVALID_DATE_RANGE, f"{start_field}={start:%Y-%m-%d}, {end_field}={end:%Y-%m-%d}",
-                          start_field=start_field, end_field=end_field)
-
-
 def ensure_live(row: RoleRow, key: Key) -> RoleRow:
     """A deleted role is not found here (only undelete may touch it)."""
     if row.deleted:
@@ -103,11 +87,6 @@ def ensure_live(row: RoleRow, key: Key) -> RoleRow:
 def live_role(tx: Connection, caller: Caller, key: Key) -> RoleRow:
     """The live role a ref names."""
     return ensure_live(refs.ROLE.resolve(tx, caller, key), key)
-
-
-def _naive(value: datetime | None) -> datetime | None:
-    """Stored as naive UTC (the columns carry no zone)."""
-    return value.astimezone(UTC).replace(tzinfo=None) if value is not None else None
 
 
 def _existing(tx: Connection, caller: Caller, key: Key) -> RoleRow | None:
@@ -198,7 +177,7 @@ def _scheduling_mode(value: str | None) -> str | None:
 
 def _dates(changes: RoleChanges, clears: RoleClears, existing: RoleRow | None) -> dict[str, Any]:
     def pick(clear: bool, sent: datetime | None, current: datetime | None) -> datetime | None:
-        return None if clear else (_naive(sent) if sent is not None else current)
+        return None if clear else (naive_utc(sent) if sent is not None else current)
 
     start = pick(clears.start_date, changes.start_date, existing.start_date if existing else None)
     end = pick(clears.end_date, changes.end_date, existing.end_date if existing else None)
@@ -210,22 +189,20 @@ def save_role(tx: Connection, caller: Caller, changes: RoleChanges, clears: Role
               now: datetime) -> SavedRole:
     """PwsSaveProjectRole: insert when the detail names no existing role, else update."""
     require(caller, Permission.PROJECTS_UPDATE)
-    for field, value, maximum in (("RoleName", changes.name, NAME_LENGTH),
-                                  ("Description", changes.description, DESCRIPTION_LENGTH),
-                                  ("ExternalSystemIdentifier", changes.key.code, EXTERNAL_ID_LENGTH),
-                                  ("NewExternalSystemIdentifier", changes.new_external_id, EXTERNAL_ID_LENGTH)):
-        check_length(field, value, maximum)
+    check_length(LIMITS, {"RoleName": changes.name, "Description": changes.description,
+                          "ExternalSystemIdentifier": changes.key.code,
+                          "NewExternalSystemIdentifier": changes.new_external_id})
     scheduling_mode = _scheduling_mode(changes.scheduling_mode)
     existing = _existing(tx, caller, changes.key)
     project = _project(tx, caller, changes, existing)
     engagement = engagement_store.lock(tx, caller.account_id, project.engagement_id)
-    check_timestamp(changes.engagement_timestamp, engagement.rowversion, "engagement",
-                    f"EngagementTimestamp {changes.engagement_timestamp}")
+    check_timestamps("engagement", f"engagement {engagement.code}", engagement.rowversion,
+                     changes.engagement_timestamp)
     if existing is not None:
         # Read again under the engagement lock: a writer that committed meanwhile is seen now.
         existing = role_store.by_ids(tx, caller.account_id, {existing.id})[existing.id]
-        check_timestamp(changes.role_timestamp, existing.rowversion, ENTITY,
-                        f"ProjectRoleTimestamp {changes.role_timestamp}")
+        check_timestamps(ENTITY, f"role {refs.ROLE.describe(changes.key)}", existing.rowversion,
+                         changes.role_timestamp)
     values: dict[str, Any] = _dates(changes, clears, existing)
     if (name := _name(tx, caller, changes, existing, project, make_unique)) is not None:
         values["name"] = name
@@ -260,21 +237,9 @@ def get_project_roles(tx: Connection, caller: Caller, keys: Sequence[Key], inclu
     """PwsGetProjectRoles: each project found (in request order) with its roles, and warning 105
     for the refs that named no project."""
     require(caller, Permission.PROJECTS_VIEW)
-    if not keys:
-        raise errors.fail(errors.NO_PROJECTS_SPECIFIED)
-    if len(keys) > MAX_IDENTITIES:
-        raise errors.fail(errors.MAXIMUM_PROJECT_IDENTITIES_EXCEEDED, f"{len(keys)} were sent",
-                          maximum=MAX_IDENTITIES)
-    found: list[ProjectRow] = []
-    missing: list[str] = []
-    for key in keys:
-        project = refs.PROJECT.find(tx, caller, key) if key.given else None
-        if project is None:
-            missing.append(refs.PROJECT.describe(key))
-        else:
-            found.append(project)
+    found, warnings = refs.PROJECT.get_many(tx, caller, keys, none=errors.NO_PROJECTS_SPECIFIED,
+                                            too_many=errors.MAXIMUM_PROJECT_IDENTITIES_EXCEEDED)
     roles: dict[int, list[RoleRow]] = {}
     for role in role_store.of_projects(tx, caller.account_id, {p.id for p in found}, include_deleted=include_deleted):
         roles.setdefault(role.project_id, []).append(role)
-    warnings = [errors.message(errors.AT_LEAST_ONE_ITEM_NOT_FOUND, "; ".join(missing))] if missing else []
     return [(project, roles.get(project.id, [])) for project in found], warnings

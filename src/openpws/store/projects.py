@@ -48,24 +48,6 @@ def by_ids(connection: Connection, account_id: int, ids: Iterable[int]) -> dict[
     return {row.id: row for row in rows}
 
 
-def by_codes(connection: Connection, account_id: int, codes: Iterable[str]) -> dict[str, ProjectRow]:
-    """The projects with these codes, keyed by upper-cased code (codes match case-insensitively)."""
-    wanted = {code.upper() for code in codes}
-    if not wanted:
-        return {}
-    rows = fetch(connection, projects, ProjectRow, projects.c.account_id == account_id,
-                 projects.c.code_key.in_(wanted))
-    return {row.code.upper(): row for row in rows}
-
-
-def by_uids(connection: Connection, account_id: int, uids: Iterable[int]) -> dict[int, ProjectRow]:
-    wanted = set(uids)
-    if not wanted:
-        return {}
-    rows = fetch(connection, projects, ProjectRow, projects.c.account_id == account_id, projects.c.uid.in_(wanted))
-    return {row.uid: row for row in rows}
-
-
 def codes_of_engagement(connection: Connection, account_id: int, engagement_id: int) -> list[str]:
     return list(connection.execute(select(projects.c.code).where(
         projects.c.account_id == account_id, projects.c.engagement_id == engagement_id)).scalars())
