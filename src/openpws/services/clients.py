@@ -145,13 +145,8 @@ def save_client(tx: Connection, caller: Caller, changes: ClientChanges, clear_pa
         values["parent_id"] = None
     elif changes.parent is not None:
         values["parent_id"] = _parent_for(tx, caller, changes, row)
-    new_number = changes.new_number or (key.code if row is None else None)
-    if new_number is not None and (row is None or new_number.upper() != row.number.upper()):
-        if store.by_number(tx, caller.account_id, new_number) is not None:
-            raise errors.fail(errors.DUPLICATE_CODE, new_number, field="client number", value=new_number,
-                              entity="client")
-    if new_number is not None:
-        values["number"] = new_number
+    if (number := refs.CLIENT.code_to_store(tx, caller, row, key, changes.new_number, "client number")) is not None:
+        values["number"] = number
     values.update(rowversion=next_rowversion(tx), updated_at=now.replace(tzinfo=None))
     if row is None:
         if not changes.name:

@@ -106,12 +106,8 @@ def save_engagement(tx: Connection, caller: Caller, changes: EngagementChanges, 
     if changes.manager is not None:
         values["manager_user_id"] = refs.person(tx, caller, changes.manager, "User").id
     client = refs.CLIENT.resolve(tx, caller, changes.client) if changes.client else None
-    new_code = changes.new_code or (key.code if row is None else None)
-    if new_code is not None and (row is None or new_code.upper() != row.code.upper()):
-        if store.by_code(tx, caller.account_id, new_code) is not None:
-            raise errors.fail(errors.DUPLICATE_CODE, new_code, field="engagement code", value=new_code,
-                              entity="engagement")
-        values["code"] = new_code
+    if (code := refs.ENGAGEMENT.code_to_store(tx, caller, row, key, changes.new_code, "engagement code")) is not None:
+        values["code"] = code
     values.update(rowversion=next_rowversion(tx), updated_at=now.replace(tzinfo=None))
     if row is None:
         if client is None:

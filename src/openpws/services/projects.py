@@ -191,13 +191,8 @@ def save_project(tx: Connection, caller: Caller, changes: ProjectChanges, now: d
         if not (changes.name or "").strip():
             raise errors.fail(errors.REQUIRED_FIELD_MISSING, "ProjectName", field="ProjectName", entity="project")
     values = _values(tx, caller, changes, row)
-    new_code = changes.new_code or (key.code if row is None else None)
-    if new_code is not None and (row is None or new_code.upper() != row.code.upper()):
-        if store.by_code(tx, caller.account_id, new_code) is not None:
-            raise errors.fail(errors.DUPLICATE_CODE, new_code, field="project code", value=new_code,
-                              entity="project")
-    if new_code is not None:
-        values["code"] = new_code
+    if (code := refs.PROJECT.code_to_store(tx, caller, row, key, changes.new_code, "project code")) is not None:
+        values["code"] = code
     values.update(rowversion=next_rowversion(tx), updated_at=now.replace(tzinfo=None))
     if row is None:
         values.setdefault("code", _next_code(tx, caller, engagement))

@@ -115,6 +115,17 @@ class RefKind(Generic[R]):
             raise errors.fail(self.not_found, self.describe(key), entity=self.ref_type)
         return row
 
+    def code_to_store(self, tx: Connection, caller: Caller, row: R | None, key: Key, renamed: str | None,
+                      label: str) -> str | None:
+        """The code a save writes: the New…Code sent, or on insert the code that named no entity;
+        None to keep the current one. A code another entity holds is 990005 DuplicateCode."""
+        code = renamed or (key.code if row is None else None)
+        if code is None or (row is not None and code.upper() == self._code_of(row)):
+            return None
+        if self.find(tx, caller, Key(code, None)) is not None:
+            raise errors.fail(errors.DUPLICATE_CODE, code, field=label, value=code, entity=label.rpartition(" ")[0])
+        return code
+
     def get_many(self, tx: Connection, caller: Caller, keys: Sequence[Key], *, none: errors.Entry,
                  too_many: errors.Entry) -> tuple[list[R], list[errors.Message]]:
         """A bulk get's 1..100 refs: the entities found in request order, and one warning 105
