@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from xml.sax.saxutils import escape
 
 import pytest
@@ -300,3 +301,22 @@ def test_zeep_builds_and_reads_an_engagement(soap: SoapClient, account: AccountF
     assert detail.EngagementTimestamp == saved.EngagementTimestamp
     listed_rows = client.service.PwsGetEngagementList(serviceRequest={"SessionTicket": ticket, "QueryString": "zeep co"})
     assert [e.EngagementName for e in listed_rows.Engagements.PwsEngagementSummary] == ["Zeep work"]
+
+
+def test_concurrent_inserts_get_distinct_numbers_and_codes(soap: SoapClient, account: AccountFixture, pws: Pws) -> None:
+    writers = [Pws(SoapClient(soap.base_url), account) for _ in range(6)]
+    try:
+        with ThreadPoolExecutor(len(writers)) as pool:
+            numbers = list(pool.map(lambda writer: writer.client("Parallel"), writers))
+            engagements = list(pool.map(lambda pair: pair[0].engagement(pair[1], "Parallel"), zip(writers, numbers, strict=True)))
+            renames = list(pool.map(lambda pair: save(pair[0], ref("Engagement", pair[1])
+                                                      + "<com:NewEngagementCode>WANTED</com:NewEngagementCode>"),
+                                    zip(writers, engagements, strict=True)))
+    finally:
+        for writer in writers:
+            writer.soap.close()
+    assert sorted(numbers) == [f"C{n:06d}" for n in range(1, 7)]
+    assert sorted(engagements) == [f"E{n:06d}" for n in range(1, 7)]
+    assert sorted(r.status for r in renames) == ["Fail"] * 5 + ["Ok"]
+    assert all(r.error_numbers() == [990005] for r in renames if r.status == "Fail")
+    assert sorted(codes(listed(pws))) == sorted(["WANTED", *[c for c, r in zip(engagements, renames, strict=True) if r.status == "Fail"]])

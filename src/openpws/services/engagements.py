@@ -24,6 +24,7 @@ from openpws.services.checks import check_length, check_timestamps
 from openpws.services.permissions import Permission
 from openpws.services.refs import Key
 from openpws.services.sessions import Caller
+from openpws.store import accounts as account_store
 from openpws.store import engagement_search
 from openpws.store import engagements as store
 from openpws.store.counters import next_rowversion, next_uid
@@ -79,6 +80,7 @@ def list_engagements(tx: Connection, caller: Caller, *, identity: Key | None, qu
 
 
 def _next_code(tx: Connection, caller: Caller) -> str:
+    account_store.lock_numbering(tx, caller.account_id)
     candidate = store.count(tx, caller.account_id) + 1
     while store.by_code(tx, caller.account_id, f"E{candidate:06d}") is not None:
         candidate += 1
@@ -92,6 +94,9 @@ def save_engagement(tx: Connection, caller: Caller, changes: EngagementChanges, 
     row = refs.ENGAGEMENT.find(tx, caller, key) if key.given else None
     if row is None and key.uid is not None:
         raise errors.fail(errors.ENGAGEMENT_NOT_FOUND, refs.ENGAGEMENT.describe(key))
+    if row is not None:
+        # Locks are taken engagement first, account numbering second, by every writer.
+        row = store.lock(tx, caller.account_id, row.id)
     check_length(LIMITS, {"EngagementCode": key.code, "NewEngagementCode": changes.new_code,
                           "EngagementName": changes.name, "BillingInstructions": changes.billing_instructions,
                           "PurchaseOrderNumber": changes.purchase_order_number})
@@ -123,7 +128,6 @@ def save_engagement(tx: Connection, caller: Caller, changes: EngagementChanges, 
         engagement_id = store.insert_engagement(tx, caller.account_id, {
             "uid": next_uid(tx), "client_id": client.id, "ever_invoiced": False, **values})
     else:
-        row = store.lock(tx, caller.account_id, row.id)
         check_timestamps("engagement", f"engagement {row.code}", row.rowversion, *changes.timestamps)
         if client is not None and client.id != row.client_id:
             raise errors.fail(errors.ENGAGEMENT_CLIENT_CANNOT_CHANGE,

@@ -24,6 +24,7 @@ from openpws.services.access import require
 from openpws.services.checks import check_date_range, check_length, naive_utc
 from openpws.services.permissions import Permission
 from openpws.services.sessions import Caller
+from openpws.store import accounts as account_store
 from openpws.store import clients as client_store
 from openpws.store import engagements as engagement_store
 from openpws.store import invoices as store
@@ -164,7 +165,7 @@ def create_invoice(tx: Connection, caller: Caller, spec: InvoiceSpec, now: datet
                           reason=f"The project {project.code} does not belong to engagement {engagement.code}.")
     # The flag written below is what a concurrent delete of the engagement decides on: take turns with it.
     engagement = engagement_store.lock(tx, caller.account_id, engagement.id)
-    store.lock_numbering(tx, caller.account_id)
+    account_store.lock_numbering(tx, caller.account_id)
     assert spec.cost_center is not None and spec.currency is not None and spec.culture is not None
     invoice_id = store.insert_invoice(tx, caller.account_id, {
         "uid": next_uid(tx), "engagement_id": engagement.id, "project_id": project.id if project else None,

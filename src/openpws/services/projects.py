@@ -27,6 +27,7 @@ from openpws.services.checks import check_date_range, check_length, check_timest
 from openpws.services.permissions import Permission
 from openpws.services.refs import Key
 from openpws.services.sessions import Caller
+from openpws.store import accounts as account_store
 from openpws.store import clients as client_store
 from openpws.store import engagements as engagement_store
 from openpws.store import projects as store
@@ -98,6 +99,7 @@ def list_projects(tx: Connection, caller: Caller, *, identity: Key | None, query
 def _next_code(tx: Connection, caller: Caller, engagement: EngagementRow) -> str:
     """``<engagement code>-NNN``: one past the highest such number among the engagement's
     projects, moving on past any code another project of the account already holds."""
+    account_store.lock_numbering(tx, caller.account_id)
     suffix = re.compile(re.escape(engagement.code.upper()) + r"-(\d+)")
     numbers = [int(m.group(1)) for code in store.codes_of_engagement(tx, caller.account_id, engagement.id)
                if (m := suffix.fullmatch(code.upper()))]

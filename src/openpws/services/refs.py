@@ -122,6 +122,7 @@ class RefKind(Generic[R]):
         code = renamed or (key.code if row is None else None)
         if code is None or (row is not None and code.upper() == self._code_of(row)):
             return None
+        account_store.lock_numbering(tx, caller.account_id)
         if self.find(tx, caller, Key(code, None)) is not None:
             raise errors.fail(errors.DUPLICATE_CODE, code, field=label, value=code, entity=label.rpartition(" ")[0])
         return code

@@ -27,6 +27,7 @@ from openpws.services.checks import check_date_range, check_length, check_timest
 from openpws.services.permissions import Permission
 from openpws.services.refs import Key
 from openpws.services.sessions import Caller
+from openpws.store import accounts as account_store
 from openpws.store import engagements as engagement_store
 from openpws.store import projects as project_store
 from openpws.store import roles as role_store
@@ -158,6 +159,7 @@ def _external_id(tx: Connection, caller: Caller, changes: RoleChanges, existing:
         return None
     if existing is not None and existing.external_id == target:
         return None
+    account_store.lock_numbering(tx, caller.account_id)
     holder = role_store.by_external_id(tx, caller.account_id, target)
     if holder is not None and (existing is None or holder.id != existing.id):
         raise errors.fail(errors.DUPLICATE_CODE, target, field="ExternalSystemIdentifier", value=target,

@@ -168,3 +168,13 @@ def find_people(connection: Connection, account_id: int, *, display_name: str | 
         where.append(func.lower(users.c.reference_id) == reference_id.lower())
     assert len(where) > 1
     return [PersonRow(*row) for row in connection.execute(select(*_PERSON_COLUMNS).where(*where).limit(2))]
+
+
+def lock_numbering(connection: Connection, account_id: int) -> None:
+    """Make the account's writers that pick or check a unique code or number (client numbers,
+    engagement and project codes, role identifiers, draft invoice numbers) take turns until
+    commit, so two of them cannot take the same one. FOR NO KEY UPDATE on the account row: it does
+    not block the key-share locks that inserts of the account's other rows take. Writers that also
+    lock an engagement lock it first. SQLite's write transactions are already exclusive."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(accounts.c.id).where(accounts.c.id == account_id).with_for_update(key_share=True))

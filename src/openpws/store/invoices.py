@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select
 
 from openpws.store.rows import fetch_one
-from openpws.store.schema import accounts, invoices
+from openpws.store.schema import invoices
 
 DRAFT_PREFIX = "DRAFT"
 
@@ -55,14 +55,6 @@ def by_number(connection: Connection, account_id: int, number: str) -> InvoiceRo
 
 def by_uid(connection: Connection, account_id: int, uid: int) -> InvoiceRow | None:
     return fetch_one(connection, invoices, InvoiceRow, invoices.c.account_id == account_id, invoices.c.uid == uid)
-
-
-def lock_numbering(connection: Connection, account_id: int) -> None:
-    """Make the account's invoice creators take turns until commit, so two of them cannot pick the
-    same draft number. FOR NO KEY UPDATE on the account row: it does not block the key-share locks
-    that inserts of the account's other rows take. SQLite's write transactions are already exclusive."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(select(accounts.c.id).where(accounts.c.id == account_id).with_for_update(key_share=True))
 
 
 def next_draft_number(connection: Connection, account_id: int) -> str:
