@@ -77,3 +77,10 @@ def test_readme_zeep_example_works_as_written(soap: SoapClient, account: Account
     first, second = done.stdout.splitlines()
     assert first.startswith("Ok User ") and int(first.split()[-1]) > 2**60
     assert second == "Ok"
+
+
+def test_readme_names_every_operation_of_the_contract() -> None:
+    listed = re.search(r"Operations: (.*?)\. What each", README, re.DOTALL)
+    assert listed is not None
+    named = re.findall(r"Pws\w+", listed.group(1))
+    assert named == list(load_contract().operations)

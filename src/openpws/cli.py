@@ -60,7 +60,7 @@ def main() -> None:
               envvar="OPENPWS_WORKERS", help="Server processes sharing the database.")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Requests worked on at once per process.")
 @click.option("--demo", is_flag=True, help="Create the demo account (account demo; admin@demo and viewer@demo, "
-              "password demo) if it is absent.")
+              "password demo) and its client/engagement/project/role tree if they are absent.")
 def serve(host: str, port: int, database_url: str, workers: int, threads: int | None, demo: bool) -> None:
     """Create or migrate the schema, then serve PWS over HTTP.
 
@@ -85,6 +85,13 @@ def serve(host: str, port: int, database_url: str, workers: int, threads: int | 
 
         with store.write() as tx:
             created = demo_data.ensure_demo(tx, settings.scrypt_cost, _now())
+        with store.read() as tx:
+            tree_missing = demo_data.tree_missing(tx)
+        if tree_missing:
+            dispatcher = create_app(settings, store).dispatcher
+            sent = demo_data.load_tree(lambda body: dispatcher.handle(body, None), datetime.now(UTC))
+            click.echo(f"Loaded the demo tree ({sent} requests): clients {demo_data.TOP_CLIENT} and its child "
+                       "C000118, engagements, projects, roles with hours, an invoice.")
         click.echo(("Created" if created else "Using") + f" demo account '{demo_data.ACCOUNT}':")
         for user in demo_data.USERS:
             click.echo(f"  user {user.login} / password {demo_data.PASSWORD}  ({', '.join(sorted(user.permissions))})")
