@@ -4,6 +4,8 @@ that carry them. ``openpws.soap.faults`` is the one place that turns these into 
     Exception
     ├── PwsError        a business failure: HTTP 200, Status=Fail (FailSessionInvalid for session
     │                   entries), one PwsMessage per problem; the request's transaction is rolled back
+    ├── LockFault       a write blocked by other users' locks (or by the theft of the caller's own):
+    │                   HTTP 500, a SOAP Fault whose detail is a PwsFault; rolled back too
     └── RequestFault    a malformed request (not XML, wrong envelope, unknown operation, a value not
                         of its XSD type, a required element missing): HTTP 500, faultcode s:Client
 
@@ -15,8 +17,10 @@ this catalogue and a test keeps the two equal.
 from __future__ import annotations
 
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class MessageType(StrEnum):
@@ -227,6 +231,16 @@ class PwsError(Exception):
 def fail(entry: Entry, detail: str | None = None, /, **params: object) -> PwsError:
     """``raise fail(ENTRY, "detail")``: a PwsError carrying one message."""
     return PwsError(message(entry, detail, **params))
+
+
+class LockFault(Exception):
+    """A request that locks prevent: the PwsFault members other than Messages, ResponseId and
+    ServiceName (which the SOAP layer adds), in wire form, and the message that explains it."""
+
+    def __init__(self, message: Message, members: Mapping[str, Any]) -> None:
+        super().__init__(message.additional_text)
+        self.message = message
+        self.members = members
 
 
 class RequestFault(Exception):

@@ -15,7 +15,9 @@ from sqlalchemy import Connection
 from openpws.config import Settings
 from openpws.contract.record import Record
 from openpws.errors import Message, RequestFault
+from openpws.messages.common import lock_fault
 from openpws.services import sessions
+from openpws.services.locks import LockConflict
 from openpws.services.sessions import Caller
 from openpws.store.transactions import Store
 
@@ -73,7 +75,10 @@ def execute(environment: Environment, handler: Handler, request: Record) -> Repl
         caller = None
         if ticket is not None:
             caller, touch = sessions.resolve(tx, environment.settings, now, ticket)
-        reply = handler.run(Call(tx, caller, now, environment.settings), request)
+        try:
+            reply = handler.run(Call(tx, caller, now, environment.settings), request)
+        except LockConflict as conflict:
+            raise lock_fault(conflict) from None
     if touch and caller is not None:
         with store.write() as tx:
             sessions.touch(tx, caller, now)

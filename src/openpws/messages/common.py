@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
+from openpws import errors
+from openpws.services import locks
+from openpws.services.locks import EntitySummary, LockConflict
 from openpws.services.sessions import Caller
 from openpws.store.accounts import AccountRow, PersonRow, UserRow
 from openpws.store.counters import encode_rowversion
@@ -58,3 +62,34 @@ def role_ref(row: RoleRow) -> dict[str, Any]:
 def timestamp(rowversion: int) -> str:
     """A row version as the Base64 token responses carry (EngagementTimestamp and the like)."""
     return encode_rowversion(rowversion)
+
+
+def entity_summary(summary: EntitySummary) -> dict[str, Any]:
+    return {
+        "EntityIdentity": {"EntityCode": summary.entity_code, "EntityId": None, "EntityUid": summary.entity_uid,
+                           "LockType": summary.entity_type},
+        "EntityLockSummary": [{"LockCount": item.count, "LockHolderUserIdentity": user_ref(item.holder),
+                               "MostRecentLockAcquisitionTimestamp": item.most_recent.replace(tzinfo=UTC)}
+                              for item in summary.items],
+    }
+
+
+def stolen_members(stolen: locks.Stolen) -> dict[str, Any]:
+    """LockStolenFromUserIdentity and StolenLocks of a write's response (StolenLocks only when
+    something was stolen)."""
+    victim = stolen.from_user
+    return {"LockStolenFromUserIdentity": user_ref(victim) if victim else None,
+            "StolenLocks": [entity_summary(s) for s in stolen.summaries] or None}
+
+
+def lock_fault(conflict: LockConflict) -> errors.LockFault:
+    """The PwsFault members of a lock conflict."""
+    holder = conflict.holder
+    taker = conflict.taker
+    return errors.LockFault(conflict.message, {
+        "LockHolderUserIdentity": user_ref(holder) if holder else None,
+        "LockHolders": [entity_summary(s) for s in conflict.holders],
+        "LockTaker": {"LockStolenByUser": user_summary(taker.user), "ProjectorLockSetId": taker.lock_set_id}
+        if taker else None,
+        "AllowLocksToBeStolenFlag": conflict.allow_steal,
+    })

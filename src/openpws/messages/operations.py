@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from openpws.messages import auth, clients, engagements, invoices, projects, roles
+from openpws.messages import auth, clients, deletes, engagements, invoices, locks, projects, roles
 from openpws.messages.call import Handler
 
 OPERATIONS: Mapping[str, Handler] = {
@@ -28,4 +28,13 @@ OPERATIONS: Mapping[str, Handler] = {
     "PwsRequestOrBookRoleHours": Handler(roles.PwsRequestOrBookRoleHours, write=True),
     "PwsCreateInvoice": Handler(invoices.PwsCreateInvoice, write=True),
     "PwsGetInvoice": Handler(invoices.PwsGetInvoice),
+    "PwsAcquireProjectorLocks": Handler(locks.PwsAcquireProjectorLocks, write=True),
+    "PwsCheckProjectorLocks": Handler(locks.PwsCheckProjectorLocks, write=True),
+    "PwsRenewProjectorLocks": Handler(locks.PwsRenewProjectorLocks, write=True),
+    "PwsReleaseProjectorLocks": Handler(locks.PwsReleaseProjectorLocks, write=True),
+    "PwsDeleteClient": Handler(deletes.PwsDeleteClient, write=True),
+    "PwsDeleteEngagement": Handler(deletes.PwsDeleteEngagement, write=True),
+    "PwsDeleteProject": Handler(deletes.PwsDeleteProject, write=True),
+    "PwsDeleteProjectRole": Handler(deletes.PwsDeleteProjectRole, write=True),
+    "PwsUndeleteProjectRole": Handler(deletes.PwsUndeleteProjectRole, write=True),
 }

@@ -216,6 +216,13 @@ class Encoder:
         self._members(element, ctype, value, scope)
         return element
 
+    def standalone(self, tag: str, ctype: ComplexType, value: Mapping[str, Any]) -> etree._Element:
+        """An element of ``ctype`` that is its own document (a fault's detail): its namespace is the
+        default one, as WCF writes PwsFault."""
+        element = etree.Element(tag, nsmap={None: tag[1:].partition("}")[0], ns.NIL_PREFIX: ns.XSI})
+        self._members(element, ctype, value, {tag[1:].partition("}")[0]: None, ns.XSI: ns.NIL_PREFIX})
+        return element
+
     def _members(self, element: etree._Element, ctype: ComplexType, value: Mapping[str, Any],
                  scope: dict[str, str | None]) -> None:
         for member in ctype.members:

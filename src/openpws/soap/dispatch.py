@@ -12,7 +12,7 @@ from lxml import etree
 
 from openpws.contract import Contract, Operation, ns
 from openpws.contract.record import Record
-from openpws.errors import Message, PwsError, RequestFault
+from openpws.errors import LockFault, Message, PwsError, RequestFault
 from openpws.soap import faults
 from openpws.soap.codec import Encoder, decode
 from openpws.soap.envelope import body_payload, new_envelope, serialise
@@ -21,6 +21,7 @@ from openpws.soap.xml import parse_message
 log = logging.getLogger("openpws")
 
 H = TypeVar("H")
+_PWS_FAULT = ns.qname(ns.COMMON, "PwsFault")
 
 
 class ContractMismatch(RuntimeError):
@@ -65,6 +66,8 @@ class Dispatcher(Generic[H]):
             except PwsError as error:
                 status, messages = faults.failure(error)
                 return 200, self._respond(operation, request_id, status, messages, {})
+            except LockFault as error:
+                return 500, self._lock_fault(operation, request_id, error)
             return 200, self._respond(
                 operation, request_id, faults.status_of(outcome.messages),
                 faults.message_values(outcome.messages), outcome.members,
@@ -93,6 +96,12 @@ class Dispatcher(Generic[H]):
             raise RequestFault(f"Element {ns.qname(ns.PWS, 'serviceRequest')} is required.")
         assert isinstance(request, Record)
         return operation, request
+
+    def _lock_fault(self, operation: Operation, request_id: int, error: LockFault) -> bytes:
+        values = {**error.members, "Messages": faults.message_values([error.message]), "ResponseId": request_id,
+                  "ServiceName": operation.response_type[1:].partition("}")[2]}
+        detail = self.encoder.standalone(_PWS_FAULT, self.contract.types.complex(_PWS_FAULT), values)
+        return faults.lock_fault(detail, error.message.text)
 
     def _respond(self, operation: Operation, request_id: int, status: str,
                  messages: list[dict[str, Any]], members: Mapping[str, Any]) -> bytes:

@@ -64,6 +64,11 @@ def fault(code: str, text: str, detail: etree._Element | None = None) -> bytes:
     return serialise(envelope)
 
 
+def lock_fault(detail: etree._Element, text: str) -> bytes:
+    """A lock conflict: faultcode s:Client (WCF's default for a typed fault) and the PwsFault."""
+    return fault("Client", text, detail)
+
+
 def client_fault(text: str) -> bytes:
     return fault("Client", text)
 

@@ -229,3 +229,37 @@ invoices = Table(
 
 Index("ix_engagements_account_updated", engagements.c.account_id, engagements.c.updated_at)
 Index("ix_projects_account_updated", projects.c.account_id, projects.c.updated_at)
+
+# Lock sets (ProjectorLockSetId is their id) of one user; a set lives until it expires, is
+# released, or is stolen (one of its locks taken by another user), and then all its locks go.
+lock_sets = Table(
+    "lock_sets",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("internal", Boolean, nullable=False),  # held by a back-office process: never stealable
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    Column("released_at", DateTime, nullable=True),
+    Column("stolen_by_user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+    Column("stolen_at", DateTime, nullable=True),
+)
+
+# One lock of a set on an engagement (E), project (P) or role (R). engagement_id and project_id
+# place it in its engagement graph, so that the locks a write must respect are one indexed lookup.
+locks = Table(
+    "locks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("lock_set_id", Integer, ForeignKey("lock_sets.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("entity_type", String(2), nullable=False),
+    Column("entity_id", Integer, nullable=False),
+    Column("entity_uid", BigInteger, nullable=False),
+    Column("entity_code", String(50), nullable=True),
+    Column("engagement_id", Integer, nullable=False),
+    Column("project_id", Integer, nullable=True),
+    Column("acquired_at", DateTime, nullable=False),
+)
+Index("ix_locks_graph", locks.c.account_id, locks.c.engagement_id)

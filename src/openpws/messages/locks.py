@@ -1,0 +1,76 @@
+"""PwsAcquireProjectorLocks, PwsCheckProjectorLocks, PwsRenewProjectorLocks,
+PwsReleaseProjectorLocks, and the lock members every write shares (ProjectorLockSetId,
+LocksToSteal, StealLockFlag in; StolenLocks, LockStolenFromUserIdentity out; PwsFault)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from openpws.contract.record import Record
+from openpws.messages.call import Call, Reply, require
+from openpws.messages.common import entity_summary, timestamp, user_summary
+from openpws.services import locks
+from openpws.services.locks import Assertion, LockRequest, LockState, SentItem, SentSummary
+
+
+def _sent(summary: Mapping[str, Any]) -> SentSummary:
+    entity = summary.get("EntityIdentity") or {}
+    lock_type = (entity.get("LockType") or "").strip().upper() or None
+    items = tuple(SentItem((item.get("LockHolderUserIdentity") or {}).get("UserUid"), item.get("LockCount"),
+                           item.get("MostRecentLockAcquisitionTimestamp"))
+                  for item in (summary.get("EntityLockSummary") or []) if item is not None)
+    return SentSummary(lock_type, entity.get("EntityUid"), items)
+
+
+def assertion_of(rq: Record) -> Assertion:
+    """The lock members of a write request (all optional)."""
+    to_steal = rq.get("LocksToSteal")
+    return Assertion(
+        lock_set_id=rq.get("ProjectorLockSetId"),
+        locks_to_steal=tuple(_sent(s) for s in to_steal if s is not None) if to_steal is not None else None,
+        steal_flag=bool(rq.get("StealLockFlag")),
+    )
+
+
+def _requests(rq: Record) -> list[LockRequest]:
+    return [LockRequest(r.get("EntityIdentity") or {}, r.get("EntityTimestamp"))
+            for r in rq.get("Locks", []) if r is not None]
+
+
+def _lock_states(states: Sequence[LockState]) -> list[dict[str, Any]]:
+    return [{
+        "EntityIdentity": {"EntityCode": s.target.entity_code, "EntityId": None, "EntityUid": s.target.entity_uid,
+                           "LockType": s.target.entity_type},
+        "EntityTimestamp": timestamp(s.target.version),
+        "LockStolenFlag": bool(s.stolen),
+        "StolenLocks": [item for summary in s.stolen for item in entity_summary(summary)["EntityLockSummary"]],
+    } for s in states]
+
+
+def PwsAcquireProjectorLocks(call: Call, rq: Record) -> Reply:
+    """LockDurationSeconds (1..86400) and Locks (1..100 PwsProjectorLockRequest) → a lock set:
+    ProjectorLockSetId and Locks (PwsProjectorLock[]). With a ProjectorLockSetId the caller's set is
+    extended; LocksToSteal steals the locks a previous PwsFault reported."""
+    set_id, states = locks.acquire(call.tx, call.user, require(rq, "LockDurationSeconds"), _requests(rq),
+                                   assertion_of(rq), call.now)
+    return Reply({"Locks": _lock_states(states), "ProjectorLockSetId": set_id})
+
+
+def PwsCheckProjectorLocks(call: Call, rq: Record) -> Reply:
+    """Whether the caller's lock set (ProjectorLockSetId) still holds, and whether the entities in
+    Locks are free of other users' locks (a PwsFault names the holders when they are not)."""
+    return Reply({"Locks": _lock_states(locks.check(call.tx, call.user, _requests(rq), assertion_of(rq), call.now))})
+
+
+def PwsRenewProjectorLocks(call: Call, rq: Record) -> Reply:
+    """The caller's set ProjectorLockSetId expires LockDurationSeconds from now."""
+    locks.renew(call.tx, call.user, require(rq, "ProjectorLockSetId"), require(rq, "LockDurationSeconds"), call.now)
+    return Reply()
+
+
+def PwsReleaseProjectorLocks(call: Call, rq: Record) -> Reply:
+    """Ends the caller's set ProjectorLockSetId; StolenLock says who took it if it was stolen."""
+    taker, warnings = locks.release(call.tx, call.user, require(rq, "ProjectorLockSetId"), call.now)
+    stolen = {"LockStolenByUser": user_summary(taker.user), "ProjectorLockSetId": taker.lock_set_id} if taker else None
+    return Reply({"StolenLock": stolen}, tuple(warnings))
