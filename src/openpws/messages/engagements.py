@@ -10,7 +10,16 @@ from sqlalchemy import Connection
 from openpws.contract.record import Record
 from openpws.messages.call import Call, Reply, require
 from openpws.messages.clients import client_ref, client_summary
-from openpws.messages.common import engagement_ref, project_ref, stage_ref, timestamp, user_ref, user_summary
+from openpws.messages.common import (
+    engagement_ref,
+    project_ref,
+    stage_ref,
+    stolen_members,
+    timestamp,
+    user_ref,
+    user_summary,
+)
+from openpws.messages.locks import assertion_of
 from openpws.services import clients, engagements, refs
 from openpws.services.engagements import EngagementChanges
 from openpws.services.sessions import Caller
@@ -101,11 +110,12 @@ def PwsSaveEngagement(call: Call, rq: Record) -> Reply:
         purchase_order_number=detail.get("PurchaseOrderNumber"),
         timestamps=tuple(t for t in (detail.get("EngagementTimestamp"), rq.get("EngagementTimestamp")) if t),
     )
-    row = engagements.save_engagement(call.tx, call.user, changes, call.now)
+    saved = engagements.save_engagement(call.tx, call.user, changes, assertion_of(rq), call.now)
+    row = saved.row
     members: dict[str, Any] = {
         "EngagementIdentity": engagement_ref(row),
         "EngagementTimestamp": timestamp(row.rowversion),
-        "LockStolenFromUserIdentity": None,
+        "LockStolenFromUserIdentity": stolen_members(saved.stolen)["LockStolenFromUserIdentity"],
     }
     if rq.get("FullDetailFlag"):
         members["Engagement"] = engagement_elements(call.tx, call.user, [row])[0]

@@ -11,7 +11,16 @@ from sqlalchemy import Connection
 from openpws.contract.record import Record
 from openpws.messages.call import Call, Reply, require
 from openpws.messages.clients import client_ref
-from openpws.messages.common import engagement_ref, project_ref, stage_ref, timestamp, user_ref, user_summary
+from openpws.messages.common import (
+    engagement_ref,
+    project_ref,
+    stage_ref,
+    stolen_members,
+    timestamp,
+    user_ref,
+    user_summary,
+)
+from openpws.messages.locks import assertion_of
 from openpws.messages.roles import read_mode, role_elements
 from openpws.services import projects, refs
 from openpws.services.projects import ProjectChanges
@@ -128,11 +137,11 @@ def PwsSaveProject(call: Call, rq: Record) -> Reply:
         project_timestamp=detail.get("ProjectTimestamp") or None,
         engagement_timestamps=tuple(t for t in (detail.get("EngagementTimestamp"), rq.get("EngagementTimestamp")) if t),
     )
-    saved = projects.save_project(call.tx, call.user, changes, call.now)
+    saved = projects.save_project(call.tx, call.user, changes, assertion_of(rq), call.now)
     members: dict[str, Any] = {
         "ProjectIdentity": project_ref(saved.project),
         "EngagementTimestamp": timestamp(saved.engagement.rowversion),
-        "LockStolenFromUserIdentity": None,
+        "LockStolenFromUserIdentity": stolen_members(saved.stolen)["LockStolenFromUserIdentity"],
     }
     if rq.get("FullDetailFlag"):
         members["Project"] = project_elements(call.tx, call.user, [saved.project], mode=mode,

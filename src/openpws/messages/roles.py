@@ -12,7 +12,8 @@ from sqlalchemy import Connection
 from openpws import errors
 from openpws.contract.record import Record
 from openpws.messages.call import Call, Reply, require
-from openpws.messages.common import project_ref, resource_ref, role_ref, timestamp
+from openpws.messages.common import project_ref, resource_ref, role_ref, stolen_members, timestamp
+from openpws.messages.locks import assertion_of
 from openpws.services import hours, refs, roles
 from openpws.services.hours import BucketIn, HoursOrder
 from openpws.services.roles import RoleChanges, RoleClears
@@ -117,10 +118,11 @@ def PwsSaveProjectRole(call: Call, rq: Record) -> Reply:
                         resource=bool(rq.get("ResourceClearFlag")),
                         start_date=bool(rq.get("RoleStartDateClearFlag")),
                         end_date=bool(rq.get("RoleEndDateClearFlag")))
-    saved = roles.save_role(call.tx, call.user, changes, clears, bool(rq.get("MakeRoleNameUniqueFlag")), call.now)
+    saved = roles.save_role(call.tx, call.user, changes, clears, bool(rq.get("MakeRoleNameUniqueFlag")),
+                            assertion_of(rq), call.now)
     members: dict[str, Any] = {"ProjectRoleIdentity": role_ref(saved.row),
                                "EngagementTimestamp": timestamp(saved.engagement_version),
-                               "LockStolenFromUserIdentity": None}
+                               "LockStolenFromUserIdentity": stolen_members(saved.stolen)["LockStolenFromUserIdentity"]}
     if rq.get("FullDetailFlag"):
         members["ProjectRole"] = role_elements(call.tx, call.user, [saved.row], retrieval)[0]
     return Reply(members)

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from openpws import errors
-from openpws.services import clients, refs
+from openpws.services import clients, locks, refs
 from openpws.services.access import require
 from openpws.services.checks import check_length, check_timestamps
 from openpws.services.permissions import Permission
@@ -47,6 +47,12 @@ class EngagementChanges:
     billing_instructions: str | None
     purchase_order_number: str | None
     timestamps: tuple[str, ...]  # EngagementTimestamp of the detail and of the request, where sent
+
+
+@dataclass(frozen=True)
+class SavedEngagement:
+    row: EngagementRow  # after the save: its rowversion is the new EngagementTimestamp
+    stolen: locks.Stolen
 
 
 def get_engagements(tx: Connection, caller: Caller,
@@ -87,16 +93,19 @@ def _next_code(tx: Connection, caller: Caller) -> str:
     return f"E{candidate:06d}"
 
 
-def save_engagement(tx: Connection, caller: Caller, changes: EngagementChanges, now: datetime) -> EngagementRow:
+def save_engagement(tx: Connection, caller: Caller, changes: EngagementChanges, assertion: locks.Assertion,
+                    now: datetime) -> SavedEngagement:
     """PwsSaveEngagement: insert when the detail names no existing engagement, else update."""
     require(caller, Permission.PROJECTS_UPDATE)
     key = changes.key
     row = refs.ENGAGEMENT.find(tx, caller, key) if key.given else None
     if row is None and key.uid is not None:
         raise errors.fail(errors.ENGAGEMENT_NOT_FOUND, refs.ENGAGEMENT.describe(key))
+    stolen = locks.Stolen()
     if row is not None:
         # Locks are taken engagement first, account numbering second, by every writer.
         row = store.lock(tx, caller.account_id, row.id)
+        stolen = locks.guard(tx, caller, [locks.scope_of_engagement(row.id)], assertion, now)
     check_length(LIMITS, {"EngagementCode": key.code, "NewEngagementCode": changes.new_code,
                           "EngagementName": changes.name, "BillingInstructions": changes.billing_instructions,
                           "PurchaseOrderNumber": changes.purchase_order_number})
@@ -134,4 +143,4 @@ def save_engagement(tx: Connection, caller: Caller, changes: EngagementChanges, 
                               f"engagement {row.code} to client {client.number}")
         engagement_id = row.id
         store.update_engagement(tx, engagement_id, values)
-    return store.by_ids(tx, caller.account_id, {engagement_id})[engagement_id]
+    return SavedEngagement(store.by_ids(tx, caller.account_id, {engagement_id})[engagement_id], stolen)

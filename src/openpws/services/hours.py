@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from openpws import errors
-from openpws.services import refs
+from openpws.services import locks, refs
 from openpws.services.access import require
 from openpws.services.checks import check_date_range, check_timestamps
 from openpws.services.permissions import Permission
@@ -175,9 +175,10 @@ def request_or_book(tx: Connection, caller: Caller, mode: str, orders: Sequence[
     roles = [live_role(tx, caller, order.role) for order in orders]
     projects = project_store.by_ids(tx, caller.account_id, {r.project_id for r in roles})
     engagement_of = {r.id: projects[r.project_id].engagement_id for r in roles}
-    # Lock in one order (by id) so that two requests touching the same engagements cannot deadlock.
-    for engagement_id in sorted(set(engagement_of.values())):
-        engagement_store.lock(tx, caller.account_id, engagement_id)
+    # Locks the engagements in one order (by id), so two requests touching the same ones cannot
+    # deadlock; PwsRequestOrBookRoleHours has no lock members, so it never steals.
+    locks.guard(tx, caller, [locks.scope_of_role(engagement_of[r.id], r.project_id, r.id) for r in roles],
+                locks.NO_ASSERTION, now)
     # Read again under the locks: the timestamps are checked against what is there now.
     current = role_store.by_ids(tx, caller.account_id, {r.id for r in roles})
     for order, role in zip(orders, roles, strict=True):

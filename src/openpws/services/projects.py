@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from openpws import errors
-from openpws.services import clients, refs
+from openpws.services import clients, locks, refs
 from openpws.services.access import require
 from openpws.services.checks import check_date_range, check_length, check_timestamps, naive_utc
 from openpws.services.permissions import Permission
@@ -65,6 +65,7 @@ class ProjectChanges:
 class Saved:
     project: ProjectRow
     engagement: EngagementRow  # after the save: its rowversion is the new EngagementTimestamp
+    stolen: locks.Stolen
 
 
 def get_projects(tx: Connection, caller: Caller,
@@ -165,7 +166,8 @@ def _values(tx: Connection, caller: Caller, changes: ProjectChanges, row: Projec
     return values
 
 
-def save_project(tx: Connection, caller: Caller, changes: ProjectChanges, now: datetime) -> Saved:
+def save_project(tx: Connection, caller: Caller, changes: ProjectChanges, assertion: locks.Assertion,
+                 now: datetime) -> Saved:
     """PwsSaveProject: insert when the detail names no existing project, else update."""
     require(caller, Permission.PROJECTS_UPDATE)
     key = changes.key
@@ -182,6 +184,10 @@ def save_project(tx: Connection, caller: Caller, changes: ProjectChanges, now: d
         if current is None:
             raise errors.fail(errors.ENTITY_NOT_FOUND, refs.PROJECT.describe(key), entity="PwsProjectRef")
         row = current
+    scope = (locks.scope_of_project(engagement.id, row.id) if row is not None
+             else locks.scope_of_engagement(engagement.id))
+    stolen = locks.guard(tx, caller, [scope], assertion, now)
+    if row is not None:
         check_timestamps("project", f"project {row.code}", row.rowversion, changes.project_timestamp)
     check_timestamps("engagement", f"engagement {engagement.code}", engagement.rowversion,
                      *changes.engagement_timestamps)
@@ -205,4 +211,4 @@ def save_project(tx: Connection, caller: Caller, changes: ProjectChanges, now: d
         store.update_project(tx, project_id, values)
     engagement_store.bump(tx, engagement.id, now)
     return Saved(store.by_ids(tx, caller.account_id, {project_id})[project_id],
-                 engagement_store.by_ids(tx, caller.account_id, {engagement.id})[engagement.id])
+                 engagement_store.by_ids(tx, caller.account_id, {engagement.id})[engagement.id], stolen)

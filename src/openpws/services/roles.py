@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from openpws import errors
-from openpws.services import refs
+from openpws.services import locks, refs
 from openpws.services.access import require
 from openpws.services.checks import check_date_range, check_length, check_timestamps, naive_utc
 from openpws.services.permissions import Permission
@@ -75,6 +75,7 @@ class RoleClears:
 class SavedRole:
     row: RoleRow
     engagement_version: int  # the new EngagementTimestamp
+    stolen: locks.Stolen
 
 
 def ensure_live(row: RoleRow, key: Key) -> RoleRow:
@@ -188,7 +189,7 @@ def _dates(changes: RoleChanges, clears: RoleClears, existing: RoleRow | None) -
 
 
 def save_role(tx: Connection, caller: Caller, changes: RoleChanges, clears: RoleClears, make_unique: bool,
-              now: datetime) -> SavedRole:
+              assertion: locks.Assertion, now: datetime) -> SavedRole:
     """PwsSaveProjectRole: insert when the detail names no existing role, else update."""
     require(caller, Permission.PROJECTS_UPDATE)
     check_length(LIMITS, {"RoleName": changes.name, "Description": changes.description,
@@ -198,6 +199,9 @@ def save_role(tx: Connection, caller: Caller, changes: RoleChanges, clears: Role
     existing = _existing(tx, caller, changes.key)
     project = _project(tx, caller, changes, existing)
     engagement = engagement_store.lock(tx, caller.account_id, project.engagement_id)
+    scope = (locks.scope_of_role(engagement.id, project.id, existing.id) if existing is not None
+             else locks.scope_of_project(engagement.id, project.id))
+    stolen = locks.guard(tx, caller, [scope], assertion, now)
     check_timestamps("engagement", f"engagement {engagement.code}", engagement.rowversion,
                      changes.engagement_timestamp)
     if existing is not None:
@@ -231,7 +235,7 @@ def save_role(tx: Connection, caller: Caller, changes: RoleChanges, clears: Role
         role_id = existing.id
         role_store.update_role(tx, role_id, values)
     version = engagement_store.bump(tx, engagement.id, now)
-    return SavedRole(role_store.by_ids(tx, caller.account_id, {role_id})[role_id], version)
+    return SavedRole(role_store.by_ids(tx, caller.account_id, {role_id})[role_id], version, stolen)
 
 
 def get_project_roles(tx: Connection, caller: Caller, keys: Sequence[Key], include_deleted: bool
