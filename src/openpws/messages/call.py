@@ -52,10 +52,16 @@ class Handler:
     write: bool = False  # changes data: runs in a write transaction
 
 
+def _now(work: Callable[[], None]) -> None:
+    work()
+
+
 @dataclass(frozen=True)
 class Environment:
     store: Store
     settings: Settings
+    # Runs work the answer does not wait for (by default at once; the server hands it to its pool).
+    defer: Callable[[Callable[[], None]], None] = _now
 
 
 def require(record: Record, name: str) -> Any:
@@ -80,6 +86,11 @@ def execute(environment: Environment, handler: Handler, request: Record) -> Repl
         except LockConflict as conflict:
             raise lock_fault(conflict) from None
     if touch and caller is not None:
-        with store.write() as tx:
-            sessions.touch(tx, caller, now)
+        toucher = caller
+
+        def touch_session() -> None:
+            with store.write() as tx:
+                sessions.touch(tx, toucher, now)
+
+        environment.defer(touch_session)
     return reply

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -22,6 +23,15 @@ log = logging.getLogger("openpws")
 
 H = TypeVar("H")
 _PWS_FAULT = ns.qname(ns.COMMON, "PwsFault")
+
+
+@dataclass(frozen=True)
+class Prepared(Generic[H]):
+    """A request that was read and checked, and the handler that will answer it."""
+
+    operation: Operation
+    request: Record
+    handler: H
 
 
 class ContractMismatch(RuntimeError):
@@ -58,11 +68,27 @@ class Dispatcher(Generic[H]):
 
     def handle(self, body: bytes, soap_action: str | None) -> tuple[int, bytes]:
         """Answer one POSTed message: (HTTP status, response envelope)."""
+        prepared = self.prepare(body, soap_action)
+        return prepared if isinstance(prepared, tuple) else self.finish(prepared)
+
+    def prepare(self, body: bytes, soap_action: str | None) -> Prepared[H] | tuple[int, bytes]:
+        """Parse and check a message: the call to run, or at once the fault that answers it."""
         try:
             operation, request = self._read(body, soap_action)
+        except RequestFault as error:
+            return 500, faults.client_fault(str(error))
+        except Exception:
+            log.exception("unexpected error while reading a request")
+            return 500, faults.server_fault()
+        return Prepared(operation, request, self.handlers[operation.name])
+
+    def finish(self, prepared: Prepared[H]) -> tuple[int, bytes]:
+        """Run a prepared call and answer it: (HTTP status, response envelope)."""
+        operation, request = prepared.operation, prepared.request
+        try:
             request_id = request.get("RequestId") or 0
             try:
-                outcome = self.runner(self.handlers[operation.name], request)
+                outcome = self.runner(prepared.handler, request)
             except PwsError as error:
                 status, messages = faults.failure(error)
                 return 200, self._respond(operation, request_id, status, messages, {})
