@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
-from tests.conftest import PASSWORD, start_server, stop_server
+from openpws.cli import main
+from tests.conftest import PASSWORD, AccountFixture, start_server, stop_server
 from tests.pws import SoapClient
+from tests.test_locks import acquire, entity, fault_numbers, holders_as_locks_to_steal
+from tests.tree import Pws
 
 
 def openpws(database_url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -80,3 +85,87 @@ def test_serve_demo(tmp_path: Path, database_url: str, workers: int) -> None:
         client.close()
     finally:
         stop_server(server)
+
+
+def test_lock_commands_have_help_with_an_example() -> None:
+    runner = CliRunner()
+    for command in (["lock", "list"], ["lock", "take"], ["lock", "release"]):
+        result = runner.invoke(main, [*command, "--help"])
+        assert result.exit_code == 0, result.output
+        assert "Example:" in result.output and f"openpws {' '.join(command)} --account" in result.output, command
+
+
+def test_lock_take_puts_the_sandbox_into_somebody_else_is_editing(database_url: str, soap: SoapClient,
+                                                                 account: AccountFixture) -> None:
+    pws = Pws(soap, account)
+    engagement = pws.engagement(pws.client("Acme"), "Edited elsewhere")
+    project = pws.project(engagement, "Build")
+    pws.role(project, "Engineer", external_id="CLI-ROLE")
+    # A view-only user can be made the holder: the command acts for them.
+    taken = openpws(database_url, "lock", "take", "--account", account.code, "--user", account.viewer,
+                    "--entity", f"E:{engagement}")
+    assert taken.returncode == 0, taken.stderr
+    set_id = int(taken.stdout.strip())
+    assert f"ProjectorLockSetId {set_id}" in taken.stderr
+
+    blocked = acquire(pws, entity("P", project))
+    assert fault_numbers(blocked) == [54076]
+    assert f"locked by User {account.viewer}" in blocked.faultstring
+    listed = openpws(database_url, "lock", "list", "--account", account.code)
+    assert listed.returncode == 0, listed.stderr
+    [line] = listed.stdout.splitlines()
+    fields = line.split("\t")
+    assert fields[:4] == [str(set_id), account.viewer, f"User {account.viewer}", f"E:{engagement}"]
+    acquired, expires = (datetime.fromisoformat(f.removesuffix("Z")) for f in fields[4:6])
+    assert 3590 <= (expires - acquired).total_seconds() <= 3600 and fields[6] == "-"
+
+    released = openpws(database_url, "lock", "release", "--account", account.code, "--set", str(set_id))
+    assert released.returncode == 0 and f"Released lock set {set_id}." in released.stdout
+    again = openpws(database_url, "lock", "release", "--account", account.code, "--set", str(set_id))
+    assert again.returncode == 0 and "had already ended" in again.stdout
+    assert openpws(database_url, "lock", "list", "--account", account.code).stdout == ""
+    mine = acquire(pws, entity("P", project))
+    assert mine.status == "Ok"
+    pws.ok("PwsReleaseProjectorLocks", f"<req:ProjectorLockSetId>{mine.text('.//rs:ProjectorLockSetId')}"
+           "</req:ProjectorLockSetId>")
+
+    # An internal lock: listed as such, and not stealable over the API.
+    internal = openpws(database_url, "lock", "take", "--account", account.code, "--user", account.viewer,
+                       "--entity", "R:CLI-ROLE", "--seconds", "600", "--internal")
+    assert internal.returncode == 0, internal.stderr
+    [line] = openpws(database_url, "lock", "list", "--account", account.code).stdout.splitlines()
+    fields = line.split("\t")
+    assert (fields[0], fields[3], fields[6]) == (internal.stdout.strip(), "R:CLI-ROLE", "internal")
+    refused = acquire(pws, entity("R", "CLI-ROLE"))
+    assert refused.text("s:Body/s:Fault/detail/com:PwsFault/com:AllowLocksToBeStolenFlag") == "false"
+    steal = acquire(pws, entity("R", "CLI-ROLE"), extra=holders_as_locks_to_steal(refused))
+    assert fault_numbers(steal) == [50469]
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["--user", "nobody@x", "--entity", "E:E000001"], "no user"),
+    (["--entity", "E000001"], "is not TYPE:CODE"),
+    (["--entity", "E:NOPE-1"], "Entity PwsEngagementRef was not found"),
+    (["--entity", "C:CLI-1"], "Error 10126"),
+    (["--entity", "E:E000001", "--seconds", "0"], "LockDurationSeconds must be a number from 1 to 86400"),
+])
+def test_lock_take_says_what_is_wrong(database_url: str, soap: SoapClient, account: AccountFixture,
+                                      args: list[str], expected: str) -> None:
+    pws = Pws(soap, account)
+    assert pws.engagement(pws.client("Acme"), "Target") == "E000001"
+    user = [] if "--user" in args else ["--user", account.admin]
+    done = openpws(database_url, "lock", "take", "--account", account.code, *user, *args)
+    assert done.returncode == 1 and expected in done.stderr, done.stderr
+    assert done.stdout == ""
+
+
+def test_lock_take_of_a_locked_entity_names_the_holder(database_url: str, soap: SoapClient,
+                                                       account: AccountFixture) -> None:
+    pws = Pws(soap, account)
+    engagement = pws.engagement(pws.client("Acme"), "Held")
+    assert acquire(pws, entity("E", engagement)).status == "Ok"
+    done = openpws(database_url, "lock", "take", "--account", account.code, "--user", account.viewer,
+                   "--entity", f"E:{engagement}")
+    assert done.returncode == 1 and f"locked by User {account.admin}" in done.stderr
+    missing = openpws(database_url, "lock", "release", "--account", account.code, "--set", "999999")
+    assert missing.returncode == 1 and "no lock set 999999" in missing.stderr

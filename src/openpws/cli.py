@@ -1,4 +1,4 @@
-"""The ``openpws`` command: serve the PWS API, and administer accounts and users."""
+"""The ``openpws`` command: serve the PWS API, and administer accounts, users and locks."""
 
 from __future__ import annotations
 
@@ -209,6 +209,91 @@ def user_list(account_code: str, database_url: str) -> None:
     for row in rows:
         click.echo(f"{row.login}\t{row.display_name}\t{row.reference_id or '-'}\t{row.uid}\t"
                    f"{','.join(sorted(row.permissions)) or '-'}")
+
+
+@main.group()
+def lock() -> None:
+    """See and take pessimistic locks (what PwsAcquireProjectorLocks takes) in an account."""
+
+
+def _shown(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+
+
+@lock.command("list")
+@click.option("--account", "account_code", required=True, help="Account code.")
+@_database_option
+def lock_list(account_code: str, database_url: str) -> None:
+    """List the live locks of an account, one line each: ProjectorLockSetId, holder login and
+    display name, TYPE:CODE of the locked entity, acquired, expires (UTC), internal or -.
+
+    \b
+    Example:
+      openpws lock list --account demo
+    """
+    store = _open(database_url)
+    try:
+        with store.read() as tx:
+            rows = admin.list_locks(tx, account_code, _now())
+    except admin.AdminError as error:
+        raise click.ClickException(str(error)) from None
+    for row in rows:
+        held = row.lock
+        click.echo(f"{held.lock_set_id}\t{row.login}\t{row.display_name}\t"
+                   f"{held.entity_type}:{held.entity_code or held.entity_uid}\t{_shown(held.acquired_at)}\t"
+                   f"{_shown(row.expires_at)}\t{'internal' if row.internal else '-'}")
+
+
+@lock.command("take")
+@click.option("--account", "account_code", required=True, help="Account code.")
+@click.option("--user", "login", required=True, help="Login of the user who is to hold the lock.")
+@click.option("--entity", required=True, metavar="TYPE:CODE",
+              help="E:ENGAGEMENT_CODE, P:PROJECT_CODE or R:ROLE_EXTERNAL_SYSTEM_IDENTIFIER.")
+@click.option("--seconds", type=int, default=3600, show_default=True, help="Lock duration (1 to 86400).")
+@click.option("--internal", is_flag=True,
+              help="Hold it as a back-office process would: nobody can steal it (AllowLocksToBeStolenFlag false).")
+@_database_option
+def lock_take(account_code: str, login: str, entity: str, seconds: int, internal: bool, database_url: str) -> None:
+    """Lock an engagement, project or role as the given user (whatever their permissions), as if
+    they were editing it, and print the ProjectorLockSetId (alone on standard output, so a script
+    can keep it). Other users' writes to it then fail with a PwsFault until the lock expires or is
+    released.
+
+    \b
+    Example:
+      openpws lock take --account demo --user viewer@demo --entity E:P001323
+      openpws lock take --account demo --user viewer@demo --entity R:Role-301 --seconds 600 --internal
+    """
+    store = _open(database_url)
+    try:
+        with store.write() as tx:
+            set_id = admin.take_lock(tx, account_code, login, entity, seconds, internal=internal, now=_now())
+    except admin.AdminError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{login} holds {entity} for {seconds} s{' (internal)' if internal else ''}: "
+               f"ProjectorLockSetId {set_id}", err=True)
+    click.echo(str(set_id))
+
+
+@lock.command("release")
+@click.option("--account", "account_code", required=True, help="Account code.")
+@click.option("--set", "set_id", type=int, required=True, help="The ProjectorLockSetId to release.")
+@_database_option
+def lock_release(account_code: str, set_id: int, database_url: str) -> None:
+    """Release a lock set, whoever holds it: its locks end now, and its holder finds it released
+    (as after PwsReleaseProjectorLocks).
+
+    \b
+    Example:
+      openpws lock release --account demo --set 1
+    """
+    store = _open(database_url)
+    try:
+        with store.write() as tx:
+            live = admin.release_lock(tx, account_code, set_id, _now())
+    except admin.AdminError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Released lock set {set_id}." if live else f"Lock set {set_id} had already ended.")
 
 
 @main.command()

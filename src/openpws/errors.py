@@ -185,6 +185,26 @@ FLAG_NOT_ALLOWED_IN_MODE = Entry(
     990040, "FlagNotAllowedInMode", "{flag} can only be sent with Mode {mode}.", openpws=True)
 VALUE_OUT_OF_RANGE = Entry(
     990030, "ValueOutOfRange", "{field} must be a number from {minimum} to {maximum}.", openpws=True)
+CLIENT_IN_USE = Entry(
+    990070, "ClientInUse",
+    "The client could not be deleted because it is in use: it has one or more engagements. Send "
+    "InactivateIfInuseFlag=true to mark it inactive instead.", openpws=True)
+PROJECT_HAS_INVOICES = Entry(
+    990071, "ProjectHasInvoices",
+    "This project could not be deleted because one or more invoices were ever issued against it.", openpws=True)
+PROJECT_HAS_ROLES = Entry(
+    990072, "ProjectHasRoles",
+    "This project could not be deleted because it has one or more project roles; delete them first or send "
+    "CascadeDeleteFlag=true.", openpws=True)
+PROJECT_ROLE_NOT_DELETED = Entry(
+    990073, "ProjectRoleNotDeleted", "The project role is not deleted: only a deleted role can be undeleted.",
+    openpws=True)
+LOCKS_TO_STEAL_NOT_HELD = Entry(
+    990060, "LocksToStealNoLongerHeld",
+    "The locks to steal are no longer held, so nothing was stolen and nothing was changed; send the request again "
+    "without LocksToSteal.", openpws=True)
+LOCK_SET_STOLEN = Entry(
+    990061, "LockStolen", "Your lock has been stolen by {taker}.", openpws=True)
 
 CATALOGUE: tuple[Entry, ...] = tuple(
     value for value in globals().values() if isinstance(value, Entry)

@@ -10,8 +10,9 @@ from typing import Any
 from openpws.contract.record import Record
 from openpws.messages.call import Call, Reply, require
 from openpws.messages.common import entity_summary, timestamp, user_summary
-from openpws.services import locks
-from openpws.services.locks import Assertion, LockRequest, LockState, SentItem, SentSummary
+from openpws.services import lock_sets
+from openpws.services.lock_sets import LockRequest, LockState
+from openpws.services.locks import Assertion, SentItem, SentSummary
 
 
 def _sent(summary: Mapping[str, Any]) -> SentSummary:
@@ -42,35 +43,38 @@ def _lock_states(states: Sequence[LockState]) -> list[dict[str, Any]]:
     return [{
         "EntityIdentity": {"EntityCode": s.target.entity_code, "EntityId": None, "EntityUid": s.target.entity_uid,
                            "LockType": s.target.entity_type},
-        "EntityTimestamp": timestamp(s.target.version),
+        "EntityTimestamp": timestamp(s.target.version) if s.target.version is not None else None,
         "LockStolenFlag": bool(s.stolen),
         "StolenLocks": [item for summary in s.stolen for item in entity_summary(summary)["EntityLockSummary"]],
     } for s in states]
 
 
 def PwsAcquireProjectorLocks(call: Call, rq: Record) -> Reply:
-    """LockDurationSeconds (1..86400) and Locks (1..100 PwsProjectorLockRequest) → a lock set:
-    ProjectorLockSetId and Locks (PwsProjectorLock[]). With a ProjectorLockSetId the caller's set is
-    extended; LocksToSteal steals the locks a previous PwsFault reported."""
-    set_id, states = locks.acquire(call.tx, call.user, require(rq, "LockDurationSeconds"), _requests(rq),
-                                   assertion_of(rq), call.now)
+    """LockDurationSeconds (1..86400) and Locks (1..100 PwsProjectorLockRequest, each with an
+    optional EntityTimestamp) → a lock set: ProjectorLockSetId and Locks (PwsProjectorLock[]). With
+    a ProjectorLockSetId the caller's set is extended; LocksToSteal steals the locks a previous
+    PwsFault reported."""
+    set_id, states = lock_sets.acquire(call.tx, call.user, require(rq, "LockDurationSeconds"), _requests(rq),
+                                       assertion_of(rq), call.now)
     return Reply({"Locks": _lock_states(states), "ProjectorLockSetId": set_id})
 
 
 def PwsCheckProjectorLocks(call: Call, rq: Record) -> Reply:
-    """Whether the caller's lock set (ProjectorLockSetId) still holds, and whether the entities in
-    Locks are free of other users' locks (a PwsFault names the holders when they are not)."""
-    return Reply({"Locks": _lock_states(locks.check(call.tx, call.user, _requests(rq), assertion_of(rq), call.now))})
+    """Whether the caller's lock set (ProjectorLockSetId) still holds (without Locks: its locks),
+    and whether the entities in Locks are free of other users' locks (a PwsFault names the holders
+    when they are not)."""
+    states = lock_sets.check(call.tx, call.user, _requests(rq), assertion_of(rq), call.now)
+    return Reply({"Locks": _lock_states(states)})
 
 
 def PwsRenewProjectorLocks(call: Call, rq: Record) -> Reply:
     """The caller's set ProjectorLockSetId expires LockDurationSeconds from now."""
-    locks.renew(call.tx, call.user, require(rq, "ProjectorLockSetId"), require(rq, "LockDurationSeconds"), call.now)
+    lock_sets.renew(call.tx, call.user, require(rq, "ProjectorLockSetId"), require(rq, "LockDurationSeconds"), call.now)
     return Reply()
 
 
 def PwsReleaseProjectorLocks(call: Call, rq: Record) -> Reply:
     """Ends the caller's set ProjectorLockSetId; StolenLock says who took it if it was stolen."""
-    taker, warnings = locks.release(call.tx, call.user, require(rq, "ProjectorLockSetId"), call.now)
+    taker, warnings = lock_sets.release(call.tx, call.user, require(rq, "ProjectorLockSetId"), call.now)
     stolen = {"LockStolenByUser": user_summary(taker.user), "ProjectorLockSetId": taker.lock_set_id} if taker else None
     return Reply({"StolenLock": stolen}, tuple(warnings))

@@ -1,4 +1,4 @@
-"""Administration of accounts and users (the CLI's work; PWS has no service for it)."""
+"""Administration of accounts, users and locks (the CLI's work; PWS has no service for it)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,15 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
+from openpws import errors
+from openpws.services import lock_sets, locks
 from openpws.services.passwords import hash_password
-from openpws.services.permissions import Permission
+from openpws.services.permissions import Permission, expand
+from openpws.services.sessions import Caller
 from openpws.store import accounts as account_store
 from openpws.store import stages as stage_store
 from openpws.store.accounts import AccountRow, UserRow
+from openpws.store.locks import ListedLock
 
 
 class AdminError(ValueError):
@@ -71,3 +75,52 @@ def create_user(
 
 def list_users(tx: Connection, account_code: str) -> list[UserRow]:
     return account_store.list_users(tx, require_account(tx, account_code).id)
+
+
+def caller_for(tx: Connection, account_code: str, login: str) -> Caller:
+    """The user ``login`` of the account as the services see a caller. There is no session
+    (session_id 0): the command acts for the user directly."""
+    account = require_account(tx, account_code)
+    user = account_store.find_user(tx, account.id, login)
+    if user is None:
+        raise AdminError(f"there is no user {login!r} in account {account.code!r}")
+    return Caller(session_id=0, account_id=account.id, account_uid=account.uid, account_code=account.code,
+                  user_id=user.id, user_uid=user.uid, display_name=user.display_name,
+                  reference_id=user.reference_id, permissions=expand(user.permissions))
+
+
+def _explain(*messages: errors.Message) -> str:
+    return "; ".join(f"{m.text} ({m.additional_text})" for m in messages)
+
+
+def take_lock(tx: Connection, account_code: str, login: str, entity: str, seconds: int, *, internal: bool,
+              now: datetime) -> int:
+    """Lock ``entity`` (TYPE:CODE: E:engagement code, P:project code, R:role external system
+    identifier) as the user ``login``, the way PwsAcquireProjectorLocks would, whatever the user's
+    permissions; returns the ProjectorLockSetId. An internal lock cannot be stolen."""
+    lock_type, _, code = entity.partition(":")
+    if not lock_type.strip() or not code.strip():
+        raise AdminError(f"--entity {entity!r} is not TYPE:CODE, e.g. E:E000001, P:E000001-001 or R:ROLE-1")
+    caller = caller_for(tx, account_code, login)
+    request = lock_sets.LockRequest({"LockType": lock_type, "EntityCode": code}, None)
+    try:
+        set_id, _ = lock_sets.acquire(tx, caller, seconds, [request], locks.NO_ASSERTION, now, internal=internal,
+                                      by_admin=True)
+    except errors.PwsError as error:
+        raise AdminError(_explain(*error.messages)) from None
+    except locks.LockConflict as conflict:
+        raise AdminError(_explain(conflict.message)) from None
+    return set_id
+
+
+def list_locks(tx: Connection, account_code: str, now: datetime) -> list[ListedLock]:
+    return lock_sets.list_locks(tx, require_account(tx, account_code).id, now)
+
+
+def release_lock(tx: Connection, account_code: str, set_id: int, now: datetime) -> bool:
+    """End the lock set ``set_id`` whoever holds it: True if it was live, False if it had ended."""
+    account = require_account(tx, account_code)
+    try:
+        return lock_sets.end_set(tx, account.id, set_id, now)
+    except errors.PwsError:
+        raise AdminError(f"there is no lock set {set_id} in account {account.code!r}") from None

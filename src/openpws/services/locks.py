@@ -1,41 +1,41 @@
-"""Pessimistic locks (pws-core §6, SPEC "Locks"): lock sets, and the check every write makes.
+"""Pessimistic locks (pws-core §6, SPEC "Locks"): what a lock reaches, and the check every write
+makes (``guard``). The lock services themselves are ``openpws.services.lock_sets``.
 
 A lock set belongs to one user and holds locks on engagements (E), projects (P) and roles (R);
-it lives until it expires, is released, or is stolen. A write (or a new lock) reaches a scope in
-one engagement graph: the entity itself and the engagement and project above it (a cascade
-delete: everything below too). Another user's live lock in that scope blocks it with a LockConflict
-(a SOAP fault carrying PwsFault), unless the caller steals: LocksToSteal must describe the
-blocking locks exactly as they are now (the PwsFault's LockHolders, sent back unchanged), while
-the deprecated StealLockFlag takes whatever is there. Locks of internal sets are never stolen.
-Stealing any lock of a set ends the whole set; its owner learns who took it (LockTaker) the next
-time the set is used. The caller's own locks never block it. Writers lock the engagement rows
-first, so checking and stealing cannot interleave with another writer of the same graph.
+it lives until it expires, is released, or is stolen. A write reaches a scope in one engagement
+graph: the entity itself and the engagement and project above it (a cascade delete: everything
+below too). A lock reaches the same, plus everything below the entity: an engagement lock keeps
+every other writer out of the graph, so nobody else may hold a lock inside it at the same time.
+
+Another user's live lock in the scope blocks with a LockConflict (a SOAP fault carrying PwsFault),
+unless the caller steals: LocksToSteal must describe the blocking locks exactly as they are now
+(the PwsFault's LockHolders, sent back unchanged; a lock added, renewed, released or changed
+since makes the steal fail), while the deprecated StealLockFlag takes whatever is there. Locks of
+internal sets are never stolen. Stealing any lock of a set ends the whole set; its owner learns
+who took it (LockTaker) the next time the set is used. The caller's own locks never block it.
+
+Writers lock the engagement rows first and the lock sets involved second (in id order), so
+checking and stealing cannot interleave with another writer of the same graph, nor with a
+renewal or release of a set being stolen.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection
 
 from openpws import errors
-from openpws.services import refs
-from openpws.services.checks import check_timestamps
 from openpws.services.sessions import Caller
 from openpws.store import accounts as account_store
 from openpws.store import engagements as engagement_store
 from openpws.store import locks as store
-from openpws.store import projects as project_store
 from openpws.store.accounts import PersonRow
 from openpws.store.locks import HeldLock, LockRow, LockSetRow
 
 ENGAGEMENT, PROJECT, ROLE = "E", "P", "R"
-MODELLED_TYPES = (ENGAGEMENT, PROJECT, ROLE)
-MAX_DURATION_SECONDS = 86400
-MAX_LOCKS = 100
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class Scope:
     engagement_id: int
     project_id: int | None = None
     role_id: int | None = None
-    subtree: bool = False  # also everything below (a cascade delete)
+    subtree: bool = False  # also everything below (a cascade delete, or a lock)
 
     def blocks(self, lock: LockRow) -> bool:
         if lock.engagement_id != self.engagement_id:
@@ -79,7 +79,7 @@ class EntitySummary:
 
     def fingerprint(self) -> tuple[str, int, frozenset[tuple[int, int, datetime]]]:
         return (self.entity_type, self.entity_uid,
-                frozenset((i.holder.uid, i.count, _ms(i.most_recent)) for i in self.items))
+                frozenset((i.holder.uid, i.count, lock_time(i.most_recent)) for i in self.items))
 
 
 @dataclass(frozen=True)
@@ -98,8 +98,8 @@ class SentSummary:
     items: tuple[SentItem, ...]
 
     def fingerprint(self) -> tuple[str | None, int | None, frozenset[tuple[int | None, int | None, datetime | None]]]:
-        return (self.entity_type, self.entity_uid,
-                frozenset((i.holder_uid, i.count, _ms(i.most_recent) if i.most_recent else None) for i in self.items))
+        return (self.entity_type, self.entity_uid, frozenset(
+            (i.holder_uid, i.count, lock_time(i.most_recent) if i.most_recent else None) for i in self.items))
 
 
 @dataclass(frozen=True)
@@ -109,6 +109,11 @@ class Assertion:
     lock_set_id: int | None = None
     locks_to_steal: tuple[SentSummary, ...] | None = None
     steal_flag: bool = False
+
+    @property
+    def stealing(self) -> bool:
+        # An empty LocksToSteal names nothing to steal: the request is judged as if it sent none.
+        return bool(self.locks_to_steal) or self.steal_flag
 
 
 NO_ASSERTION = Assertion()
@@ -149,13 +154,11 @@ class Stolen:
         return self.summaries[0].items[0].holder if self.summaries else None
 
 
-def _ms(moment: datetime) -> datetime:
-    """Lock times travel with millisecond precision; compare them so."""
-    return moment.replace(tzinfo=None, microsecond=moment.microsecond // 1000 * 1000)
-
-
-def _naive(now: datetime) -> datetime:
-    return _ms(now)
+def lock_time(moment: datetime) -> datetime:
+    """Lock times are kept and compared in naive UTC with millisecond precision (as they travel)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 def scope_of_engagement(engagement_id: int, *, subtree: bool = False) -> Scope:
@@ -170,19 +173,20 @@ def scope_of_role(engagement_id: int, project_id: int, role_id: int) -> Scope:
     return Scope(engagement_id, project_id, role_id)
 
 
-def _summaries(tx: Connection, caller: Caller, held: Sequence[HeldLock]) -> tuple[EntitySummary, ...]:
-    people = account_store.people_by_ids(tx, caller.account_id, {h.user_id for h in held})
-    by_entity: dict[tuple[str, int], list[HeldLock]] = {}
-    for lock in held:
-        by_entity.setdefault((lock.lock.entity_type, lock.lock.entity_id), []).append(lock)
+def people_of(tx: Connection, caller: Caller, held: Iterable[HeldLock]) -> dict[int, PersonRow]:
+    return account_store.people_by_ids(tx, caller.account_id, {h.user_id for h in held})
+
+
+def summarise(held: Sequence[HeldLock], people: Mapping[int, PersonRow]) -> tuple[EntitySummary, ...]:
+    """The locks grouped by entity, then by holder (oldest first, as ``held`` is ordered)."""
+    by_entity: dict[tuple[str, int], dict[int, list[LockRow]]] = {}
+    for h in held:
+        by_entity.setdefault((h.lock.entity_type, h.lock.entity_id), {}).setdefault(h.user_id, []).append(h.lock)
     summaries = []
-    for locks in by_entity.values():
-        by_user: dict[int, list[HeldLock]] = {}
-        for lock in locks:
-            by_user.setdefault(lock.user_id, []).append(lock)
-        items = tuple(HolderItem(people[user_id], len(mine), max(m.lock.acquired_at for m in mine))
+    for by_user in by_entity.values():
+        first = next(iter(by_user.values()))[0]
+        items = tuple(HolderItem(people[user_id], len(mine), max(m.acquired_at for m in mine))
                       for user_id, mine in by_user.items())
-        first = locks[0].lock
         summaries.append(EntitySummary(first.entity_type, first.entity_uid, first.entity_code, items))
     return tuple(summaries)
 
@@ -197,16 +201,15 @@ def _conflict(summaries: tuple[EntitySummary, ...], allow: bool, detail: str) ->
     return LockConflict(message, holders=summaries, allow_steal=allow)
 
 
-def _taker(tx: Connection, caller: Caller, lock_set: LockSetRow) -> Taker:
+def taker_of(tx: Connection, caller: Caller, lock_set: LockSetRow) -> Taker:
     assert lock_set.stolen_by_user_id is not None
     people = account_store.people_by_ids(tx, caller.account_id, {lock_set.stolen_by_user_id})
     return Taker(people[lock_set.stolen_by_user_id], lock_set.id)
 
 
 def stolen_conflict(tx: Connection, caller: Caller, lock_set: LockSetRow) -> LockConflict:
-    taker = _taker(tx, caller, lock_set)
-    message = errors.message(errors.ENTITY_ALREADY_LOCKED,
-                             f"lock set {lock_set.id} was stolen by {taker.user.display_name}")
+    taker = taker_of(tx, caller, lock_set)
+    message = errors.message(errors.LOCK_SET_STOLEN, f"lock set {lock_set.id}", taker=taker.user.display_name)
     return LockConflict(message, taker=taker)
 
 
@@ -221,17 +224,21 @@ def own_set(tx: Connection, caller: Caller, set_id: int, now: datetime, *, for_u
         raise stolen_conflict(tx, caller, lock_set)
     if lock_set.released_at is not None and not allow_released:
         raise errors.fail(errors.SPECIFIED_LOCK_NOT_FOUND, f"lock set {set_id} was released")
-    if lock_set.released_at is None and lock_set.expires_at <= _naive(now):
+    if lock_set.released_at is None and lock_set.expires_at <= lock_time(now):
         raise errors.fail(errors.SPECIFIED_LOCK_NOT_FOUND, f"lock set {set_id} expired")
     return lock_set
 
 
-def blocking(tx: Connection, caller: Caller, scopes: Sequence[Scope], now: datetime) -> list[HeldLock]:
-    """Other users' live locks in any of ``scopes``, after locking their engagements' rows."""
+def lock_graphs(tx: Connection, caller: Caller, scopes: Sequence[Scope]) -> list[int]:
     engagement_ids = sorted({s.engagement_id for s in scopes})
     for engagement_id in engagement_ids:
         engagement_store.lock(tx, caller.account_id, engagement_id)
-    held = store.held_in_graphs(tx, caller.account_id, engagement_ids, _naive(now))
+    return engagement_ids
+
+
+def others_in(tx: Connection, caller: Caller, scopes: Sequence[Scope], now: datetime) -> list[HeldLock]:
+    """Other users' live locks in any of ``scopes``."""
+    held = store.held_in_graphs(tx, caller.account_id, {s.engagement_id for s in scopes}, lock_time(now))
     return [h for h in held if h.user_id != caller.user_id and any(s.blocks(h.lock) for s in scopes)]
 
 
@@ -239,199 +246,45 @@ def _matches(sent: Iterable[SentSummary], current: Iterable[EntitySummary]) -> b
     return {s.fingerprint() for s in sent} == {c.fingerprint() for c in current}
 
 
+def judge(held: Sequence[HeldLock], people: Mapping[int, PersonRow], assertion: Assertion) -> None:
+    """Raise the LockConflict ``held`` amounts to, unless the request may steal it all."""
+    summaries = summarise(held, people)
+    allow = not any(h.internal for h in held)
+    codes = ", ".join(f"{s.entity_type} {s.entity_code}" for s in summaries)
+    if assertion.locks_to_steal:
+        if not held:
+            raise LockConflict(errors.message(errors.LOCKS_TO_STEAL_NOT_HELD, "no lock is held now"))
+        if allow and not _matches(assertion.locks_to_steal, summaries):
+            raise _conflict(summaries, allow, f"LocksToSteal no longer matches the locks held: {codes}")
+    elif not held:
+        return
+    if not allow:
+        raise _conflict(summaries, allow, f"locked by an internal process, which cannot be stolen from: {codes}")
+    if not assertion.stealing:
+        raise _conflict(summaries, allow, f"locked: {codes}")
+
+
+def guard_locks(tx: Connection, caller: Caller, scopes: Sequence[Scope], assertion: Assertion,
+                now: datetime) -> list[HeldLock]:
+    """``guard``, answering with the locks it stole as they were."""
+    lock_graphs(tx, caller, scopes)
+    held = others_in(tx, caller, scopes, now)
+    sets = {h.lock.lock_set_id for h in held} if assertion.stealing else set()
+    if assertion.lock_set_id is not None:
+        sets.add(assertion.lock_set_id)
+    store.lock_sets_for_update(tx, caller.account_id, sets)
+    if assertion.lock_set_id is not None:
+        own_set(tx, caller, assertion.lock_set_id, now)
+    if held and assertion.stealing:
+        # Read again under the sets' row locks: a renewal or release that committed meanwhile counts.
+        held = others_in(tx, caller, scopes, now)
+    judge(held, people_of(tx, caller, held), assertion)
+    store.steal_sets(tx, {h.lock.lock_set_id for h in held}, caller.user_id, lock_time(now))
+    return held
+
+
 def guard(tx: Connection, caller: Caller, scopes: Sequence[Scope], assertion: Assertion, now: datetime) -> Stolen:
     """The check every write makes before it changes anything in ``scopes``: raise a LockConflict,
     or steal as the request asks and report what was stolen."""
-    if assertion.lock_set_id is not None:
-        own_set(tx, caller, assertion.lock_set_id, now)
-    held = blocking(tx, caller, scopes, now)
-    if not held:
-        return Stolen()
-    summaries = _summaries(tx, caller, held)
-    allow = not any(h.internal for h in held)
-    codes = ", ".join(f"{s.entity_type} {s.entity_code}" for s in summaries)
-    if not (assertion.steal_flag or assertion.locks_to_steal is not None) or not allow:
-        raise _conflict(summaries, allow, f"locked: {codes}")
-    if assertion.locks_to_steal is not None and not _matches(assertion.locks_to_steal, summaries):
-        raise _conflict(summaries, allow, f"LocksToSteal no longer matches the locks held: {codes}")
-    store.steal_sets(tx, {h.lock.lock_set_id for h in held}, caller.user_id, _naive(now))
-    return Stolen(summaries)
-
-
-# ---------------------------------------------------------------------------------------------
-# The lock services
-
-
-@dataclass(frozen=True)
-class LockTarget:
-    """An entity a lock request names, resolved."""
-
-    entity_type: str
-    entity_id: int
-    entity_uid: int
-    entity_code: str | None
-    scope: Scope
-    version: int  # the entity's current row version (EntityTimestamp)
-
-
-@dataclass(frozen=True)
-class LockRequest:
-    """A PwsProjectorLockRequest as sent."""
-
-    entity: Mapping[str, Any]
-    timestamp: str | None
-
-
-@dataclass(frozen=True)
-class LockState:
-    """One entity of a lock service's answer (PwsProjectorLock)."""
-
-    target: LockTarget
-    stolen: tuple[EntitySummary, ...] = ()
-
-
-def _target(tx: Connection, caller: Caller, entity: Mapping[str, Any]) -> LockTarget:
-    lock_type = (entity.get("LockType") or "").strip().upper()
-    if lock_type not in MODELLED_TYPES:
-        raise errors.fail(errors.INVALID_ENUMERATION_VALUE, f"LockType={entity.get('LockType')}",
-                          field="LockType", valid=", ".join(MODELLED_TYPES))
-    key = refs.Key((entity.get("EntityCode") or "").strip() or None, entity.get("EntityUid"))
-    if lock_type == ENGAGEMENT:
-        engagement = refs.ENGAGEMENT.find(tx, caller, key)
-        if engagement is None:
-            raise _not_found(refs.ENGAGEMENT, key)
-        return LockTarget(ENGAGEMENT, engagement.id, engagement.uid, engagement.code,
-                          scope_of_engagement(engagement.id), engagement.rowversion)
-    if lock_type == PROJECT:
-        project = refs.PROJECT.find(tx, caller, key)
-        if project is None:
-            raise _not_found(refs.PROJECT, key)
-        return LockTarget(PROJECT, project.id, project.uid, project.code,
-                          scope_of_project(project.engagement_id, project.id), project.rowversion)
-    row = refs.ROLE.find(tx, caller, key)
-    if row is None:
-        raise _not_found(refs.ROLE, key)
-    project = project_store.by_ids(tx, caller.account_id, {row.project_id})[row.project_id]
-    return LockTarget(ROLE, row.id, row.uid, row.external_id,
-                      scope_of_role(project.engagement_id, project.id, row.id), row.rowversion)
-
-
-def _not_found(kind: refs.RefKind[Any], key: refs.Key) -> errors.PwsError:
-    """The lock services' documented answer for an entity that is not there: 50024."""
-    return errors.fail(errors.ENTITY_NOT_FOUND, kind.describe(key), entity=kind.ref_type)
-
-
-def _targets(tx: Connection, caller: Caller, requests: Sequence[LockRequest]) -> list[LockTarget]:
-    if not requests:
-        raise errors.fail(errors.FIELD_NOT_SPECIFIED, "Locks", field="Locks")
-    if len(requests) > MAX_LOCKS:
-        raise errors.fail(errors.VALUE_OUT_OF_RANGE, f"{len(requests)} locks were sent", field="the number of Locks",
-                          minimum=1, maximum=MAX_LOCKS)
-    targets = [_target(tx, caller, request.entity) for request in requests]
-    for request, target in zip(requests, targets, strict=True):
-        check_timestamps("entity", f"{target.entity_type} {target.entity_code}", target.version, request.timestamp)
-    return targets
-
-
-def _duration(seconds: int) -> timedelta:
-    if not 1 <= seconds <= MAX_DURATION_SECONDS:
-        raise errors.fail(errors.VALUE_OUT_OF_RANGE, f"LockDurationSeconds={seconds}", field="LockDurationSeconds",
-                          minimum=1, maximum=MAX_DURATION_SECONDS)
-    return timedelta(seconds=seconds)
-
-
-def acquire(tx: Connection, caller: Caller, seconds: int, requests: Sequence[LockRequest], assertion: Assertion,
-            now: datetime, *, internal: bool = False) -> tuple[int, list[LockState]]:
-    """PwsAcquireProjectorLocks: lock every entity requested, in a new set or (with a
-    ProjectorLockSetId) the caller's existing one, which then expires ``seconds`` from now."""
-    duration = _duration(seconds)
-    targets = _targets(tx, caller, requests)
-    existing = own_set(tx, caller, assertion.lock_set_id, now, for_update=True) if assertion.lock_set_id else None
-    stolen = guard(tx, caller, [t.scope for t in targets], Assertion(None, assertion.locks_to_steal,
-                                                                     assertion.steal_flag), now)
-    moment = _naive(now)
-    if existing is None:
-        set_id = store.create_set(tx, caller.account_id, caller.user_id, internal=internal, now=moment,
-                                  expires_at=moment + duration)
-        held: set[tuple[str, int]] = set()
-    else:
-        set_id = existing.id
-        store.update_set(tx, set_id, {"expires_at": moment + duration})
-        held = {(lock.entity_type, lock.entity_id) for lock in store.locks_of_set(tx, set_id)}
-    for target in targets:
-        if (target.entity_type, target.entity_id) in held:
-            continue
-        held.add((target.entity_type, target.entity_id))
-        store.add_lock(tx, caller.account_id, {
-            "lock_set_id": set_id, "entity_type": target.entity_type, "entity_id": target.entity_id,
-            "entity_uid": target.entity_uid, "entity_code": target.entity_code,
-            "engagement_id": target.scope.engagement_id, "project_id": target.scope.project_id,
-            "acquired_at": moment})
-    return set_id, [LockState(t, tuple(s for s in stolen.summaries if _in_scope(s, t))) for t in targets]
-
-
-def _in_scope(summary: EntitySummary, target: LockTarget) -> bool:
-    """Whether a stolen summary was stolen for ``target`` (it was on the target or above it)."""
-    return (summary.entity_type, summary.entity_uid) == (target.entity_type, target.entity_uid) or (
-        summary.entity_type == ENGAGEMENT and target.entity_type != ENGAGEMENT) or (
-        summary.entity_type == PROJECT and target.entity_type == ROLE)
-
-
-def check(tx: Connection, caller: Caller, requests: Sequence[LockRequest], assertion: Assertion,
-          now: datetime) -> list[LockState]:
-    """PwsCheckProjectorLocks: with a ProjectorLockSetId, that the caller's set is still valid
-    (and, without Locks, its locks); with Locks, that nobody else holds locks on them (a
-    LockConflict names the holders; LocksToSteal that matches them exactly counts as clear)."""
-    if assertion.lock_set_id is not None:
-        own_set(tx, caller, assertion.lock_set_id, now)
-        if not requests:
-            targets = [_target(tx, caller, {"EntityUid": lock.entity_uid, "LockType": lock.entity_type})
-                       for lock in store.locks_of_set(tx, assertion.lock_set_id)]
-            return [LockState(t) for t in targets]
-    targets = _targets(tx, caller, requests)
-    held = blocking(tx, caller, [t.scope for t in targets], now)
-    if held:
-        summaries = _summaries(tx, caller, held)
-        allow = not any(h.internal for h in held)
-        if assertion.locks_to_steal is None or not allow or not _matches(assertion.locks_to_steal, summaries):
-            raise _conflict(summaries, allow, "locked: " + ", ".join(f"{s.entity_type} {s.entity_code}"
-                                                                     for s in summaries))
-    return [LockState(t) for t in targets]
-
-
-def renew(tx: Connection, caller: Caller, set_id: int, seconds: int, now: datetime) -> None:
-    """PwsRenewProjectorLocks: the set now expires ``seconds`` from now. 50475 for an unknown or
-    expired set, 50485 for a released one, a LockConflict naming the taker for a stolen one."""
-    duration = _duration(seconds)
-    lock_set = own_set(tx, caller, set_id, now, for_update=True, allow_released=True)
-    if lock_set.released_at is not None:
-        raise errors.fail(errors.CANNOT_RENEW_LOCK_RELEASED, f"lock set {set_id}")
-    store.update_set(tx, set_id, {"expires_at": _naive(now) + duration})
-
-
-def release(tx: Connection, caller: Caller, set_id: int, now: datetime) -> tuple[Taker | None, list[errors.Message]]:
-    """PwsReleaseProjectorLocks: the set's locks end now. A set released before gives warning
-    50476; a stolen set is reported with who took it (StolenLock)."""
-    lock_set = store.set_by_id(tx, caller.account_id, set_id, for_update=True)
-    if lock_set is None or lock_set.user_id != caller.user_id:
-        raise errors.fail(errors.SPECIFIED_LOCK_NOT_FOUND, f"ProjectorLockSetId={set_id}")
-    if lock_set.released_at is not None:
-        return None, [errors.message(errors.LOCK_ALREADY_RELEASED, f"lock set {set_id}", lock_set_id=set_id)]
-    store.update_set(tx, set_id, {"released_at": _naive(now)})
-    return (_taker(tx, caller, lock_set) if lock_set.stolen_at is not None else None), []
-
-
-@dataclass(frozen=True)
-class ListedLock:
-    """A live lock as the administration command lists it."""
-
-    lock: LockRow
-    lock_set: LockSetRow
-    holder: PersonRow
-
-
-def list_locks(tx: Connection, caller_account_id: int, now: datetime) -> list[ListedLock]:
-    held = store.held_in_account(tx, caller_account_id, _naive(now))
-    sets = store.sets_by_ids(tx, caller_account_id, {h.lock.lock_set_id for h in held})
-    people = account_store.people_by_ids(tx, caller_account_id, {h.user_id for h in held})
-    return [ListedLock(h.lock, sets[h.lock.lock_set_id], people[h.user_id]) for h in held]
+    taken = guard_locks(tx, caller, scopes, assertion, now)
+    return Stolen(summarise(taken, people_of(tx, caller, taken)))

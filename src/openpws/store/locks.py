@@ -1,7 +1,9 @@
 """Lock sets and locks. Every query is confined to one account.
 
 A lock is live while its set is neither released, nor stolen, nor expired; "now" is passed in so
-that one request judges every lock at the same instant.
+that one request judges every lock at the same instant. The lock rows of a set that ended are
+deleted (on release and theft at once, on expiry when a new lock is taken in the same graph):
+only live locks are ever looked for, and dead ones would make every look-up grow with history.
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from openpws.store.rows import columns_for, fetch, fetch_one
-from openpws.store.schema import lock_sets, locks
+from openpws.store.schema import lock_sets, locks, users
 
 
 @dataclass(frozen=True)
@@ -27,9 +29,6 @@ class LockSetRow:
     released_at: datetime | None
     stolen_by_user_id: int | None
     stolen_at: datetime | None
-
-    def live(self, now: datetime) -> bool:
-        return self.released_at is None and self.stolen_at is None and self.expires_at > now
 
 
 @dataclass(frozen=True)
@@ -54,17 +53,30 @@ class HeldLock:
     internal: bool
 
 
+@dataclass(frozen=True)
+class ListedLock:
+    """A live lock with its set and holder, as the administration command lists it."""
+
+    lock: LockRow
+    expires_at: datetime
+    internal: bool
+    login: str
+    display_name: str
+
+
 def set_by_id(connection: Connection, account_id: int, set_id: int, *, for_update: bool = False) -> LockSetRow | None:
     return fetch_one(connection, lock_sets, LockSetRow, lock_sets.c.account_id == account_id,
                      lock_sets.c.id == set_id, for_update=for_update)
 
 
-def sets_by_ids(connection: Connection, account_id: int, ids: Iterable[int]) -> dict[int, LockSetRow]:
-    wanted = set(ids)
-    if not wanted:
-        return {}
-    rows = fetch(connection, lock_sets, LockSetRow, lock_sets.c.account_id == account_id, lock_sets.c.id.in_(wanted))
-    return {row.id: row for row in rows}
+def lock_sets_for_update(connection: Connection, account_id: int, set_ids: Iterable[int]) -> None:
+    """Row-lock these sets, in id order so that two requests locking overlapping sets cannot
+    deadlock (SQLite's write transactions are exclusive already)."""
+    wanted = set(set_ids)
+    if wanted and connection.dialect.name == "postgresql":
+        connection.execute(select(lock_sets.c.id).where(lock_sets.c.account_id == account_id,
+                                                        lock_sets.c.id.in_(wanted))
+                           .order_by(lock_sets.c.id).with_for_update())
 
 
 def create_set(connection: Connection, account_id: int, user_id: int, *, internal: bool, now: datetime,
@@ -74,8 +86,16 @@ def create_set(connection: Connection, account_id: int, user_id: int, *, interna
     ).returning(lock_sets.c.id)).scalar_one())
 
 
-def update_set(connection: Connection, set_id: int, values: dict[str, Any]) -> None:
-    connection.execute(update(lock_sets).where(lock_sets.c.id == set_id).values(**values))
+def renew_set(connection: Connection, set_id: int, expires_at: datetime, now: datetime) -> None:
+    """The set lives until ``expires_at`` and its locks count as acquired ``now``: a renewal is a
+    change of the lock state that a LocksToSteal read before it must not match."""
+    connection.execute(update(lock_sets).where(lock_sets.c.id == set_id).values(expires_at=expires_at))
+    connection.execute(update(locks).where(locks.c.lock_set_id == set_id).values(acquired_at=now))
+
+
+def release_set(connection: Connection, set_id: int, now: datetime) -> None:
+    connection.execute(update(lock_sets).where(lock_sets.c.id == set_id).values(released_at=now))
+    connection.execute(delete(locks).where(locks.c.lock_set_id == set_id))
 
 
 def steal_sets(connection: Connection, set_ids: Iterable[int], by_user_id: int, now: datetime) -> None:
@@ -83,6 +103,16 @@ def steal_sets(connection: Connection, set_ids: Iterable[int], by_user_id: int, 
     if wanted:
         connection.execute(update(lock_sets).where(lock_sets.c.id.in_(wanted))
                            .values(stolen_by_user_id=by_user_id, stolen_at=now))
+        connection.execute(delete(locks).where(locks.c.lock_set_id.in_(wanted)))
+
+
+def purge_expired(connection: Connection, account_id: int, engagement_ids: Iterable[int], now: datetime) -> None:
+    """Delete the locks of expired sets in these engagements' graphs."""
+    wanted = set(engagement_ids)
+    if wanted:
+        expired = select(lock_sets.c.id).where(lock_sets.c.account_id == account_id, lock_sets.c.expires_at <= now)
+        connection.execute(delete(locks).where(locks.c.account_id == account_id, locks.c.engagement_id.in_(wanted),
+                                               locks.c.lock_set_id.in_(expired)))
 
 
 def add_lock(connection: Connection, account_id: int, values: dict[str, Any]) -> None:
@@ -99,18 +129,9 @@ def held_in_graphs(connection: Connection, account_id: int, engagement_ids: Iter
     wanted = set(engagement_ids)
     if not wanted:
         return []
-    return _held(connection, now, locks.c.account_id == account_id, locks.c.engagement_id.in_(wanted))
-
-
-def held_in_account(connection: Connection, account_id: int, now: datetime) -> list[HeldLock]:
-    return _held(connection, now, locks.c.account_id == account_id)
-
-
-def _held(connection: Connection, now: datetime, *where: Any) -> list[HeldLock]:
     query = (select(*columns_for(locks, LockRow), lock_sets.c.user_id, lock_sets.c.internal)
              .join(lock_sets, lock_sets.c.id == locks.c.lock_set_id)
-             .where(*where, lock_sets.c.released_at.is_(None), lock_sets.c.stolen_at.is_(None),
-                    lock_sets.c.expires_at > now)
+             .where(locks.c.account_id == account_id, locks.c.engagement_id.in_(wanted), *_live(now))
              .order_by(locks.c.acquired_at, locks.c.id))
     found = []
     for row in connection.execute(query):
@@ -118,3 +139,23 @@ def _held(connection: Connection, now: datetime, *where: Any) -> list[HeldLock]:
         user_id, internal = values.pop("user_id"), values.pop("internal")
         found.append(HeldLock(LockRow(**values), user_id, internal))
     return found
+
+
+def listed_in_account(connection: Connection, account_id: int, now: datetime) -> list[ListedLock]:
+    """Every live lock of the account with its holder's login, by set then lock."""
+    query = (select(*columns_for(locks, LockRow), lock_sets.c.expires_at, lock_sets.c.internal, users.c.login,
+                    users.c.display_name)
+             .join(lock_sets, lock_sets.c.id == locks.c.lock_set_id)
+             .join(users, users.c.id == lock_sets.c.user_id)
+             .where(locks.c.account_id == account_id, *_live(now))
+             .order_by(locks.c.lock_set_id, locks.c.id))
+    found = []
+    for row in connection.execute(query):
+        values = row._asdict()
+        extra = {name: values.pop(name) for name in ("expires_at", "internal", "login", "display_name")}
+        found.append(ListedLock(LockRow(**values), **extra))
+    return found
+
+
+def _live(now: datetime) -> tuple[Any, ...]:
+    return (lock_sets.c.released_at.is_(None), lock_sets.c.stolen_at.is_(None), lock_sets.c.expires_at > now)
