@@ -112,7 +112,7 @@ def _next_number(tx: Connection, caller: Caller) -> str:
 
 def _parent_for(tx: Connection, caller: Caller, changes: ClientChanges, row: ClientRow | None) -> int | None:
     assert changes.parent is not None
-    parent = refs.CLIENT.resolve(tx, caller, changes.parent)
+    parent = refs.lock_client(tx, caller, refs.CLIENT.resolve(tx, caller, changes.parent))
     if row is not None:
         ancestor: ClientRow | None = parent
         while ancestor is not None:

@@ -104,7 +104,7 @@ def save_engagement(tx: Connection, caller: Caller, changes: EngagementChanges, 
     stolen = locks.Stolen()
     if row is not None:
         # Locks are taken engagement first, account numbering second, by every writer.
-        row = store.lock(tx, caller.account_id, row.id)
+        row = refs.lock_engagement(tx, caller, row.id)
         stolen = locks.guard(tx, caller, [locks.scope_of_engagement(row.id)], assertion, now)
     check_length(LIMITS, {"EngagementCode": key.code, "NewEngagementCode": changes.new_code,
                           "EngagementName": changes.name, "BillingInstructions": changes.billing_instructions,
@@ -119,7 +119,7 @@ def save_engagement(tx: Connection, caller: Caller, changes: EngagementChanges, 
         values["stage_id"] = refs.stage(tx, caller, "E", changes.stage).id
     if changes.manager is not None:
         values["manager_user_id"] = refs.person(tx, caller, changes.manager, "User").id
-    client = refs.CLIENT.resolve(tx, caller, changes.client) if changes.client else None
+    client = refs.lock_client(tx, caller, refs.CLIENT.resolve(tx, caller, changes.client)) if changes.client else None
     if (code := refs.ENGAGEMENT.code_to_store(tx, caller, row, key, changes.new_code, "engagement code")) is not None:
         values["code"] = code
     values.update(rowversion=next_rowversion(tx), updated_at=now.replace(tzinfo=None))

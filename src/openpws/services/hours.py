@@ -182,6 +182,8 @@ def request_or_book(tx: Connection, caller: Caller, mode: str, orders: Sequence[
     # Read again under the locks: the timestamps are checked against what is there now.
     current = role_store.by_ids(tx, caller.account_id, {r.id for r in roles})
     for order, role in zip(orders, roles, strict=True):
+        if role.id not in current:
+            raise errors.fail(errors.PROJECT_ROLE_NOT_FOUND, refs.ROLE.describe(order.role) + " (deleted meanwhile)")
         fresh = ensure_live(current[role.id], order.role)
         check_timestamps("project role", f"role {refs.ROLE.describe(order.role)}", fresh.rowversion, order.timestamp)
     candidates = [_candidate(tx, caller, order) for order in orders]

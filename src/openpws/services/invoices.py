@@ -164,7 +164,7 @@ def create_invoice(tx: Connection, caller: Caller, spec: InvoiceSpec, now: datet
         raise errors.fail(errors.INVOICE_ENTITIES_MISMATCH, f"ProjectCode={project.code}",
                           reason=f"The project {project.code} does not belong to engagement {engagement.code}.")
     # The flag written below is what a concurrent delete of the engagement decides on: take turns with it.
-    engagement = engagement_store.lock(tx, caller.account_id, engagement.id)
+    engagement = refs.lock_engagement(tx, caller, engagement.id)
     account_store.lock_numbering(tx, caller.account_id)
     assert spec.cost_center is not None and spec.currency is not None and spec.culture is not None
     invoice_id = store.insert_invoice(tx, caller.account_id, {

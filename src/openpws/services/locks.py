@@ -28,9 +28,9 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection
 
 from openpws import errors
+from openpws.services import refs
 from openpws.services.sessions import Caller
 from openpws.store import accounts as account_store
-from openpws.store import engagements as engagement_store
 from openpws.store import locks as store
 from openpws.store.accounts import PersonRow
 from openpws.store.locks import HeldLock, LockRow, LockSetRow
@@ -232,7 +232,7 @@ def own_set(tx: Connection, caller: Caller, set_id: int, now: datetime, *, for_u
 def lock_graphs(tx: Connection, caller: Caller, scopes: Sequence[Scope]) -> list[int]:
     engagement_ids = sorted({s.engagement_id for s in scopes})
     for engagement_id in engagement_ids:
-        engagement_store.lock(tx, caller.account_id, engagement_id)
+        refs.lock_engagement(tx, caller, engagement_id)
     return engagement_ids
 
 

@@ -178,7 +178,7 @@ def save_project(tx: Connection, caller: Caller, changes: ProjectChanges, assert
                           "Description": changes.description})
     engagement = _engagement_for(tx, caller, changes, row)
     # Writers of one engagement graph take turns; what was read before the lock is read again.
-    engagement = engagement_store.lock(tx, caller.account_id, engagement.id)
+    engagement = refs.lock_engagement(tx, caller, engagement.id)
     if row is not None:
         current = store.by_ids(tx, caller.account_id, {row.id}).get(row.id)
         if current is None:

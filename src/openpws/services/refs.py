@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Table
 from openpws import errors
 from openpws.services.sessions import Caller
 from openpws.store import accounts as account_store
+from openpws.store import engagements as engagement_store
 from openpws.store import schema
 from openpws.store import stages as stage_store
 from openpws.store.accounts import PersonRow
@@ -158,6 +159,27 @@ ROLE: RefKind[RoleRow] = RefKind(
 INVOICE: RefKind[InvoiceRow] = RefKind(
     "PwsInvoiceRef", "InvoiceNumber", "InvoiceUid", errors.ENTITY_NOT_FOUND, errors.ENTITY_NOT_FOUND,
     schema.invoices, InvoiceRow, "draft_number", "draft_number")
+
+
+def lock_engagement(tx: Connection, caller: Caller, engagement_id: int,
+                    gone: errors.PwsError | None = None) -> EngagementRow:
+    """The engagement, row-locked for the rest of the transaction so that writers of one graph
+    take turns, and read again; ``gone`` (by default 54061) when a request that committed while
+    this one waited deleted it."""
+    row = engagement_store.lock(tx, caller.account_id, engagement_id)
+    if row is None:
+        raise gone or errors.fail(errors.ENGAGEMENT_NOT_FOUND, "deleted by a request that completed meanwhile")
+    return row
+
+
+def lock_client(tx: Connection, caller: Caller, client: ClientRow) -> ClientRow:
+    """``client``, row-locked until commit, so that a PwsDeleteClient cannot remove it while this
+    request hangs something on it (an engagement, a child client); 50024 when one already did."""
+    found = fetch(tx, schema.clients, ClientRow, schema.clients.c.id == client.id, for_update=True)
+    if not found:
+        raise errors.fail(errors.ENTITY_NOT_FOUND, f"ClientNumber={client.number} (deleted meanwhile)",
+                          entity=CLIENT.ref_type)
+    return found[0]
 
 
 def person(tx: Connection, caller: Caller, ref: Mapping[str, Any], prefix: str) -> PersonRow:

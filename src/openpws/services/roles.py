@@ -198,7 +198,7 @@ def save_role(tx: Connection, caller: Caller, changes: RoleChanges, clears: Role
     scheduling_mode = _scheduling_mode(changes.scheduling_mode)
     existing = _existing(tx, caller, changes.key)
     project = _project(tx, caller, changes, existing)
-    engagement = engagement_store.lock(tx, caller.account_id, project.engagement_id)
+    engagement = refs.lock_engagement(tx, caller, project.engagement_id)
     scope = (locks.scope_of_role(engagement.id, project.id, existing.id) if existing is not None
              else locks.scope_of_project(engagement.id, project.id))
     stolen = locks.guard(tx, caller, [scope], assertion, now)
@@ -206,7 +206,10 @@ def save_role(tx: Connection, caller: Caller, changes: RoleChanges, clears: Role
                      changes.engagement_timestamp)
     if existing is not None:
         # Read again under the engagement lock: a writer that committed meanwhile is seen now.
-        existing = role_store.by_ids(tx, caller.account_id, {existing.id})[existing.id]
+        current = role_store.by_ids(tx, caller.account_id, {existing.id}).get(existing.id)
+        if current is None:
+            raise errors.fail(errors.PROJECT_ROLE_NOT_FOUND, refs.ROLE.describe(changes.key) + " (deleted meanwhile)")
+        existing = current
         check_timestamps(ENTITY, f"role {refs.ROLE.describe(changes.key)}", existing.rowversion,
                          changes.role_timestamp)
     values: dict[str, Any] = _dates(changes, clears, existing)

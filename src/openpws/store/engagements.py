@@ -53,12 +53,11 @@ def by_ids(connection: Connection, account_id: int, ids: Iterable[int]) -> dict[
     return {row.id: row for row in rows}
 
 
-def lock(connection: Connection, account_id: int, engagement_id: int) -> EngagementRow:
-    """The engagement, locked for the rest of the transaction (writers of one graph take turns)."""
-    found = fetch_one(connection, engagements, EngagementRow, engagements.c.account_id == account_id,
-                      engagements.c.id == engagement_id, for_update=True)
-    assert found is not None
-    return found
+def lock(connection: Connection, account_id: int, engagement_id: int) -> EngagementRow | None:
+    """The engagement, locked for the rest of the transaction (writers of one graph take turns),
+    or None when a writer that committed meanwhile deleted it."""
+    return fetch_one(connection, engagements, EngagementRow, engagements.c.account_id == account_id,
+                     engagements.c.id == engagement_id, for_update=True)
 
 
 def insert_engagement(connection: Connection, account_id: int, values: dict[str, Any]) -> int:

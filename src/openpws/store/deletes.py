@@ -1,0 +1,139 @@
+"""The rows the delete services read and remove.
+
+The entity a delete starts from is looked up within the caller's account; everything below it is
+reached through its id alone (a project's roles by project_id, an engagement's projects by
+engagement_id), never with an account filter too: that filter would let the planner walk the
+account's rows instead of the tree's, and the work must grow with the tree, not with the account.
+
+Removal is set-based: a handful of statements whatever the size of the tree (hours, then roles,
+then locks, then projects, then the engagement), each one ``DELETE … WHERE … IN (subquery)``, so
+that deleting an engagement of a thousand projects costs about what the same raw SQL would.
+Children go before their parents, so no foreign key is ever left dangling, even for a moment.
+Invoices are never removed: whatever was ever invoiced is never deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Select, delete, exists, select, update
+
+from openpws.store.clients import ClientRow
+from openpws.store.projects import ProjectRow
+from openpws.store.rows import fetch, fetch_one
+from openpws.store.schema import clients, engagements, locks, project_roles, projects, role_hours
+
+
+def project(connection: Connection, account_id: int, project_id: int) -> ProjectRow | None:
+    return fetch_one(connection, projects, ProjectRow, projects.c.account_id == account_id,
+                     projects.c.id == project_id)
+
+
+def invoiced_projects(connection: Connection, engagement_id: int) -> list[ProjectRow]:
+    """The engagement's projects that were ever invoiced (any of them blocks a cascade)."""
+    return fetch(connection, projects, ProjectRow, projects.c.engagement_id == engagement_id,
+                 projects.c.ever_invoiced.is_(True), order_by=projects.c.code_key)
+
+
+def project_codes(connection: Connection, engagement_id: int, *, limit: int) -> list[str]:
+    """Up to ``limit`` codes of the engagement's projects (enough to name them in a message)."""
+    return list(connection.execute(
+        select(projects.c.code).where(projects.c.engagement_id == engagement_id)
+        .order_by(projects.c.code_key).limit(limit)).scalars())
+
+
+def other_projects_exist(connection: Connection, engagement_id: int, project_id: int) -> bool:
+    return bool(connection.execute(select(exists().where(
+        projects.c.engagement_id == engagement_id, projects.c.id != project_id))).scalar())
+
+
+def live_roles_exist(connection: Connection, project_id: int) -> bool:
+    return bool(connection.execute(select(exists().where(
+        project_roles.c.project_id == project_id, project_roles.c.deleted.is_(False)))).scalar())
+
+
+def role_has_hours(connection: Connection, role_id: int) -> bool:
+    """Whether the role has requested or booked minutes (buckets of 0 minutes are never kept)."""
+    return bool(connection.execute(select(exists().where(
+        role_hours.c.role_id == role_id, role_hours.c.weekly_minutes > 0))).scalar())
+
+
+def _delete_under_projects(connection: Connection, project_ids: Select[Any] | list[int]) -> None:
+    """The hours and roles (live and deleted) of these projects."""
+    role_ids = select(project_roles.c.id).where(project_roles.c.project_id.in_(project_ids))
+    connection.execute(delete(role_hours).where(role_hours.c.role_id.in_(role_ids)))
+    connection.execute(delete(project_roles).where(project_roles.c.project_id.in_(project_ids)))
+
+
+def _graph_locks(account_id: int, engagement_id: int) -> Any:
+    """The locks of one engagement graph (what the locks' graph index finds directly)."""
+    return (locks.c.account_id == account_id) & (locks.c.engagement_id == engagement_id)
+
+
+def delete_project(connection: Connection, account_id: int, engagement_id: int, project_id: int) -> None:
+    """The project with its roles, their hours, and every lock on the project or its roles."""
+    _delete_under_projects(connection, [project_id])
+    connection.execute(delete(locks).where(_graph_locks(account_id, engagement_id), locks.c.project_id == project_id))
+    connection.execute(delete(projects).where(projects.c.id == project_id))
+
+
+def delete_engagement(connection: Connection, account_id: int, engagement_id: int) -> None:
+    """The engagement with all its projects, their roles and hours, and every lock in its graph."""
+    _delete_under_projects(connection, select(projects.c.id).where(projects.c.engagement_id == engagement_id))
+    connection.execute(delete(locks).where(_graph_locks(account_id, engagement_id)))
+    connection.execute(delete(projects).where(projects.c.engagement_id == engagement_id))
+    connection.execute(delete(engagements).where(engagements.c.id == engagement_id))
+
+
+def delete_role_hours(connection: Connection, role_id: int) -> None:
+    """Every requested and booked bucket of the role (ZeroOutHoursFlag)."""
+    connection.execute(delete(role_hours).where(role_hours.c.role_id == role_id))
+
+
+def delete_role_locks(connection: Connection, account_id: int, engagement_id: int, role_id: int) -> None:
+    connection.execute(delete(locks).where(_graph_locks(account_id, engagement_id), locks.c.entity_type == "R",
+                                           locks.c.entity_id == role_id))
+
+
+# --- clients ---------------------------------------------------------------------------------------
+
+def lock_clients(connection: Connection, account_id: int, ids: Iterable[int]) -> list[ClientRow]:
+    """These clients, locked for the rest of the transaction: an engagement or child client that
+    a concurrent writer adds under one of them waits for this transaction, or is seen by it."""
+    wanted = set(ids)
+    if not wanted:
+        return []
+    return fetch(connection, clients, ClientRow, clients.c.account_id == account_id, clients.c.id.in_(wanted),
+                 order_by=clients.c.id, for_update=True)
+
+
+def children_for_update(connection: Connection, parent_ids: Iterable[int]) -> list[ClientRow]:
+    wanted = set(parent_ids)
+    if not wanted:
+        return []
+    return fetch(connection, clients, ClientRow, clients.c.parent_id.in_(wanted), order_by=clients.c.id,
+                 for_update=True)
+
+
+def clients_with_engagements(connection: Connection, client_ids: Iterable[int]) -> set[int]:
+    """Which of these clients have at least one engagement (are in use)."""
+    wanted = set(client_ids)
+    if not wanted:
+        return set()
+    return set(connection.execute(select(engagements.c.client_id).distinct().where(
+        engagements.c.client_id.in_(wanted))).scalars())
+
+
+def delete_clients(connection: Connection, client_ids: Iterable[int]) -> None:
+    """These clients in one statement: a parent and its children may go together, since foreign
+    keys are checked when the statement ends."""
+    wanted = set(client_ids)
+    if wanted:
+        connection.execute(delete(clients).where(clients.c.id.in_(wanted)))
+
+
+def inactivate_client(connection: Connection, client_id: int, rowversion: int, now: datetime) -> None:
+    connection.execute(update(clients).where(clients.c.id == client_id)
+                       .values(inactive=True, rowversion=rowversion, updated_at=now))
