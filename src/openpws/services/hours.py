@@ -177,6 +177,11 @@ def request_or_book(tx: Connection, caller: Caller, mode: str, orders: Sequence[
     engagement_of = {r.id: projects[r.project_id].engagement_id for r in roles}
     # Locks the engagements in one order (by id), so two requests touching the same ones cannot
     # deadlock; PwsRequestOrBookRoleHours has no lock members, so it never steals.
+    # A delete that completed while this waited took the roles with their engagement.
+    gone = errors.fail(errors.PROJECT_ROLE_NOT_FOUND,
+                       ", ".join(refs.ROLE.describe(o.role) for o in orders) + " (deleted meanwhile)")
+    for engagement_id in sorted(set(engagement_of.values())):
+        refs.lock_engagement(tx, caller, engagement_id, gone)
     locks.guard(tx, caller, [locks.scope_of_role(engagement_of[r.id], r.project_id, r.id) for r in roles],
                 locks.NO_ASSERTION, now)
     # Read again under the locks: the timestamps are checked against what is there now.

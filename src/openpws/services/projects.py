@@ -178,7 +178,10 @@ def save_project(tx: Connection, caller: Caller, changes: ProjectChanges, assert
                           "Description": changes.description})
     engagement = _engagement_for(tx, caller, changes, row)
     # Writers of one engagement graph take turns; what was read before the lock is read again.
-    engagement = refs.lock_engagement(tx, caller, engagement.id)
+    # A delete that completed while this waited took the project (an update) or its engagement (an insert).
+    gone = (errors.fail(errors.ENTITY_NOT_FOUND, refs.PROJECT.describe(key) + " (deleted meanwhile)",
+                        entity=refs.PROJECT.ref_type) if row is not None else None)
+    engagement = refs.lock_engagement(tx, caller, engagement.id, gone)
     if row is not None:
         current = store.by_ids(tx, caller.account_id, {row.id}).get(row.id)
         if current is None:

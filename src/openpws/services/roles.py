@@ -198,7 +198,12 @@ def save_role(tx: Connection, caller: Caller, changes: RoleChanges, clears: Role
     scheduling_mode = _scheduling_mode(changes.scheduling_mode)
     existing = _existing(tx, caller, changes.key)
     project = _project(tx, caller, changes, existing)
-    engagement = refs.lock_engagement(tx, caller, project.engagement_id)
+    # A delete that completed while this waited took the role (an update) or its project (an insert).
+    gone = (errors.fail(errors.PROJECT_ROLE_NOT_FOUND, refs.ROLE.describe(changes.key) + " (deleted meanwhile)")
+            if existing is not None else
+            errors.fail(errors.ENTITY_NOT_FOUND, f"ProjectCode={project.code} (deleted meanwhile)",
+                        entity=refs.PROJECT.ref_type))
+    engagement = refs.lock_engagement(tx, caller, project.engagement_id, gone)
     scope = (locks.scope_of_role(engagement.id, project.id, existing.id) if existing is not None
              else locks.scope_of_project(engagement.id, project.id))
     stolen = locks.guard(tx, caller, [scope], assertion, now)
