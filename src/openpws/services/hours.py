@@ -174,6 +174,9 @@ def request_or_book(tx: Connection, caller: Caller, mode: str, orders: Sequence[
     weeks = [_check_order(order, mode, f"ProjectRoles[{i}]") for i, order in enumerate(orders)]
     roles = [live_role(tx, caller, order.role) for order in orders]
     projects = project_store.by_ids(tx, caller.account_id, {r.project_id for r in roles})
+    for order, role in zip(orders, roles, strict=True):
+        if role.project_id not in projects:  # a delete completed between the two reads
+            raise errors.fail(errors.PROJECT_ROLE_NOT_FOUND, refs.ROLE.describe(order.role) + " (deleted meanwhile)")
     engagement_of = {r.id: projects[r.project_id].engagement_id for r in roles}
     # Locks the engagements in one order (by id), so two requests touching the same ones cannot
     # deadlock; PwsRequestOrBookRoleHours has no lock members, so it never steals.

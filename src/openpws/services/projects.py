@@ -131,7 +131,11 @@ def _engagement_for(tx: Connection, caller: Caller, changes: ProjectChanges, row
         named = refs.ENGAGEMENT.resolve(tx, caller, changes.engagement)
         if named.id != row.engagement_id:
             raise errors.fail(errors.PROJECT_ENGAGEMENT_CANNOT_CHANGE, f"project {row.code} to engagement {named.code}")
-    return engagement_store.by_ids(tx, caller.account_id, {row.engagement_id})[row.engagement_id]
+    engagement = engagement_store.by_ids(tx, caller.account_id, {row.engagement_id}).get(row.engagement_id)
+    if engagement is None:  # a delete completed between the two reads
+        raise errors.fail(errors.ENTITY_NOT_FOUND, f"ProjectCode={row.code} (deleted meanwhile)",
+                          entity=refs.PROJECT.ref_type)
+    return engagement
 
 
 def _values(tx: Connection, caller: Caller, changes: ProjectChanges, row: ProjectRow | None) -> dict[str, Any]:

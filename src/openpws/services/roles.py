@@ -106,7 +106,9 @@ def _existing(tx: Connection, caller: Caller, key: Key) -> RoleRow | None:
 def _project(tx: Connection, caller: Caller, changes: RoleChanges, existing: RoleRow | None) -> ProjectRow:
     if existing is None:
         return refs.PROJECT.resolve(tx, caller, changes.project)
-    project = project_store.by_ids(tx, caller.account_id, {existing.project_id})[existing.project_id]
+    project = project_store.by_ids(tx, caller.account_id, {existing.project_id}).get(existing.project_id)
+    if project is None:  # a delete completed between the two reads
+        raise errors.fail(errors.PROJECT_ROLE_NOT_FOUND, refs.ROLE.describe(changes.key) + " (deleted meanwhile)")
     if changes.project and refs.PROJECT.key(changes.project).given:
         named = refs.PROJECT.resolve(tx, caller, changes.project)
         if named.id != project.id:

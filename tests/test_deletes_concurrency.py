@@ -1,0 +1,201 @@
+"""Two calls on overlapping trees, fired at the same moment from two sessions on their own
+connections, end as one serial order of the two would: the answers and the tree are those the
+in-memory model gives for one of the two orders, and neither answer is a server fault.
+
+The server runs with two worker processes, so the calls may reach different processes: on
+PostgreSQL they meet only in the database, and on SQLite writers take turns on the one file.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import pytest
+
+from openpws.services.permissions import ALL
+from openpws.store.transactions import Store
+from tests import deletes_model as wire
+from tests.conftest import Server, make_account, make_user, start_server, stop_server
+from tests.deletes_model import Model, Outcome
+from tests.pws import Answer, SoapClient
+from tests.tree import Pws
+
+ROUNDS = 6
+
+
+@pytest.fixture(scope="module")
+def workers(store: Store, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    running = start_server(database_url, tmp_path_factory.mktemp("workers"), "--workers", "2")
+    yield running
+    stop_server(running)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One side of a race: the request, and what it does to the model."""
+
+    send: Callable[[Pws], Answer]
+    apply: Callable[[Model], Outcome]
+
+
+@dataclass
+class Round:
+    """A fresh account with two users, each on its own connection, and the tree built in it."""
+
+    store: Store
+    first: Pws
+    second: Pws
+    model: Model = field(default_factory=Model)
+
+    @classmethod
+    def open(cls, server: Server, store: Store) -> Round:
+        account = make_account(store, "race")
+        other = f"other@{account.code}"
+        make_user(store, account.code, other, ALL, reference_id="OTHER")
+        return cls(store, Pws(SoapClient(server.base_url), account), Pws(SoapClient(server.base_url), account, other))
+
+    def close(self) -> None:
+        self.first.soap.close()
+        self.second.soap.close()
+
+    def _built(self, answer: Answer, member: str, path: str) -> str:
+        assert answer.status == "Ok", answer.content.decode()
+        return wire.code(answer, member, path) or ""
+
+    def client(self) -> str:
+        number = self._built(wire.save_client(self.first, None), "ClientIdentity", "ClientNumber")
+        self.model.add_client(number, None)
+        return number
+
+    def engagement(self, client: str) -> str:
+        code = self._built(wire.save_engagement(self.first, client), "EngagementIdentity", "EngagementCode")
+        self.model.add_engagement(client, code)
+        return code
+
+    def project(self, engagement: str) -> tuple[str, int]:
+        answer = wire.save_project(self.first, engagement, "Project")
+        code = self._built(answer, "ProjectIdentity", "ProjectCode")
+        uid = int(wire.code(answer, "ProjectIdentity", "ProjectUid") or 0)
+        self.model.add_project(engagement, code, uid, "Project")
+        return code, uid
+
+    def role(self, project: str, *hours: str) -> int:
+        uid = int(self._built(wire.save_role(self.first, project, "Engineer"), "ProjectRoleIdentity", "ProjectRoleUid"))
+        self.model.add_role(project, "Engineer", uid)
+        for mode in hours:
+            assert wire.request_hours(self.first, uid, mode).status == "Ok"
+            self.model.request_hours(uid, mode)
+        return uid
+
+    def race(self, one: Call, other: Call) -> None:
+        """Fire both calls at once, then check the answers and the tree against both serial orders."""
+        barrier = threading.Barrier(2)
+
+        def fire(call: Call, pws: Pws) -> Answer:
+            barrier.wait()
+            return call.send(pws)
+
+        with ThreadPoolExecutor(2) as pool:
+            futures = [pool.submit(fire, one, self.first), pool.submit(fire, other, self.second)]
+            answers = [f.result() for f in futures]
+        got = (wire.outcome(answers[0]), wire.outcome(answers[1]))  # a server fault fails here
+        serial = []
+        for order in ((0, 1), (1, 0)):
+            model = self.model.copy()
+            results: list[Outcome] = [wire.OK, wire.OK]
+            for index in order:
+                results[index] = (one, other)[index].apply(model)
+            serial.append(((results[0], results[1]), model.view()))
+        observed = wire.observe(self.first, self.store)
+        assert (got, observed) in serial, (
+            f"answers {got} and tree {observed} are neither order's:\n{serial[0]}\n{serial[1]}\n"
+            + "\n".join(a.content.decode() for a in answers))
+
+
+def rounds(server: Server, store: Store) -> Iterator[tuple[int, Round]]:
+    for number in range(ROUNDS):
+        opened = Round.open(server, store)
+        try:
+            yield number, opened
+        finally:
+            opened.close()
+
+
+def cascade_engagement_delete(code: str) -> Call:
+    return Call(lambda pws: wire.delete_engagement(pws, code, cascade=True),
+                lambda model: model.delete_engagement(code, cascade=True))
+
+
+def rename_project(uid: int) -> Call:
+    return Call(lambda pws: wire.rename_project(pws, uid, "Renamed"), lambda model: model.rename_project(uid, "Renamed"))
+
+
+def rename_role(uid: int) -> Call:
+    return Call(lambda pws: wire.rename_role(pws, uid, "Renamed"), lambda model: model.rename_role(uid, "Renamed"))
+
+
+def insert_project(engagement: str, code: str) -> Call:
+    # The code is sent, so that the model knows it whichever order wins.
+    return Call(lambda pws: wire.save_project(pws, engagement, "New", code=code),
+                lambda model: model.add_project(engagement, code, 0, "New"))
+
+
+def delete_project(code: str, empty: bool) -> Call:
+    return Call(lambda pws: wire.delete_project(pws, code, cascade=True, delete_empty_engagement=empty),
+                lambda model: model.delete_project(code, cascade=True, delete_empty_engagement=empty))
+
+
+def delete_role(uid: int, zero_out: bool) -> Call:
+    return Call(lambda pws: wire.delete_role(pws, uid, zero_out), lambda model: model.delete_role(uid, zero_out))
+
+
+def request_hours(uid: int, mode: str) -> Call:
+    # The week after the one the tree's own hours are in: a new bucket either way.
+    return Call(lambda pws: wire.request_hours(pws, uid, mode, week=1), lambda model: model.request_hours(uid, mode))
+
+
+def test_delete_engagement_against_saving_a_project_in_it(workers: Server, store: Store) -> None:
+    """Renaming one of its projects or one of their roles, or inserting a new project, races the
+    engagement's cascade delete: the save either lands first (and is deleted with the rest) or finds
+    nothing left."""
+    for number, race in rounds(workers, store):
+        engagement = race.engagement(race.client())
+        project, uid = race.project(engagement)
+        role = race.role(project, "R", "A")
+        race.project(engagement)
+        save = (rename_project(uid), insert_project(engagement, f"NEW-{number}"), rename_role(role))[number % 3]
+        race.race(cascade_engagement_delete(engagement), save)
+
+
+def test_delete_engagement_against_deleting_one_of_its_projects(workers: Server, store: Store) -> None:
+    """An engagement's cascade delete against a delete of one of its projects (with and without
+    DeleteEmptyEngagementFlag, as the only project or one of two)."""
+    for number, race in rounds(workers, store):
+        engagement = race.engagement(race.client())
+        project, _ = race.project(engagement)
+        race.role(project, "R")
+        if number % 3:
+            race.project(engagement)
+        race.race(cascade_engagement_delete(engagement), delete_project(project, empty=number % 2 == 0))
+
+
+def test_delete_role_against_requesting_or_booking_its_hours(workers: Server, store: Store) -> None:
+    """A role delete (with and without ZeroOutHoursFlag) against PwsRequestOrBookRoleHours on it."""
+    for number, race in rounds(workers, store):
+        project, _ = race.project(race.engagement(race.client()))
+        role = race.role(project, *(("A",) if number % 3 == 2 else ()))
+        race.race(delete_role(role, zero_out=number % 2 == 1), request_hours(role, "A" if number % 4 < 2 else "R"))
+
+
+def test_cascade_delete_against_booking_hours_on_a_role_below(workers: Server, store: Store) -> None:
+    """Booking or requesting hours on a role while its project, or its engagement, is cascade-deleted:
+    the hours land first (and go with the role) or the role is no longer found."""
+    for number, race in rounds(workers, store):
+        engagement = race.engagement(race.client())
+        project, _ = race.project(engagement)
+        role = race.role(project, "R")
+        delete = cascade_engagement_delete(engagement) if number % 2 else delete_project(project, empty=False)
+        race.race(delete, request_hours(role, "A" if number % 4 < 2 else "R"))
