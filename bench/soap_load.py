@@ -11,149 +11,52 @@ what the SOAP and store layers cost is visible in one run.
 from __future__ import annotations
 
 import argparse
-import http.client
-import multiprocessing
-import os
-import socket
-import statistics
-import subprocess
-import sys
 import tempfile
-import time
-from pathlib import Path
 
-PATH = "/OpsProjectorWcfSvc/PwsProjectorServices.svc"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
+from _common import PATH, Server, Stream, between, drive, envelope, http_request, post, prepare
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def envelope(operation: str, members: str) -> bytes:
-    return (
-        '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" '
-        'xmlns:pws="http://projectorpsa.com/PwsProjectorServices/" '
-        'xmlns:req="http://projectorpsa.com/DataContracts/Requests/" '
-        'xmlns:com="http://projectorpsa.com/DataContracts/Shared/Common/"><s:Body>'
-        f"<pws:{operation}><pws:serviceRequest>{members}</pws:serviceRequest></pws:{operation}></s:Body></s:Envelope>"
-    ).encode()
-
-
-def post(port: int, body: bytes) -> bytes:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    connection.request("POST", PATH, body, {"Content-Type": "text/xml; charset=utf-8"})
-    data = connection.getresponse().read()
-    connection.close()
-    return data
-
-
-def between(data: bytes, tag: bytes) -> str:
-    start = data.index(b">", data.index(tag)) + 1
-    return data[start:data.index(b"<", start)].decode()
-
-
-def worker(port: int, method: str, path: str, body: bytes | None, seconds: float, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    latencies: list[float] = []
-    errors = 0
-    deadline = time.perf_counter() + seconds
-    headers = {"Content-Type": "text/xml; charset=utf-8"}
-    while time.perf_counter() < deadline:
-        began = time.perf_counter()
-        connection.request(method, path, body, headers)
-        response = connection.getresponse()
-        data = response.read()
-        latencies.append(time.perf_counter() - began)
-        if response.status != 200 or (body is not None and b">Ok<" not in data):
-            errors += 1
-    queue.put((latencies, errors))
-
-
-def server_cpu(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # utime + stime
-    return total / CLK_TCK
-
-
-def server_pids(root: int) -> list[int]:
-    children = subprocess.run(["pgrep", "-P", str(root)], capture_output=True, text=True).stdout.split()
-    pids = [root] + [int(c) for c in children]
-    for child in children:
-        pids += [int(g) for g in subprocess.run(["pgrep", "-P", child], capture_output=True, text=True).stdout.split()]
-    return pids
-
-
-def run(port: int, pids: list[int], label: str, method: str, path: str, body: bytes | None, seconds: float,
-        connections: int) -> float:
-    queue: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
-    cpu_before = server_cpu(pids)
-    processes = [multiprocessing.Process(target=worker, args=(port, method, path, body, seconds, queue))
-                 for _ in range(connections)]
-    for process in processes:
-        process.start()
-    results = [queue.get() for _ in processes]
-    for process in processes:
-        process.join()
-    cpu = server_cpu(pids) - cpu_before
-    latencies = sorted(x for r, _ in results for x in r)
-    errors = sum(e for _, e in results)
-    rate = len(latencies) / seconds
-    p50 = statistics.median(latencies) * 1000
-    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
-    print(f"{label:<14} {rate:9.0f} req/s   p50 {p50:7.2f} ms   p99 {p99:7.2f} ms   "
-          f"server CPU {cpu / len(latencies) * 1000:6.3f} ms/req   errors {errors}")
-    return rate
+def run(server: Server, label: str, request: bytes, soap: bool, seconds: float, connections: int,
+        processes: int) -> float:
+    cpu_before = server.cpu()
+    load = drive(server.port, [Stream([request], soap=soap)] * connections, seconds=seconds, processes=processes)
+    cpu = server.cpu() - cpu_before
+    print(f"{label:<14} {load.rate:9.0f} req/s   p50 {load.percentile(0.5) * 1000:7.2f} ms   "
+          f"p99 {load.percentile(0.99) * 1000:7.2f} ms   server CPU {cpu / load.requests * 1000:6.3f} ms/req   "
+          f"errors {load.errors}")
+    return load.rate
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--load-processes", type=int, help="Processes the connections are spread over "
+                        "(default: one per connection).")
     parser.add_argument("--database")
     args = parser.parse_args()
-    scratch = tempfile.mkdtemp()
-    database = args.database or f"sqlite:///{scratch}/bench.db"
-    port = free_port()
-    env = {**os.environ, "OPENPWS_SCRYPT_COST": "1024"}
-    subprocess.run([sys.executable, "-m", "openpws", "account", "create", "bench", "--database", database],
-                   check=True, capture_output=True, env=env)
-    subprocess.run([sys.executable, "-m", "openpws", "user", "create", "--account", "bench", "--login", "b",
-                    "--display-name", "Bench", "--permission", "all", "--database", database],
-                   input=b"pw\n", check=True, capture_output=True, env=env)
-    server = subprocess.Popen([sys.executable, "-m", "openpws", "serve", "--database", database, "--port", str(port),
-                               "--workers", str(args.workers)], stdout=subprocess.DEVNULL, env=env)
+    database = args.database or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
+    prepare(database).dispose()
+    server = Server(database, args.workers)
     try:
-        for _ in range(200):
-            try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/health")
-                break
-            except OSError:
-                time.sleep(0.1)
-        time.sleep(1)
-        login = post(port, envelope("PwsAuthenticate", "<req:AccountCode>bench</req:AccountCode>"
-                                    "<req:UserName>b</req:UserName><req:Password>pw</req:Password>"))
-        ticket = between(login, b"SessionTicket")
-        saved = post(port, envelope("PwsSaveClient", f"<req:SessionTicket>{ticket}</req:SessionTicket>"
-                                    "<req:Client><com:ClientName>Bench Client</com:ClientName></req:Client>"))
+        ticket = server.login()
+        saved = post(server.port, envelope("PwsSaveClient", f"<req:SessionTicket>{ticket}</req:SessionTicket>"
+                                           "<req:Client><com:ClientName>Bench Client</com:ClientName></req:Client>"))
         number = between(saved, b"ClientNumber>")
         get_client = envelope("PwsGetClient", f"<req:SessionTicket>{ticket}</req:SessionTicket><req:ClientIdentities>"
                               f"<com:PwsClientRef><com:ClientNumber>{number}</com:ClientNumber></com:PwsClientRef>"
                               "</req:ClientIdentities>")
-        pids = server_pids(server.pid)
+        processes = args.load_processes or args.connections
         print(f"openpws bench: {database.split('://')[0]}, {args.workers} worker(s), {args.connections} connections, "
               f"{args.seconds:g} s each, request {len(get_client)} bytes")
-        trivial = run(port, pids, "GET /health", "GET", "/health", None, args.seconds, args.connections)
-        soap = run(port, pids, "PwsGetClient", "POST", PATH, get_client, args.seconds, args.connections)
+        trivial = run(server, "GET /health", http_request("GET", "/health"), False, args.seconds, args.connections,
+                      processes)
+        soap = run(server, "PwsGetClient", http_request("POST", PATH, get_client), True, args.seconds,
+                   args.connections, processes)
         print(f"ratio PwsGetClient / trivial: {soap / trivial:.2f}")
     finally:
-        server.terminate()
-        server.wait()
+        server.stop()
 
 
 if __name__ == "__main__":

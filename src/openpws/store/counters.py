@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 
-from sqlalchemy import Connection, select, text, update
+from sqlalchemy import Connection, bindparam, text, update
 
 from openpws.store.schema import counters
 
@@ -18,12 +18,17 @@ UID_BASE = 2**60
 UID_SEQUENCE = "openpws_uid_seq"
 ROWVERSION_SEQUENCE = "openpws_rowversion_seq"
 
+# Built once, and one statement each: every write takes two or more values, and building a
+# statement costs several times what running it does.
+_NEXTVAL = text("SELECT nextval(CAST(:sequence AS regclass))")
+_INCREMENT = (update(counters).where(counters.c.name == bindparam("counter"))
+              .values(value=counters.c.value + 1).returning(counters.c.value))
+
 
 def _next(connection: Connection, name: str) -> int:
     if connection.dialect.name == "postgresql":
-        return int(connection.execute(text(f"SELECT nextval('{name}')")).scalar_one())
-    connection.execute(update(counters).where(counters.c.name == name).values(value=counters.c.value + 1))
-    return int(connection.execute(select(counters.c.value).where(counters.c.name == name)).scalar_one())
+        return int(connection.execute(_NEXTVAL, {"sequence": name}).scalar_one())
+    return int(connection.execute(_INCREMENT, {"counter": name}).scalar_one())
 
 
 def next_uid(connection: Connection) -> int:
