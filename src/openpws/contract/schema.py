@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from lxml import etree
 
@@ -37,15 +38,16 @@ class Member:
     nillable: bool
     repeated: bool  # maxOccurs="unbounded"
 
-    @property
+    # Cached: the codec asks for these for every member of every message.
+    @cached_property
     def qname(self) -> str:
         return ns.qname(self.namespace, self.name)
 
-    @property
+    @cached_property
     def is_builtin(self) -> bool:
         return self.type_name.startswith("{" + ns.XSD + "}")
 
-    @property
+    @cached_property
     def builtin(self) -> str:
         return self.type_name[len(ns.XSD) + 2:]
 

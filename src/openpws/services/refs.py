@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Select, Table, bindparam, select
 
 from openpws import errors
 from openpws.services.sessions import Caller
@@ -27,7 +28,7 @@ from openpws.store.engagements import EngagementRow
 from openpws.store.invoices import InvoiceRow
 from openpws.store.projects import ProjectRow
 from openpws.store.roles import RoleRow
-from openpws.store.rows import fetch
+from openpws.store.rows import columns_for, fetch
 from openpws.store.stages import StageRow
 
 
@@ -83,14 +84,10 @@ class RefKind(Generic[R]):
     def find_all(self, tx: Connection, caller: Caller, keys: Sequence[Key]) -> list[R | None]:
         """The entity each key names (None where it names none, or its two keys name different
         entities), with at most two queries however many keys there are."""
-        account = self.table.c.account_id == caller.account_id
-        codes = {k.code.upper() for k in keys if k.code}
-        uids = {k.uid for k in keys if k.uid is not None}
-        by_code = {self._code_of(r): r
-                   for r in (fetch(tx, self.table, self.row_type, account, self.table.c[self.code_key].in_(codes))
-                             if codes else [])}
-        by_uid = {r.uid: r for r in (fetch(tx, self.table, self.row_type, account, self.table.c.uid.in_(uids))
-                                     if uids else [])}
+        codes = sorted({k.code.upper() for k in keys if k.code})
+        uids = sorted({k.uid for k in keys if k.uid is not None})
+        by_code = {self._code_of(r): r for r in self._rows(tx, self._by_codes, caller.account_id, codes)}
+        by_uid = {r.uid: r for r in self._rows(tx, self._by_uids, caller.account_id, uids)}
         found: list[R | None] = []
         for key in keys:
             coded = by_code.get(key.code.upper()) if key.code else None
@@ -100,6 +97,25 @@ class RefKind(Generic[R]):
             else:
                 found.append(coded or numbered)
         return found
+
+    # Built once per kind: building a statement costs several times what running it does, and
+    # every request resolves refs.
+    @cached_property
+    def _by_codes(self) -> Select[Any]:
+        return self._select(self.table.c[self.code_key])
+
+    @cached_property
+    def _by_uids(self) -> Select[Any]:
+        return self._select(self.table.c.uid)
+
+    def _select(self, column: Any) -> Select[Any]:
+        return select(*columns_for(self.table, self.row_type)).where(
+            self.table.c.account_id == bindparam("account"), column.in_(bindparam("keys", expanding=True)))
+
+    def _rows(self, tx: Connection, statement: Select[Any], account_id: int, keys: Sequence[object]) -> list[R]:
+        if not keys:
+            return []
+        return [self.row_type(**row._asdict()) for row in tx.execute(statement, {"account": account_id, "keys": keys})]
 
     def _code_of(self, row: R) -> str:
         return str(getattr(row, self.code_field)).upper()

@@ -203,6 +203,7 @@ class Encoder:
 
     def __init__(self, types: TypeTable) -> None:
         self.types = types
+        self._namespaces: dict[str, list[str]] = {}  # by complex type: its members' namespaces
 
     def result(self, parent: etree._Element, tag: str, ctype: ComplexType, value: Mapping[str, Any]) -> etree._Element:
         """The PwsXResult element: declares ``a`` (its members' namespace) and ``i`` like WCF."""
@@ -229,29 +230,34 @@ class Encoder:
             self._member(element, member, value.get(member.name), scope)
 
     def _child_namespaces(self, ctype: ComplexType) -> list[str]:
-        found: list[str] = []
-        for member in ctype.members:
-            if member.namespace != ns.COMMON_SERVICES and member.namespace not in found:
-                found.append(member.namespace)
+        found = self._namespaces.get(ctype.name)
+        if found is None:
+            found = []
+            for member in ctype.members:
+                if member.namespace != ns.COMMON_SERVICES and member.namespace not in found:
+                    found.append(member.namespace)
+            self._namespaces[ctype.name] = found
         return found
 
     def _member(self, parent: etree._Element, member: Member, value: Any, scope: dict[str, str | None]) -> None:
         if value is None and not member.nillable:
             return
         nsmap: dict[str | None, str] = {}
-        inner = dict(scope)
-        if member.namespace not in inner:
+        if member.namespace not in scope:
             if member.namespace == ns.COMMON_SERVICES:
                 nsmap[None] = member.namespace  # WCF writes the base members with a default namespace
             else:
-                nsmap[_free_letter(inner)] = member.namespace
+                nsmap[_free_letter(scope)] = member.namespace
         ctype = None if member.is_builtin else self.types.complex_types.get(member.type_name)
         if value is not None and ctype is not None:
             for child_ns in self._child_namespaces(ctype):
-                if child_ns not in inner and child_ns not in nsmap.values():
-                    nsmap[_free_letter(inner, nsmap)] = child_ns
-        for prefix, uri in nsmap.items():
-            inner[uri] = prefix
+                if child_ns not in scope and child_ns not in nsmap.values():
+                    nsmap[_free_letter(scope, nsmap)] = child_ns
+        inner = scope
+        if nsmap:  # only a member that declares prefixes needs a scope of its own
+            inner = dict(scope)
+            for prefix, uri in nsmap.items():
+                inner[uri] = prefix
         element = etree.SubElement(parent, member.qname, nsmap=nsmap or None)
         if value is None:
             element.set(_NIL, "true")
