@@ -94,7 +94,7 @@ def resolve(tx: Connection, settings: Settings, now: datetime, ticket: str) -> t
         raise errors.fail(errors.INVALID_SESSION, "the session expired after being idle")
     if current - row.created_at > timedelta(minutes=settings.session_lifetime_minutes):
         raise errors.fail(errors.INVALID_SESSION, "the session reached its maximum lifetime")
-    permissions = expand(account_store.permissions_of(tx, row.user_id))
+    permissions = expand(owner.permissions)
     if Permission.WEB_SERVICES not in permissions:
         raise errors.fail(errors.WEB_SERVICES_PERMISSION_DENIED, owner.login)
     caller = Caller(

@@ -43,8 +43,10 @@ def make_engine(url: str, *, pool_size: int = 8) -> Engine:
         # request. The pool hands each connection to one thread at a time (hence
         # check_same_thread=False). The driver's own transaction handling is switched off
         # (isolation_level=None) so that openpws issues BEGIN / BEGIN IMMEDIATE itself.
+        # No reset on return: every use of a connection ends its own transaction (commit or
+        # rollback), so the pool's extra ROLLBACK would only cost time.
         engine = create_engine(url, poolclass=QueuePool, pool_size=pool_size, max_overflow=pool_size,
-                               connect_args={"check_same_thread": False})
+                               pool_reset_on_return=None, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine

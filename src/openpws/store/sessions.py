@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from openpws.store.schema import accounts, sessions, users
+from openpws.store.schema import accounts, sessions, user_permissions, users
 
 
 @dataclass(frozen=True)
@@ -50,24 +50,30 @@ class SessionOwner:
     login: str
     display_name: str
     reference_id: str | None
+    permissions: frozenset[str]  # as granted (before the implied ones are added)
 
 
-# Built once: every request runs it, and building a statement costs more than running it.
+# Built once: every request runs it, and building a statement costs more than running it. One
+# row per permission the user holds (or one with NULL): the session check is a single query.
 _OWNER = (
     select(
         sessions.c.id, sessions.c.account_id, sessions.c.user_id, sessions.c.created_at,
         sessions.c.last_seen_at, sessions.c.ended_at, accounts.c.uid, accounts.c.code, users.c.uid,
-        users.c.login, users.c.display_name, users.c.reference_id,
+        users.c.login, users.c.display_name, users.c.reference_id, user_permissions.c.permission,
     )
     .join(users, users.c.id == sessions.c.user_id)
     .join(accounts, accounts.c.id == sessions.c.account_id)
+    .outerjoin(user_permissions, user_permissions.c.user_id == users.c.id)
     .where(sessions.c.ticket_hash == bindparam("ticket_hash"))
 )
 
 
 def find_session_owner(connection: Connection, ticket_hash: str) -> SessionOwner | None:
-    row = connection.execute(_OWNER, {"ticket_hash": ticket_hash}).first()
-    if row is None:
+    rows = connection.execute(_OWNER, {"ticket_hash": ticket_hash}).all()
+    if not rows:
         return None
-    account_uid, account_code, user_uid, login, display_name, reference_id = row[6:]
-    return SessionOwner(SessionRow(*row[:6]), account_uid, account_code, user_uid, login, display_name, reference_id)
+    first = rows[0]
+    account_uid, account_code, user_uid, login, display_name, reference_id = first[6:12]
+    granted = frozenset(row[12] for row in rows if row[12] is not None)
+    return SessionOwner(SessionRow(*first[:6]), account_uid, account_code, user_uid, login, display_name,
+                        reference_id, granted)
