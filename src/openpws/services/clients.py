@@ -23,7 +23,6 @@ from openpws.services.checks import check_length, check_timestamps
 from openpws.services.permissions import Permission
 from openpws.services.refs import Key
 from openpws.services.sessions import Caller
-from openpws.store import accounts as account_store
 from openpws.store import clients as store
 from openpws.store.clients import ClientRow
 from openpws.store.counters import next_rowversion, next_uid
@@ -103,11 +102,7 @@ def list_clients(tx: Connection, caller: Caller, *, identity: Key | None, query:
 
 
 def _next_number(tx: Connection, caller: Caller) -> str:
-    account_store.lock_numbering(tx, caller.account_id)
-    candidate = store.count_clients(tx, caller.account_id) + 1
-    while store.by_number(tx, caller.account_id, f"C{candidate:06d}") is not None:
-        candidate += 1
-    return f"C{candidate:06d}"
+    return refs.CLIENT.next_free_code(tx, caller, "C", store.count_clients(tx, caller.account_id) + 1)
 
 
 def _parent_for(tx: Connection, caller: Caller, changes: ClientChanges, row: ClientRow | None) -> int | None:

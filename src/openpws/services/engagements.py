@@ -24,7 +24,6 @@ from openpws.services.checks import check_length, check_timestamps
 from openpws.services.permissions import Permission
 from openpws.services.refs import Key
 from openpws.services.sessions import Caller
-from openpws.store import accounts as account_store
 from openpws.store import engagement_search
 from openpws.store import engagements as store
 from openpws.store.counters import next_rowversion, next_uid
@@ -86,11 +85,7 @@ def list_engagements(tx: Connection, caller: Caller, *, identity: Key | None, qu
 
 
 def _next_code(tx: Connection, caller: Caller) -> str:
-    account_store.lock_numbering(tx, caller.account_id)
-    candidate = store.count(tx, caller.account_id) + 1
-    while store.by_code(tx, caller.account_id, f"E{candidate:06d}") is not None:
-        candidate += 1
-    return f"E{candidate:06d}"
+    return refs.ENGAGEMENT.next_free_code(tx, caller, "E", store.count(tx, caller.account_id) + 1)
 
 
 def save_engagement(tx: Connection, caller: Caller, changes: EngagementChanges, assertion: locks.Assertion,

@@ -144,6 +144,15 @@ class RefKind(Generic[R]):
             raise errors.fail(errors.DUPLICATE_CODE, code, field=label, value=code, entity=label.rpartition(" ")[0])
         return code
 
+    def next_free_code(self, tx: Connection, caller: Caller, prefix: str, start: int) -> str:
+        """The first ``<prefix>NNNNNN`` from ``start`` up that no entity of this kind holds, under the
+        account's numbering lock (C000001… for clients, E000001… for engagements)."""
+        account_store.lock_numbering(tx, caller.account_id)
+        candidate = start
+        while self.find(tx, caller, Key(f"{prefix}{candidate:06d}", None)) is not None:
+            candidate += 1
+        return f"{prefix}{candidate:06d}"
+
     def get_many(self, tx: Connection, caller: Caller, keys: Sequence[Key], *, none: errors.Entry,
                  too_many: errors.Entry) -> tuple[list[R], list[errors.Message]]:
         """A bulk get's 1..100 refs: the entities found in request order, and one warning 105
