@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from openpws.store.counters import next_rowversion
-from openpws.store.rows import fetch, fetch_one
+from openpws.store.rows import ById, fetch_one
 from openpws.store.schema import engagements
 
 
@@ -44,20 +44,17 @@ def by_uid(connection: Connection, account_id: int, uid: int, *, for_update: boo
                      engagements.c.uid == uid, for_update=for_update)
 
 
+_BY_IDS = ById(engagements, EngagementRow)
+
+
 def by_ids(connection: Connection, account_id: int, ids: Iterable[int]) -> dict[int, EngagementRow]:
-    wanted = set(ids)
-    if not wanted:
-        return {}
-    rows = fetch(connection, engagements, EngagementRow, engagements.c.account_id == account_id,
-                 engagements.c.id.in_(wanted))
-    return {row.id: row for row in rows}
+    return _BY_IDS(connection, account_id, ids)
 
 
 def lock(connection: Connection, account_id: int, engagement_id: int) -> EngagementRow | None:
     """The engagement, locked for the rest of the transaction (writers of one graph take turns),
     or None when a writer that committed meanwhile deleted it."""
-    return fetch_one(connection, engagements, EngagementRow, engagements.c.account_id == account_id,
-                     engagements.c.id == engagement_id, for_update=True)
+    return _BY_IDS(connection, account_id, [engagement_id], for_update=True).get(engagement_id)
 
 
 def insert_engagement(connection: Connection, account_id: int, values: dict[str, Any]) -> int:
@@ -73,11 +70,14 @@ def update_engagement(connection: Connection, engagement_id: int, values: dict[s
     connection.execute(update(engagements).where(engagements.c.id == engagement_id).values(**values))
 
 
+_BUMP = (update(engagements).where(engagements.c.id == bindparam("engagement"))
+         .values(rowversion=bindparam("version"), updated_at=bindparam("now")))
+
+
 def bump(connection: Connection, engagement_id: int, now: datetime) -> int:
     """Give the engagement graph its next version (and touch updated_at); returns the version."""
     version = next_rowversion(connection)
-    connection.execute(update(engagements).where(engagements.c.id == engagement_id)
-                       .values(rowversion=version, updated_at=now.replace(tzinfo=None)))
+    connection.execute(_BUMP, {"engagement": engagement_id, "version": version, "now": now.replace(tzinfo=None)})
     return version
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from openpws.store.rows import columns_for, fetch, fetch_one
 from openpws.store.schema import lock_sets, locks, users
@@ -123,18 +123,24 @@ def locks_of_set(connection: Connection, set_id: int) -> list[LockRow]:
     return fetch(connection, locks, LockRow, locks.c.lock_set_id == set_id, order_by=locks.c.id)
 
 
+# Built once: every write asks it.
+_HELD = (select(*columns_for(locks, LockRow), lock_sets.c.user_id, lock_sets.c.internal)
+         .join(lock_sets, lock_sets.c.id == locks.c.lock_set_id)
+         .where(locks.c.account_id == bindparam("account"),
+                locks.c.engagement_id.in_(bindparam("engagements", expanding=True)),
+                lock_sets.c.released_at.is_(None), lock_sets.c.stolen_at.is_(None),
+                lock_sets.c.expires_at > bindparam("now"))
+         .order_by(locks.c.acquired_at, locks.c.id))
+
+
 def held_in_graphs(connection: Connection, account_id: int, engagement_ids: Iterable[int],
                    now: datetime) -> list[HeldLock]:
     """The live locks in these engagements' graphs, oldest first."""
-    wanted = set(engagement_ids)
+    wanted = sorted(set(engagement_ids))
     if not wanted:
         return []
-    query = (select(*columns_for(locks, LockRow), lock_sets.c.user_id, lock_sets.c.internal)
-             .join(lock_sets, lock_sets.c.id == locks.c.lock_set_id)
-             .where(locks.c.account_id == account_id, locks.c.engagement_id.in_(wanted), *_live(now))
-             .order_by(locks.c.acquired_at, locks.c.id))
     found = []
-    for row in connection.execute(query):
+    for row in connection.execute(_HELD, {"account": account_id, "engagements": wanted, "now": now}):
         values = row._asdict()
         user_id, internal = values.pop("user_id"), values.pop("internal")
         found.append(HeldLock(LockRow(**values), user_id, internal))

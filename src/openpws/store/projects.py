@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, or_, select, update
 
-from openpws.store.rows import columns_for, fetch, fetch_one, like_pattern
+from openpws.store.rows import ById, columns_for, fetch, fetch_one, like_pattern
 from openpws.store.schema import engagements, projects, stages
 
 
@@ -40,12 +40,11 @@ def by_uid(connection: Connection, account_id: int, uid: int) -> ProjectRow | No
     return fetch_one(connection, projects, ProjectRow, projects.c.account_id == account_id, projects.c.uid == uid)
 
 
+_BY_IDS = ById(projects, ProjectRow)
+
+
 def by_ids(connection: Connection, account_id: int, ids: Iterable[int]) -> dict[int, ProjectRow]:
-    wanted = set(ids)
-    if not wanted:
-        return {}
-    rows = fetch(connection, projects, ProjectRow, projects.c.account_id == account_id, projects.c.id.in_(wanted))
-    return {row.id: row for row in rows}
+    return _BY_IDS(connection, account_id, ids)
 
 
 def codes_of_engagement(connection: Connection, account_id: int, engagement_id: int) -> list[str]:

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, update
 
-from openpws.store.rows import fetch, fetch_one
+from openpws.store.rows import ById, fetch, fetch_one
 from openpws.store.schema import project_roles, role_hours
 
 
@@ -53,14 +53,12 @@ def by_uid(connection: Connection, account_id: int, uid: int) -> RoleRow | None:
                      project_roles.c.uid == uid)
 
 
+_BY_IDS = ById(project_roles, RoleRow)
+
+
 def by_ids(connection: Connection, account_id: int, ids: Iterable[int], *,
            for_update: bool = False) -> dict[int, RoleRow]:
-    wanted = set(ids)
-    if not wanted:
-        return {}
-    rows = fetch(connection, project_roles, RoleRow, project_roles.c.account_id == account_id,
-                 project_roles.c.id.in_(wanted), for_update=for_update)
-    return {row.id: row for row in rows}
+    return _BY_IDS(connection, account_id, ids, for_update=for_update)
 
 
 def of_projects(connection: Connection, account_id: int, project_ids: Iterable[int], *,
