@@ -74,11 +74,16 @@ def entity_summary(summary: EntitySummary) -> dict[str, Any]:
     }
 
 
+def stolen_from(stolen: locks.Stolen) -> dict[str, Any] | None:
+    """LockStolenFromUserIdentity of a write's response: whose lock it stole, if any."""
+    victim = stolen.from_user
+    return user_ref(victim) if victim else None
+
+
 def stolen_members(stolen: locks.Stolen) -> dict[str, Any]:
     """LockStolenFromUserIdentity and StolenLocks of a write's response (StolenLocks only when
     something was stolen)."""
-    victim = stolen.from_user
-    return {"LockStolenFromUserIdentity": user_ref(victim) if victim else None,
+    return {"LockStolenFromUserIdentity": stolen_from(stolen),
             "StolenLocks": [entity_summary(s) for s in stolen.summaries] or None}
 
 

@@ -14,7 +14,7 @@ from openpws.messages.common import (
     engagement_ref,
     project_ref,
     stage_ref,
-    stolen_members,
+    stolen_from,
     timestamp,
     user_ref,
     user_summary,
@@ -115,7 +115,7 @@ def PwsSaveEngagement(call: Call, rq: Record) -> Reply:
     members: dict[str, Any] = {
         "EngagementIdentity": engagement_ref(row),
         "EngagementTimestamp": timestamp(row.rowversion),
-        "LockStolenFromUserIdentity": stolen_members(saved.stolen)["LockStolenFromUserIdentity"],
+        "LockStolenFromUserIdentity": stolen_from(saved.stolen),
     }
     if rq.get("FullDetailFlag"):
         members["Engagement"] = engagement_elements(call.tx, call.user, [row])[0]

@@ -15,7 +15,7 @@ from openpws.messages.common import (
     engagement_ref,
     project_ref,
     stage_ref,
-    stolen_members,
+    stolen_from,
     timestamp,
     user_ref,
     user_summary,
@@ -141,7 +141,7 @@ def PwsSaveProject(call: Call, rq: Record) -> Reply:
     members: dict[str, Any] = {
         "ProjectIdentity": project_ref(saved.project),
         "EngagementTimestamp": timestamp(saved.engagement.rowversion),
-        "LockStolenFromUserIdentity": stolen_members(saved.stolen)["LockStolenFromUserIdentity"],
+        "LockStolenFromUserIdentity": stolen_from(saved.stolen),
     }
     if rq.get("FullDetailFlag"):
         members["Project"] = project_elements(call.tx, call.user, [saved.project], mode=mode,

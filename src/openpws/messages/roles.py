@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 from openpws import errors
 from openpws.contract.record import Record
 from openpws.messages.call import Call, Reply, require
-from openpws.messages.common import project_ref, resource_ref, role_ref, stolen_members, timestamp
+from openpws.messages.common import project_ref, resource_ref, role_ref, stolen_from, timestamp
 from openpws.messages.locks import assertion_of
 from openpws.services import hours, refs, roles
 from openpws.services.hours import BucketIn, HoursOrder
@@ -122,7 +122,7 @@ def PwsSaveProjectRole(call: Call, rq: Record) -> Reply:
                             assertion_of(rq), call.now)
     members: dict[str, Any] = {"ProjectRoleIdentity": role_ref(saved.row),
                                "EngagementTimestamp": timestamp(saved.engagement_version),
-                               "LockStolenFromUserIdentity": stolen_members(saved.stolen)["LockStolenFromUserIdentity"]}
+                               "LockStolenFromUserIdentity": stolen_from(saved.stolen)}
     if rq.get("FullDetailFlag"):
         members["ProjectRole"] = role_elements(call.tx, call.user, [saved.row], retrieval)[0]
     return Reply(members)

@@ -58,15 +58,6 @@ def find_account(connection: Connection, code: str) -> AccountRow | None:
     return AccountRow(*row) if row else None
 
 
-def account_by_id(connection: Connection, account_id: int) -> AccountRow:
-    row = connection.execute(
-        select(accounts.c.id, accounts.c.uid, accounts.c.code, accounts.c.name).where(
-            accounts.c.id == account_id
-        )
-    ).one()
-    return AccountRow(*row)
-
-
 def create_user(
     connection: Connection,
     account: AccountRow,
@@ -117,11 +108,6 @@ def find_user(connection: Connection, account_id: int, login: str) -> UserRow | 
         select(*_USER_COLUMNS).where(users.c.account_id == account_id, users.c.login_key == login.lower())
     ).first()
     return UserRow(*row, permissions=permissions_of(connection, row.id)) if row else None
-
-
-def user_by_id(connection: Connection, user_id: int) -> UserRow:
-    row = connection.execute(select(*_USER_COLUMNS).where(users.c.id == user_id)).one()
-    return UserRow(*row, permissions=permissions_of(connection, row.id))
 
 
 def list_users(connection: Connection, account_id: int) -> list[UserRow]:
