@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import Connection, Select, Table, bindparam, select
+from sqlalchemy import Connection, Table, bindparam, select
 
 from openpws import errors
 from openpws.services.sessions import Caller
@@ -28,6 +28,7 @@ from openpws.store.engagements import EngagementRow
 from openpws.store.invoices import InvoiceRow
 from openpws.store.projects import ProjectRow
 from openpws.store.roles import RoleRow
+from openpws.store.prebuilt import PrebuiltRows
 from openpws.store.rows import columns_for, fetch
 from openpws.store.stages import StageRow
 
@@ -98,24 +99,22 @@ class RefKind(Generic[R]):
                 found.append(coded or numbered)
         return found
 
-    # Built once per kind: building a statement costs several times what running it does, and
-    # every request resolves refs.
+    # Built once per kind: every request resolves refs.
     @cached_property
-    def _by_codes(self) -> Select[Any]:
+    def _by_codes(self) -> PrebuiltRows[R]:
         return self._select(self.table.c[self.code_key])
 
     @cached_property
-    def _by_uids(self) -> Select[Any]:
+    def _by_uids(self) -> PrebuiltRows[R]:
         return self._select(self.table.c.uid)
 
-    def _select(self, column: Any) -> Select[Any]:
-        return select(*columns_for(self.table, self.row_type)).where(
-            self.table.c.account_id == bindparam("account"), column.in_(bindparam("keys", expanding=True)))
+    def _select(self, column: Any) -> PrebuiltRows[R]:
+        return PrebuiltRows(select(*columns_for(self.table, self.row_type)).where(
+            self.table.c.account_id == bindparam("account"), column.in_(bindparam("keys", expanding=True))),
+            self.row_type, expanding=["keys"])
 
-    def _rows(self, tx: Connection, statement: Select[Any], account_id: int, keys: Sequence[object]) -> list[R]:
-        if not keys:
-            return []
-        return [self.row_type(**row._asdict()) for row in tx.execute(statement, {"account": account_id, "keys": keys})]
+    def _rows(self, tx: Connection, statement: PrebuiltRows[R], account_id: int, keys: Sequence[object]) -> list[R]:
+        return statement.rows(tx, account=account_id, keys=keys) if keys else []
 
     def _code_of(self, row: R) -> str:
         return str(getattr(row, self.code_field)).upper()

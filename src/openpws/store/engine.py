@@ -66,5 +66,6 @@ def _sqlite_on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> No
 def _sqlite_on_begin(connection: Any) -> None:
     # A write transaction takes the database's write lock up front: a read-then-write
     # transaction that only upgraded later could fail with SQLITE_BUSY instead of waiting.
+    # Sent with the driver itself: through exec_driver_sql it cost most of an empty transaction.
     write = connection.get_execution_options().get("openpws_write", False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+    connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")

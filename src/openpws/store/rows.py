@@ -8,6 +8,8 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import Connection, Table, bindparam, select
 
+from openpws.store.prebuilt import PrebuiltRows
+
 R = TypeVar("R")
 
 
@@ -44,14 +46,14 @@ def fetch_one(connection: Connection, table: Table, row_type: type[R], *where: A
 
 
 class ById(Generic[Keyed]):
-    """Rows of one account by id, the statements built once (with and without FOR UPDATE):
-    building a statement costs several times what running it does, and every write reads by id."""
+    """Rows of one account by id, the statements built once (with and without FOR UPDATE): every
+    write reads by id."""
 
     def __init__(self, table: Table, row_type: type[Keyed]) -> None:
-        self.row_type = row_type
-        self._plain = select(*columns_for(table, row_type)).where(
+        plain = select(*columns_for(table, row_type)).where(
             table.c.account_id == bindparam("account"), table.c.id.in_(bindparam("ids", expanding=True)))
-        self._locking = self._plain.with_for_update()
+        self._plain = PrebuiltRows(plain, row_type, expanding=["ids"])
+        self._locking = PrebuiltRows(plain.with_for_update(), row_type, expanding=["ids"])
 
     def __call__(self, connection: Connection, account_id: int, ids: Iterable[int | None], *,
                  for_update: bool = False) -> dict[int, Keyed]:
@@ -59,9 +61,8 @@ class ById(Generic[Keyed]):
         if not wanted:
             return {}
         locking = for_update and connection.dialect.name == "postgresql"
-        result = connection.execute(self._locking if locking else self._plain, {"account": account_id, "ids": wanted})
-        rows = (self.row_type(**row._asdict()) for row in result)
-        return {row.id: row for row in rows}
+        statement = self._locking if locking else self._plain
+        return {row.id: row for row in statement.rows(connection, account=account_id, ids=wanted)}
 
 
 def like_pattern(text: str) -> str:

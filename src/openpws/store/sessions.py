@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
+from openpws.store.prebuilt import Prebuilt
 from openpws.store.schema import accounts, sessions, user_permissions, users
 
 
@@ -53,27 +54,29 @@ class SessionOwner:
     permissions: frozenset[str]  # as granted (before the implied ones are added)
 
 
-# Built once: every request runs it, and building a statement costs more than running it. One
-# row per permission the user holds (or one with NULL): the session check is a single query.
-_OWNER = (
+# Every request runs it: the session check is a single query, one row, with the user's permissions
+# in one comma-separated column (permission names hold no commas).
+_PERMISSIONS = (
+    select(func.aggregate_strings(user_permissions.c.permission, ","))
+    .where(user_permissions.c.user_id == users.c.id)
+    .scalar_subquery()
+)
+_OWNER = Prebuilt(
     select(
         sessions.c.id, sessions.c.account_id, sessions.c.user_id, sessions.c.created_at,
         sessions.c.last_seen_at, sessions.c.ended_at, accounts.c.uid, accounts.c.code, users.c.uid,
-        users.c.login, users.c.display_name, users.c.reference_id, user_permissions.c.permission,
+        users.c.login, users.c.display_name, users.c.reference_id, _PERMISSIONS,
     )
     .join(users, users.c.id == sessions.c.user_id)
     .join(accounts, accounts.c.id == sessions.c.account_id)
-    .outerjoin(user_permissions, user_permissions.c.user_id == users.c.id)
     .where(sessions.c.ticket_hash == bindparam("ticket_hash"))
 )
 
 
 def find_session_owner(connection: Connection, ticket_hash: str) -> SessionOwner | None:
-    rows = connection.execute(_OWNER, {"ticket_hash": ticket_hash}).all()
+    rows = _OWNER.all(connection, ticket_hash=ticket_hash)
     if not rows:
         return None
-    first = rows[0]
-    account_uid, account_code, user_uid, login, display_name, reference_id = first[6:12]
-    granted = frozenset(row[12] for row in rows if row[12] is not None)
-    return SessionOwner(SessionRow(*first[:6]), account_uid, account_code, user_uid, login, display_name,
-                        reference_id, granted)
+    (*session, account_uid, account_code, user_uid, login, display_name, reference_id, granted), = rows
+    return SessionOwner(SessionRow(*session), account_uid, account_code, user_uid, login, display_name,
+                        reference_id, frozenset(granted.split(",")) if granted else frozenset())
