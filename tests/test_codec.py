@@ -13,8 +13,10 @@ from lxml import etree
 from openpws.contract import compile_schema, load_contract, ns
 from openpws.contract.schema import Member
 from openpws.errors import RequestFault
-from openpws.soap.codec import Encoder, decode, format_datetime, format_simple, parse_datetime
+from openpws.soap.codec import Encoder, decode, escape_text, format_datetime, format_simple, parse_datetime
 from openpws.soap.codec import _decode_simple as decode_simple
+from openpws.soap.envelope import body_payload, response
+from openpws.soap.xml import parse_message
 
 TYPES = load_contract().types
 AUTH_RQ = TYPES.complex(ns.qname(ns.REQUESTS, "PwsAuthenticateRq"))
@@ -96,15 +98,40 @@ def test_requests_decode_in_any_member_order(account: str, user: str, password: 
 def test_encoded_responses_conform_to_the_contract(code: str, uid: int, name: str | None, status: str,
                                                    response_id: int) -> None:
     operation = load_contract().operations["PwsAuthenticate"]
-    wrapper = etree.Element(operation.output_element, nsmap={None: ns.PWS})  # type: ignore[dict-item]
     account = {"AccountCode": code, "AccountId": None, "AccountUid": uid}
-    Encoder(TYPES).result(wrapper, ns.qname(ns.PWS, operation.result_member), TYPES.complex(operation.response_type), {
+    text = Encoder(TYPES).result(ns.qname(ns.PWS, operation.result_member), TYPES.complex(operation.response_type), {
         "Messages": [], "ResponseId": response_id, "Status": status,
         "ServerTimestampUtc": datetime.now(UTC), "AccountIdentity": account,
         "Account": {**account, "AccountName": name}, "SuperUserFlag": False,
     })
+    wrapper = body_payload(parse_message(response(operation.output_element, text)))
+    assert wrapper.tag == operation.output_element
     compile_schema().assertValid(wrapper)
     again = decode(wrapper[0], TYPES.complex(operation.response_type), TYPES)
     assert again["AccountIdentity"] == {"AccountCode": code, "AccountUid": uid}
     assert again["ResponseId"] == response_id and again["Status"] == status
     assert "RedirectUrl" not in again and again["Messages"] == []
+
+
+# Text as users type it, with what XML must escape and what a parser would otherwise normalise.
+markup_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")) | st.sampled_from("\t\n\r&<>\"'"),
+                      max_size=60)
+
+
+@given(name=markup_text)
+def test_written_text_reads_back_exactly(name: str) -> None:
+    operation = load_contract().operations["PwsAuthenticate"]
+    account = {"AccountCode": "A", "AccountId": None, "AccountUid": 2**60, "AccountName": name}
+    text = Encoder(TYPES).result(ns.qname(ns.PWS, operation.result_member), TYPES.complex(operation.response_type), {
+        "Messages": [], "ResponseId": 1, "Status": "Ok", "ServerTimestampUtc": datetime.now(UTC),
+        "Account": account, "SuperUserFlag": False,
+    })
+    wrapper = body_payload(parse_message(response(operation.output_element, text)))
+    assert decode(wrapper[0], TYPES.complex(operation.response_type), TYPES)["Account"]["AccountName"] == name
+
+
+def test_text_xml_cannot_carry_is_refused_not_written() -> None:
+    for bad in ("a\x00b", "\x1b[0m", "\ufffe"):
+        with pytest.raises(ValueError, match="XML compatible"):
+            escape_text(bad)
+    assert escape_text("R&D <1> \r\n") == "R&amp;D &lt;1&gt; &#13;\n"

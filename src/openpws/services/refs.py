@@ -26,9 +26,9 @@ from openpws.store.accounts import PersonRow
 from openpws.store.clients import ClientRow
 from openpws.store.engagements import EngagementRow
 from openpws.store.invoices import InvoiceRow
+from openpws.store.prebuilt import PrebuiltRows
 from openpws.store.projects import ProjectRow
 from openpws.store.roles import RoleRow
-from openpws.store.prebuilt import PrebuiltRows
 from openpws.store.rows import columns_for, fetch
 from openpws.store.stages import StageRow
 

@@ -9,14 +9,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, Protocol, TypeVar
 
-from lxml import etree
-
 from openpws.contract import Contract, Operation, ns
 from openpws.contract.record import Record
 from openpws.errors import LockFault, Message, PwsError, RequestFault
 from openpws.soap import faults
 from openpws.soap.codec import Encoder, decode
-from openpws.soap.envelope import body_payload, new_envelope, serialise
+from openpws.soap.envelope import body_payload, response
 from openpws.soap.xml import parse_message
 
 log = logging.getLogger("openpws")
@@ -131,8 +129,6 @@ class Dispatcher(Generic[H]):
 
     def _respond(self, operation: Operation, request_id: int, status: str,
                  messages: list[dict[str, Any]], members: Mapping[str, Any]) -> bytes:
-        envelope, body = new_envelope()
-        wrapper = etree.SubElement(body, operation.output_element, nsmap={None: ns.PWS})
         values = {
             **members,
             "Messages": messages,
@@ -140,8 +136,6 @@ class Dispatcher(Generic[H]):
             "Status": status,
             "ServerTimestampUtc": datetime.now(UTC),
         }
-        self.encoder.result(
-            wrapper, ns.qname(ns.PWS, operation.result_member),
-            self.contract.types.complex(operation.response_type), values,
-        )
-        return serialise(envelope)
+        result = self.encoder.result(ns.qname(ns.PWS, operation.result_member),
+                                     self.contract.types.complex(operation.response_type), values)
+        return response(operation.output_element, result)

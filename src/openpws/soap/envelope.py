@@ -28,12 +28,15 @@ def body_payload(root: etree._Element) -> etree._Element:
     return children[0]
 
 
-def new_envelope() -> tuple[etree._Element, etree._Element]:
-    """A response envelope and its Body, with WCF's ``s`` prefix."""
-    envelope = etree.Element(_ENVELOPE, nsmap={ns.ENVELOPE_PREFIX: ns.SOAP_ENV})
-    return envelope, etree.SubElement(envelope, _BODY)
+def envelope(body: str) -> bytes:
+    """A response envelope around ``body`` (XML text), with WCF's ``s`` prefix."""
+    prefix = ns.ENVELOPE_PREFIX
+    return (f'<{prefix}:Envelope xmlns:{prefix}="{ns.SOAP_ENV}"><{prefix}:Body>{body}</{prefix}:Body>'
+            f"</{prefix}:Envelope>").encode()
 
 
-def serialise(envelope: etree._Element) -> bytes:
-    data: bytes = etree.tostring(envelope, encoding="utf-8")
-    return data
+def response(tag: str, content: str) -> bytes:
+    """An operation's response: its wrapper ``tag`` (its namespace the default one, as WCF writes
+    it) around ``content``, the result element's XML text."""
+    namespace, _, local = tag[1:].partition("}")
+    return envelope(f'<{local} xmlns="{namespace}">{content}</{local}>')

@@ -12,11 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from lxml import etree
-
 from openpws.contract import ns
 from openpws.errors import Message, MessageType, PwsError
-from openpws.soap.envelope import new_envelope, serialise
+from openpws.soap.codec import escape_text
+from openpws.soap.envelope import envelope
 
 INTERNAL_ERROR_TEXT = (
     "The server was unable to process the request due to an internal error. The error has been logged."
@@ -52,19 +51,16 @@ def failure(error: PwsError) -> tuple[str, list[dict[str, Any]]]:
     return status, message_values(error.messages)
 
 
-def fault(code: str, text: str, detail: etree._Element | None = None) -> bytes:
-    envelope, body = new_envelope()
-    element = etree.SubElement(body, ns.qname(ns.SOAP_ENV, "Fault"))
-    etree.SubElement(element, "faultcode").text = f"{ns.ENVELOPE_PREFIX}:{code}"
-    faultstring = etree.SubElement(element, "faultstring")
-    faultstring.set("{http://www.w3.org/XML/1998/namespace}lang", "en-US")
-    faultstring.text = text
+def fault(code: str, text: str, detail: str | None = None) -> bytes:
+    """A SOAP 1.1 Fault; ``detail`` is the XML text of the detail's element."""
+    prefix = ns.ENVELOPE_PREFIX
+    content = f'<faultcode>{prefix}:{code}</faultcode><faultstring xml:lang="en-US">{escape_text(text)}</faultstring>'
     if detail is not None:
-        etree.SubElement(element, "detail").append(detail)
-    return serialise(envelope)
+        content += f"<detail>{detail}</detail>"
+    return envelope(f"<{prefix}:Fault>{content}</{prefix}:Fault>")
 
 
-def lock_fault(detail: etree._Element, text: str) -> bytes:
+def lock_fault(detail: str, text: str) -> bytes:
     """A lock conflict: faultcode s:Client (WCF's default for a typed fault) and the PwsFault."""
     return fault("Client", text, detail)
 

@@ -35,7 +35,6 @@ class _Plan:
     positional: bool
     # (name in the driver's parameters, name passed by the caller, index into a list or None, processor)
     binds: tuple[tuple[str, str, int | None, Processor], ...]
-    results: tuple[Processor, ...]
 
 
 class Prebuilt:
@@ -47,6 +46,7 @@ class Prebuilt:
         self.expanding = tuple(expanding)
         self._compiled: dict[str, SQLCompiler] = {}
         self._plans: dict[tuple[str, tuple[int, ...]], _Plan] = {}
+        self._results: dict[str, tuple[Processor, ...]] = {}  # by dialect
 
     def _plan(self, dialect: Dialect, params: Mapping[str, Any]) -> _Plan:
         sizes = tuple(len(params[name]) for name in self.expanding)
@@ -61,9 +61,9 @@ class Prebuilt:
     def _build(self, dialect: Dialect, params: Mapping[str, Any]) -> _Plan:
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
-            compiled = self.statement.compile(dialect=dialect)
-            assert isinstance(compiled, SQLCompiler)
-            self._compiled[dialect.name] = compiled
+            built = self.statement.compile(dialect=dialect)
+            assert isinstance(built, SQLCompiler)
+            compiled = self._compiled[dialect.name] = built
         for name in self.expanding:
             if not params[name]:
                 raise ValueError(f"the list {name!r} is empty: callers skip a lookup of nothing")
@@ -76,10 +76,20 @@ class Prebuilt:
         binds = tuple(
             (item, *sources.get(item, (item, None)), expanded.processors.get(item)) for item in order
         )
-        # A SELECT's columns, or the RETURNING columns of an INSERT, UPDATE or DELETE.
-        columns = getattr(self.statement, "exported_columns", ())
-        results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns)
-        return _Plan(expanded.statement, expanded.positiontup is not None, binds, results)
+        return _Plan(expanded.statement, expanded.positiontup is not None, binds)
+
+    def _processors(self, dialect: Dialect, description: Sequence[Any]) -> tuple[Processor, ...]:
+        # Some processors depend on the type the driver reports (PostgreSQL's numeric types), so
+        # they are chosen from the first cursor's description, as SQLAlchemy does.
+        found = self._results.get(dialect.name)
+        if found is None:
+            # A SELECT's columns, or the RETURNING columns of an INSERT, UPDATE or DELETE.
+            columns = list(getattr(self.statement, "exported_columns", ()))
+            assert len(columns) == len(description)
+            found = self._results[dialect.name] = tuple(
+                column.type.dialect_impl(dialect).result_processor(dialect, column_description[1])
+                for column, column_description in zip(columns, description, strict=True))
+        return found
 
     def _run(self, tx: Connection, params: Mapping[str, Any]) -> tuple[Any, _Plan]:
         plan = self._plan(tx.dialect, params)
@@ -98,14 +108,14 @@ class Prebuilt:
 
     def all(self, tx: Connection, **params: Any) -> list[tuple[Any, ...]]:
         """Every row, its values converted as SQLAlchemy would."""
-        cursor, plan = self._run(tx, params)
+        cursor, _plan = self._run(tx, params)
         try:
             rows = cursor.fetchall()
+            processors = self._processors(tx.dialect, cursor.description)
         finally:
             cursor.close()
-        if not any(plan.results):
+        if not any(processors):
             return [tuple(row) for row in rows]
-        processors = plan.results
         return [tuple(p(v) if p is not None else v for p, v in zip(processors, row, strict=True)) for row in rows]
 
     def scalar(self, tx: Connection, **params: Any) -> Any:
