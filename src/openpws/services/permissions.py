@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from enum import StrEnum
 
@@ -30,6 +31,11 @@ _IMPLIES = {
 
 def expand(granted: Iterable[str]) -> frozenset[Permission]:
     """The permissions held, with the ones implied by others; unknown names raise ValueError."""
+    return _expand(frozenset(granted))
+
+
+@functools.lru_cache(maxsize=256)  # every request's session check asks; users hold few distinct sets
+def _expand(granted: frozenset[str]) -> frozenset[Permission]:
     held = {Permission(name) for name in granted}
     held |= {_IMPLIES[p] for p in held if p in _IMPLIES}
     return frozenset(held)

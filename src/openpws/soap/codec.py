@@ -309,7 +309,15 @@ class Encoder:
     def _members(self, out: list[str], plan: tuple[_Step, ...], value: Mapping[str, Any]) -> None:
         get = value.get
         for step in plan:
-            self._write(out, step, get(step.name))
+            member = get(step.name)
+            # The two common cases inline: a response is mostly nil and simple members.
+            if member is None:
+                if step.nillable:
+                    out.append(step.nil)
+            elif step.kind == _SIMPLE:
+                out += (step.open, escape_text(format_simple(member)), step.close)
+            else:
+                self._write(out, step, member)
 
     def _write(self, out: list[str], step: _Step, value: Any) -> None:
         if value is None:
@@ -317,9 +325,7 @@ class Encoder:
                 out.append(step.nil)
             return
         if step.kind == _SIMPLE:
-            out.append(step.open)
-            out.append(escape_text(format_simple(value)))
-            out.append(step.close)
+            out += (step.open, escape_text(format_simple(value)), step.close)
             return
         assert step.ctype is not None
         plan = self._plan(step.ctype, step.inner)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import QueuePool
 
@@ -48,7 +50,6 @@ def make_engine(url: str, *, pool_size: int = 8) -> Engine:
         engine = create_engine(url, poolclass=QueuePool, pool_size=pool_size, max_overflow=pool_size,
                                pool_reset_on_return=None, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_on_connect)
-        event.listen(engine, "begin", _sqlite_on_begin)
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
@@ -63,9 +64,19 @@ def _sqlite_on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> No
     cursor.close()
 
 
-def _sqlite_on_begin(connection: Any) -> None:
-    # A write transaction takes the database's write lock up front: a read-then-write
-    # transaction that only upgraded later could fail with SQLITE_BUSY instead of waiting.
-    # Sent with the driver itself: through exec_driver_sql it cost most of an empty transaction.
-    write = connection.get_execution_options().get("openpws_write", False)
-    connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+@contextmanager
+def transaction(connection: Connection, *, write: bool) -> Iterator[Connection]:
+    """One transaction on ``connection``, committed at the end of the block (rolled back by an
+    exception).
+
+    On SQLite, BEGIN is sent here with the driver itself (its own transaction handling is off), and
+    a write transaction takes the database's write lock up front: a read-then-write transaction
+    that only upgraded later could fail with SQLITE_BUSY instead of waiting. SQLAlchemy's own
+    begin sends nothing to SQLite, and its commit and rollback end this transaction. Sent by a
+    "begin" event listener instead, every request paid for the engine's event dispatch."""
+    if connection.dialect.name == "sqlite":
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+    with connection.begin():
+        yield connection

@@ -8,6 +8,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
+from openpws.store.engine import transaction
+
 
 def _config() -> Config:
     config = Config()
@@ -17,7 +19,7 @@ def _config() -> Config:
 
 def upgrade(engine: Engine) -> None:
     config = _config()
-    with engine.begin() as connection:
+    with engine.connect() as connection, transaction(connection, write=True):
         if connection.dialect.name == "postgresql":
             # Several server processes may start at once: one migrates, the others wait here.
             connection.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")

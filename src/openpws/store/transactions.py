@@ -14,7 +14,7 @@ from contextlib import contextmanager, nullcontext
 
 from sqlalchemy import Connection, Engine
 
-from openpws.store.engine import make_engine
+from openpws.store.engine import make_engine, transaction
 
 
 class Store:
@@ -36,15 +36,14 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.engine.connect() as connection, connection.begin():
+        with self.engine.connect() as connection, transaction(connection, write=False):
             yield connection
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        with self._writers or nullcontext(), self.engine.connect() as connection:
-            connection = connection.execution_options(openpws_write=True)
-            with connection.begin():
-                yield connection
+        with self._writers or nullcontext(), self.engine.connect() as connection, \
+                transaction(connection, write=True):
+            yield connection
 
     def dispose(self) -> None:
         self.engine.dispose()
