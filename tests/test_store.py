@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
+import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -17,7 +20,7 @@ from openpws.store.accounts import find_account
 from openpws.store.counters import UID_BASE, decode_rowversion, encode_rowversion, next_rowversion, next_uid
 from openpws.store.engine import DatabaseUrlError, normalise_url
 from openpws.store.schema import accounts, metadata
-from openpws.store.transactions import Store
+from openpws.store.transactions import IDLE_PING_SECONDS, Store
 
 
 def test_migrations_build_exactly_the_declared_schema(store: Store) -> None:
@@ -49,6 +52,60 @@ def test_a_failed_transaction_leaves_nothing_behind(store: Store) -> None:
     with store.read() as tx:
         assert find_account(tx, "rolled-back") is None
         assert tx.execute(select(accounts.c.id).where(accounts.c.code == "rolled-back")).first() is None
+
+
+def test_a_transaction_inside_another_runs_on_a_connection_of_its_own(store: Store) -> None:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    code = f"nested-{secrets.token_hex(4)}"
+    with store.write() as outer:
+        admin.create_account(outer, code, None, now)
+        with store.read() as inner:
+            assert inner is not outer
+            assert find_account(inner, code) is None  # the outer insert is not committed yet
+        assert find_account(outer, code) is not None
+    with store.read() as tx:
+        assert find_account(tx, code) is not None
+
+
+def test_a_connection_the_database_dropped_is_replaced_before_use(store: Store) -> None:
+    with store.read() as tx:
+        if store.dialect == "postgresql":
+            pid = tx.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    if store.dialect == "postgresql":
+        with store.engine.connect() as admin_connection:
+            assert admin_connection.exec_driver_sql(f"SELECT pg_terminate_backend({pid})").scalar() is True
+        time.sleep(IDLE_PING_SECONDS + 0.1)  # a connection idle that long is checked before use
+    else:
+        tx.invalidate()  # what SQLAlchemy does when the driver reports the connection lost
+    with store.read() as again:
+        assert again.exec_driver_sql("SELECT 1").scalar() == 1
+        if store.dialect == "postgresql":
+            assert again.exec_driver_sql("SELECT pg_backend_pid()").scalar() != pid
+
+
+def test_every_thread_of_a_server_gets_its_connection_at_once(database_url: str) -> None:
+    threads = 22  # more than one pool's default size and overflow together
+    opened = Store.open(database_url, threads=threads)
+    inside = threading.Barrier(threads, timeout=20)
+    failures: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            with opened.read() as tx:
+                inside.wait()  # every thread holds its transaction at the same time
+                assert tx.exec_driver_sql("SELECT 1").scalar() == 1
+        except BaseException as error:
+            failures.append(error)
+
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    try:
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(30)
+    finally:
+        opened.dispose()
+    assert failures == []
 
 
 @given(st.integers(0, 2**64 - 1))

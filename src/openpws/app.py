@@ -20,7 +20,7 @@ log = logging.getLogger("openpws")
 
 def create_app(settings: Settings, store: Store | None = None) -> SoapApp:
     """The ASGI application for ``settings``; the schema must already be migrated."""
-    store = store or Store.open(settings.database_url)
+    store = store or Store.open(settings.database_url, threads=settings.threads)
     executor = ThreadPoolExecutor(max_workers=settings.threads, thread_name_prefix="openpws")
 
     def defer(work: Callable[[], None]) -> None:

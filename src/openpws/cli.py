@@ -24,9 +24,9 @@ _database_option = click.option(
 )
 
 
-def _open(database_url: str) -> Store:
+def _open(database_url: str, threads: int = 1) -> Store:
     try:
-        store = Store.open(database_url)
+        store = Store.open(database_url, threads=threads)
         migrate.upgrade(store.engine)
     except DatabaseUrlError as error:
         raise click.UsageError(str(error)) from None
@@ -79,7 +79,7 @@ def serve(host: str, port: int, database_url: str, workers: int, threads: int | 
     settings = load_settings().with_changes(
         host=host, port=port, database_url=database_url, workers=workers, threads=threads
     )
-    store = _open(settings.database_url)
+    store = _open(settings.database_url, settings.threads)
     if demo:
         from openpws import demo as demo_data
 

@@ -64,19 +64,25 @@ def _sqlite_on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> No
     cursor.close()
 
 
-@contextmanager
-def transaction(connection: Connection, *, write: bool) -> Iterator[Connection]:
-    """One transaction on ``connection``, committed at the end of the block (rolled back by an
-    exception).
+def begin(connection: Connection, *, write: bool) -> None:
+    """Start the transaction that ``connection.begin()`` will then own.
 
     On SQLite, BEGIN is sent here with the driver itself (its own transaction handling is off), and
     a write transaction takes the database's write lock up front: a read-then-write transaction
     that only upgraded later could fail with SQLITE_BUSY instead of waiting. SQLAlchemy's own
-    begin sends nothing to SQLite, and its commit and rollback end this transaction. Sent by a
-    "begin" event listener instead, every request paid for the engine's event dispatch."""
+    begin sends nothing to SQLite, and its commit and rollback end this transaction. (Sent by a
+    "begin" event listener instead, every request paid for the engine's event dispatch.) On
+    PostgreSQL the driver begins by itself."""
     if connection.dialect.name == "sqlite":
         driver = connection.connection.driver_connection
         assert driver is not None
         driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+@contextmanager
+def transaction(connection: Connection, *, write: bool) -> Iterator[Connection]:
+    """One transaction on ``connection``, committed at the end of the block (rolled back by an
+    exception)."""
+    begin(connection, write=write)
     with connection.begin():
         yield connection

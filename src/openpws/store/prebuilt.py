@@ -46,7 +46,7 @@ class Prebuilt:
         self.expanding = tuple(expanding)
         self._compiled: dict[str, SQLCompiler] = {}
         self._plans: dict[tuple[str, tuple[int, ...]], _Plan] = {}
-        self._results: dict[str, tuple[Processor, ...]] = {}  # by dialect
+        self._results: dict[str, tuple[tuple[int, Callable[[Any], Any]], ...]] = {}  # by dialect
 
     def _plan(self, dialect: Dialect, params: Mapping[str, Any]) -> _Plan:
         sizes = tuple(len(params[name]) for name in self.expanding)
@@ -78,17 +78,19 @@ class Prebuilt:
         )
         return _Plan(expanded.statement, expanded.positiontup is not None, binds)
 
-    def _processors(self, dialect: Dialect, description: Sequence[Any]) -> tuple[Processor, ...]:
-        # Some processors depend on the type the driver reports (PostgreSQL's numeric types), so
-        # they are chosen from the first cursor's description, as SQLAlchemy does.
+    def _processors(self, dialect: Dialect, description: Sequence[Any]) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+        """The columns whose values need converting, with their converters. Some depend on the
+        type the driver reports (PostgreSQL's numeric types), so they are chosen from the first
+        cursor's description, as SQLAlchemy does."""
         found = self._results.get(dialect.name)
         if found is None:
             # A SELECT's columns, or the RETURNING columns of an INSERT, UPDATE or DELETE.
             columns = list(getattr(self.statement, "exported_columns", ()))
             assert len(columns) == len(description)
+            chosen = (column.type.dialect_impl(dialect).result_processor(dialect, column_description[1])
+                      for column, column_description in zip(columns, description, strict=True))
             found = self._results[dialect.name] = tuple(
-                column.type.dialect_impl(dialect).result_processor(dialect, column_description[1])
-                for column, column_description in zip(columns, description, strict=True))
+                (index, processor) for index, processor in enumerate(chosen) if processor is not None)
         return found
 
     def _run(self, tx: Connection, params: Mapping[str, Any]) -> tuple[Any, _Plan]:
@@ -110,13 +112,19 @@ class Prebuilt:
         """Every row, its values converted as SQLAlchemy would."""
         cursor, _plan = self._run(tx, params)
         try:
-            rows = cursor.fetchall()
+            rows: list[tuple[Any, ...]] = cursor.fetchall()
             processors = self._processors(tx.dialect, cursor.description)
         finally:
             cursor.close()
-        if not any(processors):
-            return [tuple(row) for row in rows]
-        return [tuple(p(v) if p is not None else v for p, v in zip(processors, row, strict=True)) for row in rows]
+        if not processors:
+            return rows  # both drivers give tuples
+        converted = []
+        for row in rows:
+            values = list(row)
+            for index, processor in processors:
+                values[index] = processor(values[index])
+            converted.append(tuple(values))
+        return converted
 
     def scalar(self, tx: Connection, **params: Any) -> Any:
         """The first column of the one row the statement must give."""

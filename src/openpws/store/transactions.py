@@ -9,12 +9,16 @@ Leaving the block by an exception rolls everything back.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
-from openpws.store.engine import make_engine, transaction
+from openpws.store.engine import begin, make_engine
+
+IDLE_PING_SECONDS = 1.0
 
 
 class Store:
@@ -25,10 +29,20 @@ class Store:
         # p99 fell from over a second to under 0.25 s under load, measured). Other processes on
         # the same file still wait in the busy handler.
         self._writers = threading.RLock() if engine.dialect.name == "sqlite" else None
+        # Each thread keeps one connection for its transactions: checking a connection out of the
+        # pool and wrapping it for every request cost about a tenth of a small read's CPU.
+        self._local = threading.local()
+        self._kept: list[Connection] = []
+        self._kept_lock = threading.Lock()
+        # A PostgreSQL connection idle for a while is checked before use (the server may have
+        # restarted or dropped it), as the pool's pre-ping did at every checkout.
+        self._ping = engine.dialect.name == "postgresql"
 
     @classmethod
-    def open(cls, url: str) -> Store:
-        return cls(make_engine(url))
+    def open(cls, url: str, *, threads: int = 8) -> Store:
+        """A store for a server of ``threads`` worker threads: each thread keeps a connection, and
+        the event loop's thread and transactions inside others need a few more."""
+        return cls(make_engine(url, pool_size=threads + 2))
 
     @property
     def dialect(self) -> str:
@@ -36,14 +50,73 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.engine.connect() as connection, transaction(connection, write=False):
-            yield connection
+        connection, own = self._take()
+        try:
+            begin(connection, write=False)
+            with connection.begin():
+                yield connection
+        except DBAPIError as error:
+            self._after(connection, error)
+            raise
+        finally:
+            if own:
+                connection.close()
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        with self._writers or nullcontext(), self.engine.connect() as connection, \
-                transaction(connection, write=True):
-            yield connection
+        with self._writers or nullcontext():
+            connection, own = self._take()
+            try:
+                begin(connection, write=True)
+                with connection.begin():
+                    yield connection
+            except DBAPIError as error:
+                self._after(connection, error)
+                raise
+            finally:
+                if own:
+                    connection.close()
+
+    def _take(self) -> tuple[Connection, bool]:
+        """The thread's connection, or (True) one of its own for a transaction inside another."""
+        kept: Connection | None = getattr(self._local, "connection", None)
+        if kept is not None and kept.in_transaction():
+            return self.engine.connect(), True
+        now = time.monotonic()
+        if kept is not None and self._ping and now - self._local.used > IDLE_PING_SECONDS and not self._alive(kept):
+            kept.invalidate()
+        self._local.used = now
+        if kept is None or kept.closed or kept.invalidated:
+            if kept is not None:
+                self._forget(kept)
+            kept = self._local.connection = self.engine.connect()
+            with self._kept_lock:
+                self._kept.append(kept)
+        return kept, False
+
+    def _alive(self, connection: Connection) -> bool:
+        try:
+            driver = connection.connection.dbapi_connection
+            return driver is not None and bool(self.engine.dialect.do_ping(driver))
+        except Exception:
+            return False
+
+    def _after(self, connection: Connection, error: DBAPIError) -> None:
+        # A connection the driver lost is replaced at the thread's next transaction.
+        if error.connection_invalidated or connection.invalidated:
+            self._forget(connection)
+
+    def _forget(self, connection: Connection) -> None:
+        if getattr(self._local, "connection", None) is connection:
+            del self._local.connection
+        with self._kept_lock:
+            if connection in self._kept:
+                self._kept.remove(connection)
+        connection.close()
 
     def dispose(self) -> None:
+        with self._kept_lock:
+            kept, self._kept = self._kept, []
+        for connection in kept:
+            connection.close()
         self.engine.dispose()
