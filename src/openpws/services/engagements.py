@@ -100,7 +100,7 @@ def save_engagement(tx: Connection, caller: Caller, changes: EngagementChanges, 
     if row is not None:
         # Locks are taken engagement first, account numbering second, by every writer.
         row = refs.lock_engagement(tx, caller, row.id)
-        stolen = locks.guard(tx, caller, [locks.scope_of_engagement(row.id)], assertion, now)
+        stolen = locks.guard(tx, caller, [locks.scope_of_engagement(row.id)], assertion, now, graphs_locked=True)
     check_length(LIMITS, {"EngagementCode": key.code, "NewEngagementCode": changes.new_code,
                           "EngagementName": changes.name, "BillingInstructions": changes.billing_instructions,
                           "PurchaseOrderNumber": changes.purchase_order_number})

@@ -186,7 +186,7 @@ def request_or_book(tx: Connection, caller: Caller, mode: str, orders: Sequence[
     for engagement_id in sorted(set(engagement_of.values())):
         refs.lock_engagement(tx, caller, engagement_id, gone)
     locks.guard(tx, caller, [locks.scope_of_role(engagement_of[r.id], r.project_id, r.id) for r in roles],
-                locks.NO_ASSERTION, now)
+                locks.NO_ASSERTION, now, graphs_locked=True)
     # Read again under the locks: the timestamps are checked against what is there now.
     current = role_store.by_ids(tx, caller.account_id, {r.id for r in roles})
     for order, role in zip(orders, roles, strict=True):

@@ -265,9 +265,10 @@ def judge(held: Sequence[HeldLock], people: Mapping[int, PersonRow], assertion: 
 
 
 def guard_locks(tx: Connection, caller: Caller, scopes: Sequence[Scope], assertion: Assertion,
-                now: datetime) -> list[HeldLock]:
+                now: datetime, *, graphs_locked: bool = False) -> list[HeldLock]:
     """``guard``, answering with the locks it stole as they were."""
-    lock_graphs(tx, caller, scopes)
+    if not graphs_locked:
+        lock_graphs(tx, caller, scopes)
     held = others_in(tx, caller, scopes, now)
     sets = {h.lock.lock_set_id for h in held} if assertion.stealing else set()
     if assertion.lock_set_id is not None:
@@ -283,8 +284,10 @@ def guard_locks(tx: Connection, caller: Caller, scopes: Sequence[Scope], asserti
     return held
 
 
-def guard(tx: Connection, caller: Caller, scopes: Sequence[Scope], assertion: Assertion, now: datetime) -> Stolen:
+def guard(tx: Connection, caller: Caller, scopes: Sequence[Scope], assertion: Assertion, now: datetime, *,
+          graphs_locked: bool = False) -> Stolen:
     """The check every write makes before it changes anything in ``scopes``: raise a LockConflict,
-    or steal as the request asks and report what was stolen."""
-    taken = guard_locks(tx, caller, scopes, assertion, now)
+    or steal as the request asks and report what was stolen. It row-locks the scopes' engagements
+    first, unless the caller already did (``graphs_locked``)."""
+    taken = guard_locks(tx, caller, scopes, assertion, now, graphs_locked=graphs_locked)
     return Stolen(summarise(taken, people_of(tx, caller, taken)))

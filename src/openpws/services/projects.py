@@ -193,7 +193,7 @@ def save_project(tx: Connection, caller: Caller, changes: ProjectChanges, assert
         row = current
     scope = (locks.scope_of_project(engagement.id, row.id) if row is not None
              else locks.scope_of_engagement(engagement.id))
-    stolen = locks.guard(tx, caller, [scope], assertion, now)
+    stolen = locks.guard(tx, caller, [scope], assertion, now, graphs_locked=True)
     if row is not None:
         check_timestamps("project", f"project {row.code}", row.rowversion, changes.project_timestamp)
     check_timestamps("engagement", f"engagement {engagement.code}", engagement.rowversion,

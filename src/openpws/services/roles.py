@@ -14,7 +14,7 @@ locks the engagement first, takes the next row version and bumps the engagement 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -106,11 +106,15 @@ def _existing(tx: Connection, caller: Caller, key: Key) -> RoleRow | None:
 def _project(tx: Connection, caller: Caller, changes: RoleChanges, existing: RoleRow | None) -> ProjectRow:
     if existing is None:
         return refs.PROJECT.resolve(tx, caller, changes.project)
+    key = refs.PROJECT.key(changes.project) if changes.project else None
+    named = refs.PROJECT.find(tx, caller, key) if key is not None else None
+    if named is not None and named.id == existing.project_id:
+        return named  # the usual case, read once
     project = project_store.by_ids(tx, caller.account_id, {existing.project_id}).get(existing.project_id)
     if project is None:  # a delete completed between the two reads
         raise errors.fail(errors.PROJECT_ROLE_NOT_FOUND, refs.ROLE.describe(changes.key) + " (deleted meanwhile)")
-    if changes.project and refs.PROJECT.key(changes.project).given:
-        named = refs.PROJECT.resolve(tx, caller, changes.project)
+    if key is not None and key.given:
+        named = named or refs.PROJECT.resolve(tx, caller, key)
         if named.id != project.id:
             raise errors.fail(errors.PROJECT_ROLE_PROJECT_MISMATCH,
                               f"the role is on {project.code}, ProjectIdentity names {named.code}")
@@ -208,7 +212,7 @@ def save_role(tx: Connection, caller: Caller, changes: RoleChanges, clears: Role
     engagement = refs.lock_engagement(tx, caller, project.engagement_id, gone)
     scope = (locks.scope_of_role(engagement.id, project.id, existing.id) if existing is not None
              else locks.scope_of_project(engagement.id, project.id))
-    stolen = locks.guard(tx, caller, [scope], assertion, now)
+    stolen = locks.guard(tx, caller, [scope], assertion, now, graphs_locked=True)
     check_timestamps("engagement", f"engagement {engagement.code}", engagement.rowversion,
                      changes.engagement_timestamp)
     if existing is not None:
@@ -241,11 +245,13 @@ def save_role(tx: Connection, caller: Caller, changes: RoleChanges, clears: Role
                     "requested_user_id": None, "booked_user_id": None, "scheduling_mode": DEFAULT_SCHEDULING_MODE,
                     "open_request": False, "deleted": False}
         role_id = role_store.insert_role(tx, caller.account_id, {**defaults, **values})
+        saved = role_store.by_ids(tx, caller.account_id, {role_id})[role_id]
     else:
-        role_id = existing.id
-        role_store.update_role(tx, role_id, values)
-    version = engagement_store.bump(tx, engagement.id, now)
-    return SavedRole(role_store.by_ids(tx, caller.account_id, {role_id})[role_id], version, stolen)
+        role_store.update_role(tx, existing.id, values)
+        saved = replace(existing, **values)  # what was just written: no need to read it back
+    # The role and its engagement graph take the same new version: one write, one version.
+    version = engagement_store.bump(tx, engagement.id, now, version=values["rowversion"])
+    return SavedRole(saved, version, stolen)
 
 
 def get_project_roles(tx: Connection, caller: Caller, keys: Sequence[Key], include_deleted: bool

@@ -12,23 +12,23 @@ import base64
 
 from sqlalchemy import Connection, bindparam, text, update
 
+from openpws.store.prebuilt import Prebuilt
 from openpws.store.schema import counters
 
 UID_BASE = 2**60
 UID_SEQUENCE = "openpws_uid_seq"
 ROWVERSION_SEQUENCE = "openpws_rowversion_seq"
 
-# Built once, and one statement each: every write takes two or more values, and building a
-# statement costs several times what running it does.
-_NEXTVAL = text("SELECT nextval(CAST(:sequence AS regclass))")
-_INCREMENT = (update(counters).where(counters.c.name == bindparam("counter"))
-              .values(value=counters.c.value + 1).returning(counters.c.value))
+# One statement each, prebuilt: every write takes one or more values.
+_NEXTVAL = Prebuilt(text("SELECT nextval(CAST(:sequence AS regclass))"))
+_INCREMENT = Prebuilt(update(counters).where(counters.c.name == bindparam("counter"))
+                      .values(value=counters.c.value + 1).returning(counters.c.value))
 
 
 def _next(connection: Connection, name: str) -> int:
     if connection.dialect.name == "postgresql":
-        return int(connection.execute(_NEXTVAL, {"sequence": name}).scalar_one())
-    return int(connection.execute(_INCREMENT, {"counter": name}).scalar_one())
+        return int(_NEXTVAL.scalar(connection, sequence=name))
+    return int(_INCREMENT.scalar(connection, counter=name))
 
 
 def next_uid(connection: Connection) -> int:

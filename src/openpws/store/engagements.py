@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from openpws.store.counters import next_rowversion
+from openpws.store.prebuilt import Prebuilt
 from openpws.store.rows import ById, fetch_one
 from openpws.store.schema import engagements
 
@@ -70,14 +71,16 @@ def update_engagement(connection: Connection, engagement_id: int, values: dict[s
     connection.execute(update(engagements).where(engagements.c.id == engagement_id).values(**values))
 
 
-_BUMP = (update(engagements).where(engagements.c.id == bindparam("engagement"))
-         .values(rowversion=bindparam("version"), updated_at=bindparam("now")))
+_BUMP = Prebuilt(update(engagements).where(engagements.c.id == bindparam("engagement"))
+                 .values(rowversion=bindparam("version"), updated_at=bindparam("now")))
 
 
-def bump(connection: Connection, engagement_id: int, now: datetime) -> int:
-    """Give the engagement graph its next version (and touch updated_at); returns the version."""
-    version = next_rowversion(connection)
-    connection.execute(_BUMP, {"engagement": engagement_id, "version": version, "now": now.replace(tzinfo=None)})
+def bump(connection: Connection, engagement_id: int, now: datetime, *, version: int | None = None) -> int:
+    """Give the engagement graph a new version (and touch updated_at): ``version`` when the write
+    already took one for the rows it changed, else the next. Returns the version."""
+    if version is None:
+        version = next_rowversion(connection)
+    _BUMP.run(connection, engagement=engagement_id, version=version, now=now.replace(tzinfo=None))
     return version
 
 

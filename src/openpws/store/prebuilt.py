@@ -33,8 +33,9 @@ _MAX_PLANS = 256
 class _Plan:
     sql: str
     positional: bool
-    # (name in the driver's parameters, name passed by the caller, index into a list or None, processor)
-    binds: tuple[tuple[str, str, int | None, Processor], ...]
+    # (name in the driver's parameters, name passed by the caller or None for a value the statement
+    # holds itself, index into a list or None, processor, the statement's own value)
+    binds: tuple[tuple[str, str | None, int | None, Processor, Any], ...]
 
 
 class Prebuilt:
@@ -68,13 +69,16 @@ class Prebuilt:
             if not params[name]:
                 raise ValueError(f"the list {name!r} is empty: callers skip a lookup of nothing")
         expanded = compiled.construct_expanded_state(dict(params))
-        sources: dict[str, tuple[str, int | None]] = {}
+        sources: dict[str, tuple[str | None, int | None]] = {}
         for name, names in expanded.parameter_expansion.items():
             for index, item in enumerate(names):
                 sources[item] = (name, index)
         order = expanded.positiontup if expanded.positiontup is not None else list(expanded.parameters)
+        for item in order:
+            if item not in sources:
+                sources[item] = (item, None) if item in params else (None, None)
         binds = tuple(
-            (item, *sources.get(item, (item, None)), expanded.processors.get(item)) for item in order
+            (item, *sources[item], expanded.processors.get(item), expanded.parameters.get(item)) for item in order
         )
         return _Plan(expanded.statement, expanded.positiontup is not None, binds)
 
@@ -85,7 +89,10 @@ class Prebuilt:
         found = self._results.get(dialect.name)
         if found is None:
             # A SELECT's columns, or the RETURNING columns of an INSERT, UPDATE or DELETE.
+            # (A text() statement declares none: its values stay as the driver gives them.)
             columns = list(getattr(self.statement, "exported_columns", ()))
+            if not columns:
+                return ()
             assert len(columns) == len(description)
             chosen = (column.type.dialect_impl(dialect).result_processor(dialect, column_description[1])
                       for column, column_description in zip(columns, description, strict=True))
@@ -96,8 +103,11 @@ class Prebuilt:
     def _run(self, tx: Connection, params: Mapping[str, Any]) -> tuple[Any, _Plan]:
         plan = self._plan(tx.dialect, params)
         values: list[Any] = []
-        for _name, source, index, processor in plan.binds:
-            value = params[source] if index is None else params[source][index]
+        for _name, source, index, processor, own in plan.binds:
+            if source is None:
+                value = own  # e.g. the 1 of "value + 1"
+            else:
+                value = params[source] if index is None else params[source][index]
             values.append(processor(value) if processor is not None else value)
         driver = tx.connection.dbapi_connection
         assert driver is not None

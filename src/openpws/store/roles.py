@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, update
+from sqlalchemy import Connection, delete, insert
 
-from openpws.store.rows import ById, fetch, fetch_one
+from openpws.store.rows import ById, UpdateById, fetch, fetch_one
 from openpws.store.schema import project_roles, role_hours
 
 
@@ -87,8 +87,11 @@ def insert_role(connection: Connection, account_id: int, values: dict[str, Any])
     ).scalar_one())
 
 
+_UPDATE = UpdateById(project_roles)
+
+
 def update_role(connection: Connection, role_id: int, values: dict[str, Any]) -> None:
-    connection.execute(update(project_roles).where(project_roles.c.id == role_id).values(**_keys(values), **values))
+    _UPDATE(connection, role_id, {**_keys(values), **values})
 
 
 def _keys(values: dict[str, Any]) -> dict[str, Any]:
