@@ -109,7 +109,8 @@ def delete_engagement(tx: Connection, caller: Caller, order: EngagementDelete, n
     found = refs.ENGAGEMENT.resolve(tx, caller, order.key)
     gone = errors.fail(errors.ENGAGEMENT_NOT_FOUND, refs.ENGAGEMENT.describe(order.key))
     engagement = locked_engagement(tx, caller, found.id, gone)
-    stolen = locks.guard(tx, caller, [locks.scope_of_engagement(engagement.id, subtree=True)], order.assertion, now)
+    stolen = locks.guard(tx, caller, [locks.scope_of_engagement(engagement.id, subtree=True)], order.assertion, now,
+                         graphs_locked=True)
     check_timestamps("engagement", f"engagement {engagement.code}", engagement.rowversion, order.engagement_timestamp)
     _check_engagement_deletable(tx, engagement, order.cascade)
     store.delete_engagement(tx, caller.account_id, engagement.id)
@@ -132,7 +133,7 @@ def delete_project(tx: Connection, caller: Caller, order: ProjectDelete, now: da
     scopes = [locks.scope_of_project(engagement.id, project.id, subtree=True)]
     if empties:
         scopes.append(locks.scope_of_engagement(engagement.id, subtree=True))
-    stolen = locks.guard(tx, caller, scopes, order.assertion, now)
+    stolen = locks.guard(tx, caller, scopes, order.assertion, now, graphs_locked=True)
     check_timestamps("project", f"project {project.code}", project.rowversion, order.project_timestamp)
     check_timestamps("engagement", f"engagement {engagement.code}", engagement.rowversion, order.engagement_timestamp)
     if project.ever_invoiced:

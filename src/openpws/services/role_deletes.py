@@ -15,7 +15,7 @@ projects-delete permission, undeleting projects-update (50046 without it).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -98,8 +98,9 @@ def _write(tx: Connection, caller: Caller, locked: _Locked, values: dict[str, An
            now: datetime) -> tuple[RoleRow, int]:
     values = {**values, "rowversion": next_rowversion(tx), "updated_at": now.astimezone(UTC).replace(tzinfo=None)}
     role_store.update_role(tx, locked.role.id, values)
-    version = engagement_store.bump(tx, locked.engagement.id, now)
-    return role_store.by_ids(tx, caller.account_id, {locked.role.id})[locked.role.id], version
+    # The role and its engagement graph take the same new version: one write, one version.
+    version = engagement_store.bump(tx, locked.engagement.id, now, version=values["rowversion"])
+    return replace(locked.role, **values), version
 
 
 def _scope(locked: _Locked) -> locks.Scope:
@@ -111,7 +112,7 @@ def delete_role(tx: Connection, caller: Caller, order: RoleDelete, now: datetime
     require(caller, Permission.PROJECTS_DELETE)
     locked = _locked(tx, caller, order.key)
     role = ensure_live(locked.role, order.key)
-    stolen = locks.guard(tx, caller, [_scope(locked)], order.assertion, now)
+    stolen = locks.guard(tx, caller, [_scope(locked)], order.assertion, now, graphs_locked=True)
     check_timestamps(ENTITY, f"role {refs.ROLE.describe(order.key)}", role.rowversion, order.role_timestamp)
     check_timestamps("engagement", f"engagement {locked.engagement.code}", locked.engagement.rowversion,
                      order.engagement_timestamp)
@@ -134,7 +135,7 @@ def undelete_role(tx: Connection, caller: Caller, order: RoleUndelete, now: date
     role = locked.role
     if not role.deleted:
         raise errors.fail(errors.PROJECT_ROLE_NOT_DELETED, f"role {refs.ROLE.describe(order.key)}")
-    stolen = locks.guard(tx, caller, [_scope(locked)], order.assertion, now)
+    stolen = locks.guard(tx, caller, [_scope(locked)], order.assertion, now, graphs_locked=True)
     check_timestamps(ENTITY, f"role {refs.ROLE.describe(order.key)}", role.rowversion, order.role_timestamp)
     values: dict[str, Any] = {"deleted": False}
     taken = set(role_store.live_names(tx, caller.account_id, locked.project.id))
