@@ -91,11 +91,9 @@ class Prebuilt:
             # A SELECT's columns, or the RETURNING columns of an INSERT, UPDATE or DELETE.
             # (A text() statement declares none: its values stay as the driver gives them.)
             columns = list(getattr(self.statement, "exported_columns", ()))
-            if not columns:
-                return ()
-            assert len(columns) == len(description)
+            assert not columns or len(columns) == len(description)
             chosen = (column.type.dialect_impl(dialect).result_processor(dialect, column_description[1])
-                      for column, column_description in zip(columns, description, strict=True))
+                      for column, column_description in zip(columns, description, strict=False))
             found = self._results[dialect.name] = tuple(
                 (index, processor) for index, processor in enumerate(chosen) if processor is not None)
         return found
@@ -123,7 +121,9 @@ class Prebuilt:
         cursor, _plan = self._run(tx, params)
         try:
             rows: list[tuple[Any, ...]] = cursor.fetchall()
-            processors = self._processors(tx.dialect, cursor.description)
+            processors = self._results.get(tx.dialect.name)
+            if processors is None:  # (a cursor's description costs a Python object per column)
+                processors = self._processors(tx.dialect, cursor.description)
         finally:
             cursor.close()
         if not processors:
