@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import itertools
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -237,7 +238,14 @@ def line(label: str, samples: Sequence[Sample]) -> str:
             f"p50 {m([s.p50_ms for s in samples]):7.2f} ms   p99 {m([s.p99_ms for s in samples]):7.2f} ms   "
             f"server CPU {m([s.server_ms for s in samples]):6.3f} ms/req{db}   "
             f"load CPU {m([s.loader_ms for s in samples]):5.3f} ms/req   "
+            f"cores busy {m([busy(s) for s in samples]):4.2f}/{os.cpu_count()}   "
             f"errors {sum(s.errors for s in samples)}{notes}")
+
+
+def busy(sample: Sample) -> float:
+    """Cores kept busy by the server, PostgreSQL and the load generator together: near the
+    machine's count, more workers cannot add throughput."""
+    return sample.rate * (sample.server_ms + (sample.db_ms or 0.0) + sample.loader_ms) / 1000
 
 
 def soap_request(ticket: str, operation: str, members: str) -> bytes:
@@ -299,7 +307,11 @@ def report_load(bench: Bench, store_name: str) -> None:
             runs = list(zip(samples[(2, label)], samples[(1, label)], strict=True))
             scaling = median([two.rate / one.rate for two, one in runs])
             target = f" (target >= {TARGET_SCALING}x on postgresql)" if store_name == "postgresql" else ""
-            print(f"  scaling {label} 2 workers / 1 worker: x{scaling:.2f}{target}")
+            # What the machine allows: its cores over the CPU one request takes of all three parties.
+            ceiling = median([(os.cpu_count() or 1) * 1000 / (one.server_ms + (one.db_ms or 0.0) + one.loader_ms)
+                              / one.rate for _two, one in runs])
+            print(f"  scaling {label} 2 workers / 1 worker: x{scaling:.2f}{target}; "
+                  f"the cores allow at most x{ceiling:.2f} at 1 worker's CPU per request")
 
 
 def memory_phase(bench: Bench, client_number: str) -> None:

@@ -58,7 +58,8 @@ def main() -> None:
 @_database_option
 @click.option("--workers", type=click.IntRange(min=1), default=_DEFAULTS["workers"].default, show_default=True,
               envvar="OPENPWS_WORKERS", help="Server processes sharing the database.")
-@click.option("--threads", type=click.IntRange(min=1), default=None, help="Requests worked on at once per process.")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="Writes worked on at once per process (a thread and a database connection each).")
 @click.option("--demo", is_flag=True, help="Create the demo account (account demo; admin@demo and viewer@demo, "
               "password demo) and its client/engagement/project/role tree if they are absent.")
 def serve(host: str, port: int, database_url: str, workers: int, threads: int | None, demo: bool) -> None:
