@@ -108,6 +108,46 @@ def test_every_thread_of_a_server_gets_its_connection_at_once(database_url: str)
     assert failures == []
 
 
+def test_the_writers_turn_is_taken_only_when_free_and_never_waited_for(store: Store) -> None:
+    if store.dialect != "sqlite":
+        with store.writers_turn_if_free() as free:
+            assert free is False  # PostgreSQL's writers do not take turns in the process
+        return
+    holding, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with store.write():
+            holding.set()
+            release.wait(10)
+
+    other = threading.Thread(target=writer)
+    other.start()
+    try:
+        assert holding.wait(10)
+        started = time.monotonic()
+        with store.writers_turn_if_free() as free:
+            assert free is False
+        assert time.monotonic() - started < 1  # told at once, not after the other write
+    finally:
+        release.set()
+        other.join(10)
+    code = f"turn-{secrets.token_hex(4)}"
+    with store.writers_turn_if_free() as free:
+        assert free is True
+        with store.write() as tx:  # goes straight on inside the turn
+            admin.create_account(tx, code, None, datetime.now(UTC).replace(tzinfo=None))
+    done = threading.Event()
+    with store.read() as tx:
+        assert find_account(tx, code) is not None
+    threading.Thread(target=lambda: _write_once(store, done)).start()
+    assert done.wait(10)  # the turn was given back
+
+
+def _write_once(store: Store, done: threading.Event) -> None:
+    with store.write():
+        done.set()
+
+
 @given(st.integers(0, 2**64 - 1))
 def test_rowversion_tokens_round_trip(value: int) -> None:
     token = encode_rowversion(value)

@@ -31,8 +31,9 @@ SETTINGS: tuple[Setting, ...] = (
             "on one host, where writers take turns)."),
     Setting("threads", "OPENPWS_THREADS", 8, int,
             "Writes one process works on at once (a thread each, so a request waiting on a database "
-            "lock does not stall the others; reads are answered on the event loop). Each thread keeps "
-            "one database connection: a PostgreSQL server needs workers x (threads + 2) of them."),
+            "lock does not stall the others; reads, and with SQLite and one worker short writes, are "
+            "answered on the event loop). Each thread keeps one database connection: a PostgreSQL "
+            "server needs workers x (threads + 2) of them."),
     Setting("max_body_bytes", "OPENPWS_MAX_BODY_BYTES", 10 * 1024 * 1024, int,
             "Largest request body accepted, in bytes; a larger one is refused with HTTP 413 and a SOAP fault."),
     Setting("session_idle_minutes", "OPENPWS_SESSION_IDLE_MINUTES", 60.0, float,

@@ -50,6 +50,9 @@ class Handler:
     run: Callable[[Call, Record], Reply]
     session: bool = True  # needs a valid SessionTicket
     write: bool = False  # changes data: runs in a write transaction
+    # may take long however it is stored (a cascade over a whole tree, a password's key derivation):
+    # never run on the server's event loop
+    long: bool = False
 
 
 def _now(work: Callable[[], None]) -> None:

@@ -12,7 +12,7 @@ from openpws.messages import auth, clients, deletes, engagements, invoices, lock
 from openpws.messages.call import Handler
 
 OPERATIONS: Mapping[str, Handler] = {
-    "PwsAuthenticate": Handler(auth.PwsAuthenticate, session=False, write=True),
+    "PwsAuthenticate": Handler(auth.PwsAuthenticate, session=False, write=True, long=True),
     "PwsUnauthenticate": Handler(auth.PwsUnauthenticate, write=True),
     "PwsGetClient": Handler(clients.PwsGetClient),
     "PwsGetClientList": Handler(clients.PwsGetClientList),
@@ -32,9 +32,9 @@ OPERATIONS: Mapping[str, Handler] = {
     "PwsCheckProjectorLocks": Handler(locks.PwsCheckProjectorLocks, write=True),
     "PwsRenewProjectorLocks": Handler(locks.PwsRenewProjectorLocks, write=True),
     "PwsReleaseProjectorLocks": Handler(locks.PwsReleaseProjectorLocks, write=True),
-    "PwsDeleteClient": Handler(deletes.PwsDeleteClient, write=True),
-    "PwsDeleteEngagement": Handler(deletes.PwsDeleteEngagement, write=True),
-    "PwsDeleteProject": Handler(deletes.PwsDeleteProject, write=True),
+    "PwsDeleteClient": Handler(deletes.PwsDeleteClient, write=True, long=True),
+    "PwsDeleteEngagement": Handler(deletes.PwsDeleteEngagement, write=True, long=True),
+    "PwsDeleteProject": Handler(deletes.PwsDeleteProject, write=True, long=True),
     "PwsDeleteProjectRole": Handler(deletes.PwsDeleteProjectRole, write=True),
     "PwsUndeleteProjectRole": Handler(deletes.PwsUndeleteProjectRole, write=True),
 }

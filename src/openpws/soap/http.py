@@ -7,10 +7,11 @@
     GET  /health                                                    "ok" (readiness; a trivial endpoint)
 
 ASGI servers set no limit on request bodies, so the limit is enforced here, before parsing, on
-the declared Content-Length and again on the bytes actually received. A request whose operation
-writes runs on a worker thread, so that one waiting on a database lock does not hold up the
-others; the rest (reads, and malformed requests) are answered on the event loop, which saves the
-hand-over to a thread (more than half the server's CPU time of a small read, measured).
+the declared Content-Length and again on the bytes actually received. A call that could wait on a
+database lock or take long runs on a worker thread, so that it does not hold up the others; the
+rest (reads, malformed requests, and what the application says may run now) are answered on the
+event loop, which saves the hand-over to a thread (more than half the server's CPU time of a
+small read, measured).
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from typing import Any
 from urllib.parse import parse_qsl
 
 from openpws.contract import Contract
 from openpws.soap import faults
-from openpws.soap.dispatch import Dispatcher
+from openpws.soap.dispatch import Dispatcher, Prepared
 
 SERVICE_PATH = "/OpsProjectorWcfSvc/PwsProjectorServices.svc"
 XML = b"text/xml; charset=utf-8"
@@ -39,12 +41,15 @@ class BodyTooLarge(Exception):
 
 class SoapApp:
     def __init__(self, contract: Contract, dispatcher: Dispatcher[Any], *, max_body_bytes: int,
-                 executor: ThreadPoolExecutor, may_wait: Callable[[Any], bool]) -> None:
+                 executor: ThreadPoolExecutor,
+                 run_inline: Callable[[Any], AbstractContextManager[bool]]) -> None:
         self.contract = contract
         self.dispatcher = dispatcher
         self.max_body_bytes = max_body_bytes
         self.executor = executor
-        self.may_wait = may_wait  # whether a handler's call may wait on a database lock
+        # Whether a handler's call is to run on the event loop now (inside the block), or on a
+        # worker thread because it could wait on a database lock or take long.
+        self.run_inline = run_inline
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -96,14 +101,14 @@ class SoapApp:
             return
         action = headers.get(b"soapaction")
         prepared = self.dispatcher.prepare(body, action.decode("latin-1") if action is not None else None)
-        if isinstance(prepared, tuple):
-            status, payload = prepared
-        elif self.may_wait(prepared.handler):
-            status, payload = await asyncio.get_running_loop().run_in_executor(
-                self.executor, self.dispatcher.finish, prepared)
-        else:
-            status, payload = self.dispatcher.finish(prepared)
+        status, payload = prepared if isinstance(prepared, tuple) else await self._answer(prepared)
         await _reply(send, status, XML, payload)
+
+    async def _answer(self, prepared: Prepared[Any]) -> tuple[int, bytes]:
+        with self.run_inline(prepared.handler) as now:
+            if now:
+                return self.dispatcher.finish(prepared)
+        return await asyncio.get_running_loop().run_in_executor(self.executor, self.dispatcher.finish, prepared)
 
     async def _read_body(self, headers: dict[bytes, bytes], receive: Receive) -> bytes:
         declared = headers.get(b"content-length")

@@ -63,6 +63,19 @@ class Store:
                 connection.close()
 
     @contextmanager
+    def writers_turn_if_free(self) -> Iterator[bool]:
+        """On SQLite: take this process's writers' turn for the block if no other thread holds it
+        (True), without waiting; ``write()`` inside the block then goes straight on. False on
+        PostgreSQL, whose writers do not take turns in the process."""
+        taken = self._writers is not None and self._writers.acquire(blocking=False)
+        try:
+            yield taken
+        finally:
+            if taken:
+                assert self._writers is not None
+                self._writers.release()
+
+    @contextmanager
     def write(self) -> Iterator[Connection]:
         with self._writers or nullcontext():
             connection, own = self._take()
