@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
@@ -48,19 +48,11 @@ class Store:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    @contextmanager
-    def read(self) -> Iterator[Connection]:
-        connection, own = self._take()
-        try:
-            begin(connection, write=False)
-            with connection.begin():
-                yield connection
-        except DBAPIError as error:
-            self._after(connection, error)
-            raise
-        finally:
-            if own:
-                connection.close()
+    def read(self) -> AbstractContextManager[Connection]:
+        return self._transaction(write=False)
+
+    def write(self) -> AbstractContextManager[Connection]:
+        return self._transaction(write=True)
 
     @contextmanager
     def writers_turn_if_free(self) -> Iterator[bool]:
@@ -76,11 +68,11 @@ class Store:
                 self._writers.release()
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
-        with self._writers or nullcontext():
+    def _transaction(self, *, write: bool) -> Iterator[Connection]:
+        with self._writers if write and self._writers is not None else nullcontext():
             connection, own = self._take()
             try:
-                begin(connection, write=True)
+                begin(connection, write=write)
                 with connection.begin():
                     yield connection
             except DBAPIError as error:
