@@ -211,6 +211,9 @@ class Server:
     def cpu(self) -> float:
         return cpu_seconds(self.pids)
 
+    def cpu_by_worker(self) -> dict[int, float]:
+        return {pid: cpu_seconds([pid]) for pid in self.worker_pids}
+
     def rss_kb(self) -> int:
         return sum(_rss_kb(pid) for pid in self.worker_pids)
 

@@ -25,7 +25,7 @@ import itertools
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -190,6 +190,9 @@ class Sample:
     loader_ms: float
     errors: int
     short: bool  # a non-cycling load ran out of requests before the time was up
+    # With several workers: the busiest one's share of the server CPU. The kernel hands each
+    # keep-alive connection to whichever worker accepts it first, so the split can be uneven.
+    busiest: float | None = None
 
 
 @dataclass(frozen=True)
@@ -210,12 +213,15 @@ class Bench:
 
     def measure(self, workers: int, label: str, streams: Sequence[Stream]) -> Sample:
         server = self.servers[workers]
-        backends_before, cpu_before = self.backend_cpu(), server.cpu()
+        backends_before, cpu_before, workers_before = self.backend_cpu(), server.cpu(), server.cpu_by_worker()
         load = drive(server.port, streams, seconds=self.args.seconds, processes=self.args.load_processes)
         cpu = server.cpu() - cpu_before
+        spent = [after - workers_before.get(pid, 0.0) for pid, after in server.cpu_by_worker().items()]
         backends = self.backend_cpu()
         db = sum(cpu - backends_before.get(pid, 0.0) for pid, cpu in backends.items()) if backends else None
         sample = _sample(load, cpu, db, short=load.seconds < self.args.seconds * 0.95)
+        if workers > 1 and sum(spent) > 0:
+            sample = replace(sample, busiest=max(spent) / sum(spent))
         self.samples.setdefault((workers, label), []).append(sample)
         if self.args.verbose:
             print("  " + line(f"{workers}w {label}", [sample]))
@@ -239,7 +245,12 @@ def line(label: str, samples: Sequence[Sample]) -> str:
             f"server CPU {m([s.server_ms for s in samples]):6.3f} ms/req{db}   "
             f"load CPU {m([s.loader_ms for s in samples]):5.3f} ms/req   "
             f"cores busy {m([busy(s) for s in samples]):4.2f}/{os.cpu_count()}   "
-            f"errors {sum(s.errors for s in samples)}{notes}")
+            f"errors {sum(s.errors for s in samples)}{notes}{_split(samples)}")
+
+
+def _split(samples: Sequence[Sample]) -> str:
+    shares = [s.busiest for s in samples if s.busiest is not None]
+    return f"   busiest worker {median(shares) * 100:.0f}% of server CPU" if shares else ""
 
 
 def busy(sample: Sample) -> float:
