@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import click
+from sqlalchemy import Connection
 
 from openpws import __version__
 from openpws.config import SETTINGS, Settings, load_settings
@@ -16,6 +19,7 @@ from openpws.store import migrate
 from openpws.store.engine import DatabaseUrlError
 from openpws.store.transactions import Store
 
+T = TypeVar("T")
 _DEFAULTS = {s.name: s for s in SETTINGS}
 _database_option = click.option(
     "--database", "database_url", metavar="URL", envvar="OPENPWS_DATABASE_URL",
@@ -33,6 +37,16 @@ def _open(database_url: str, threads: int = 1) -> Store:
     except Exception as error:  # the database could not be reached or migrated
         raise click.ClickException(f"cannot open the database {database_url}: {error}") from None
     return store
+
+
+def _admin(database_url: str, work: Callable[[Connection], T], *, write: bool = True) -> T:
+    """``work`` in one transaction on the database; an AdminError is the command's error message."""
+    store = _open(database_url)
+    try:
+        with store.write() if write else store.read() as tx:
+            return work(tx)
+    except admin.AdminError as error:
+        raise click.ClickException(str(error)) from None
 
 
 def _now() -> datetime:
@@ -131,12 +145,7 @@ def account_create(code: str, name: str | None, database_url: str) -> None:
     Example:
       openpws account create acme --name "Acme Consulting"
     """
-    store = _open(database_url)
-    try:
-        with store.write() as tx:
-            created = admin.create_account(tx, code, name, _now())
-    except admin.AdminError as error:
-        raise click.ClickException(str(error)) from None
+    created = _admin(database_url, lambda tx: admin.create_account(tx, code, name, _now()))
     click.echo(f"Created account {created.code} (AccountUid {created.uid}).")
 
 
@@ -177,17 +186,11 @@ def user_create(account_code: str, login: str, display_name: str, reference_id: 
         frozenset(Permission(p) for p in permissions) if permissions else VIEW_ONLY
     )
     password = _read_password()
-    store = _open(database_url)
     settings: Settings = load_settings()
-    try:
-        with store.write() as tx:
-            created = admin.create_user(
-                tx, account_code, login=login, display_name=display_name, password=password,
-                permissions=granted, reference_id=reference_id, email=email,
-                scrypt_cost=settings.scrypt_cost, now=_now(),
-            )
-    except admin.AdminError as error:
-        raise click.ClickException(str(error)) from None
+    created = _admin(database_url, lambda tx: admin.create_user(
+        tx, account_code, login=login, display_name=display_name, password=password, permissions=granted,
+        reference_id=reference_id, email=email, scrypt_cost=settings.scrypt_cost, now=_now(),
+    ))
     click.echo(f"Created user {created.login} in account {account_code} (UserUid {created.uid}).")
 
 
@@ -201,12 +204,7 @@ def user_list(account_code: str, database_url: str) -> None:
     Example:
       openpws user list --account demo
     """
-    store = _open(database_url)
-    try:
-        with store.read() as tx:
-            rows = admin.list_users(tx, account_code)
-    except admin.AdminError as error:
-        raise click.ClickException(str(error)) from None
+    rows = _admin(database_url, lambda tx: admin.list_users(tx, account_code), write=False)
     for row in rows:
         click.echo(f"{row.login}\t{row.display_name}\t{row.reference_id or '-'}\t{row.uid}\t"
                    f"{','.join(sorted(row.permissions)) or '-'}")
@@ -232,12 +230,7 @@ def lock_list(account_code: str, database_url: str) -> None:
     Example:
       openpws lock list --account demo
     """
-    store = _open(database_url)
-    try:
-        with store.read() as tx:
-            rows = admin.list_locks(tx, account_code, _now())
-    except admin.AdminError as error:
-        raise click.ClickException(str(error)) from None
+    rows = _admin(database_url, lambda tx: admin.list_locks(tx, account_code, _now()), write=False)
     for row in rows:
         held = row.lock
         click.echo(f"{held.lock_set_id}\t{row.login}\t{row.display_name}\t"
@@ -265,12 +258,8 @@ def lock_take(account_code: str, login: str, entity: str, seconds: int, internal
       openpws lock take --account demo --user viewer@demo --entity E:P001323
       openpws lock take --account demo --user viewer@demo --entity R:Role-301 --seconds 600 --internal
     """
-    store = _open(database_url)
-    try:
-        with store.write() as tx:
-            set_id = admin.take_lock(tx, account_code, login, entity, seconds, internal=internal, now=_now())
-    except admin.AdminError as error:
-        raise click.ClickException(str(error)) from None
+    set_id = _admin(database_url,
+                    lambda tx: admin.take_lock(tx, account_code, login, entity, seconds, internal=internal, now=_now()))
     click.echo(f"{login} holds {entity} for {seconds} s{' (internal)' if internal else ''}: "
                f"ProjectorLockSetId {set_id}", err=True)
     click.echo(str(set_id))
@@ -288,12 +277,7 @@ def lock_release(account_code: str, set_id: int, database_url: str) -> None:
     Example:
       openpws lock release --account demo --set 1
     """
-    store = _open(database_url)
-    try:
-        with store.write() as tx:
-            live = admin.release_lock(tx, account_code, set_id, _now())
-    except admin.AdminError as error:
-        raise click.ClickException(str(error)) from None
+    live = _admin(database_url, lambda tx: admin.release_lock(tx, account_code, set_id, _now()))
     click.echo(f"Released lock set {set_id}." if live else f"Lock set {set_id} had already ended.")
 
 

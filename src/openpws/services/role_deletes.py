@@ -94,7 +94,7 @@ def _locked(tx: Connection, caller: Caller, key: Key) -> _Locked:
     return _Locked(role, project, engagement)
 
 
-def _write(tx: Connection, caller: Caller, locked: _Locked, values: dict[str, Any],
+def _write(tx: Connection, locked: _Locked, values: dict[str, Any],
            now: datetime) -> tuple[RoleRow, int]:
     values = {**values, "rowversion": next_rowversion(tx), "updated_at": now.astimezone(UTC).replace(tzinfo=None)}
     role_store.update_role(tx, locked.role.id, values)
@@ -123,7 +123,7 @@ def delete_role(tx: Connection, caller: Caller, order: RoleDelete, now: datetime
         store.delete_role_hours(tx, role.id)
     # A lock on a deleted role guards nothing any more.
     store.delete_role_locks(tx, caller.account_id, locked.engagement.id, role.id)
-    row, version = _write(tx, caller, locked, {"deleted": True}, now)
+    row, version = _write(tx, locked, {"deleted": True}, now)
     return RoleWritten(row, version, stolen)
 
 
@@ -143,5 +143,5 @@ def undelete_role(tx: Connection, caller: Caller, order: RoleUndelete, now: date
         if not order.make_name_unique:
             raise errors.fail(errors.DUPLICATE_ROLE_NAME, f"{role.name} on {locked.project.code}", name=role.name)
         values["name"] = unique_name(role.name, taken)
-    row, version = _write(tx, caller, locked, values, now)
+    row, version = _write(tx, locked, values, now)
     return RoleWritten(row, version, stolen)

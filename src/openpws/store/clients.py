@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy import Connection, func, insert, or_, select
 
+from openpws.store.rows import UpdateById
 from openpws.store.schema import clients
 
 
@@ -84,10 +85,13 @@ def insert_client(connection: Connection, account_id: int, values: dict[str, Any
     ).scalar_one())
 
 
+_UPDATE = UpdateById(clients)
+
+
 def update_client(connection: Connection, client_id: int, values: dict[str, Any]) -> None:
     if "number" in values:
         values = {**values, "number_key": values["number"].upper()}
-    connection.execute(update(clients).where(clients.c.id == client_id).values(**values))
+    _UPDATE(connection, client_id, values)
 
 
 def count_clients(connection: Connection, account_id: int) -> int:

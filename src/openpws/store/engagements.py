@@ -15,7 +15,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from openpws.store.counters import next_rowversion
 from openpws.store.prebuilt import Prebuilt
-from openpws.store.rows import ById, fetch_one
+from openpws.store.rows import ById, UpdateById, fetch_one
 from openpws.store.schema import engagements
 
 
@@ -65,10 +65,13 @@ def insert_engagement(connection: Connection, account_id: int, values: dict[str,
     ).scalar_one())
 
 
+_UPDATE = UpdateById(engagements)
+
+
 def update_engagement(connection: Connection, engagement_id: int, values: dict[str, Any]) -> None:
     if "code" in values:
         values = {**values, "code_key": values["code"].upper()}
-    connection.execute(update(engagements).where(engagements.c.id == engagement_id).values(**values))
+    _UPDATE(connection, engagement_id, values)
 
 
 _BUMP = Prebuilt(update(engagements).where(engagements.c.id == bindparam("engagement"))

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy import Connection, func, insert, or_, select
 
-from openpws.store.rows import ById, columns_for, fetch, fetch_one, like_pattern
+from openpws.store.rows import ById, UpdateById, columns_for, fetch, fetch_one, like_pattern
 from openpws.store.schema import engagements, projects, stages
 
 
@@ -95,7 +95,10 @@ def insert_project(connection: Connection, account_id: int, values: dict[str, An
     ).scalar_one())
 
 
+_UPDATE = UpdateById(projects)
+
+
 def update_project(connection: Connection, project_id: int, values: dict[str, Any]) -> None:
     if "code" in values:
         values = {**values, "code_key": values["code"].upper()}
-    connection.execute(update(projects).where(projects.c.id == project_id).values(**values))
+    _UPDATE(connection, project_id, values)
