@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from openpws.contract.record import Record
+from openpws.entities import ClientRow
 from openpws.messages.call import Call, Reply, require
 from openpws.services import clients, refs
 from openpws.services.clients import ClientChanges
-from openpws.store.clients import ClientRow
 from openpws.store.counters import encode_rowversion
 
 

@@ -6,15 +6,11 @@ from datetime import UTC
 from typing import Any
 
 from openpws import errors
+from openpws.entities import AccountRow, EngagementRow, PersonRow, ProjectRow, RoleRow, StageRow, UserRow
 from openpws.services import locks
 from openpws.services.locks import EntitySummary, LockConflict
 from openpws.services.sessions import Caller
-from openpws.store.accounts import AccountRow, PersonRow, UserRow
 from openpws.store.counters import encode_rowversion
-from openpws.store.engagements import EngagementRow
-from openpws.store.projects import ProjectRow
-from openpws.store.roles import RoleRow
-from openpws.store.stages import StageRow
 
 
 def account_ref(account: AccountRow) -> dict[str, Any]:

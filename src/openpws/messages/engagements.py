@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from openpws.contract.record import Record
+from openpws.entities import EngagementRow
 from openpws.messages.call import Call, Reply, require
 from openpws.messages.clients import client_ref, client_summary
 from openpws.messages.common import (
@@ -27,7 +28,6 @@ from openpws.store import accounts as account_store
 from openpws.store import clients as client_store
 from openpws.store import projects as project_store
 from openpws.store import stages as stage_store
-from openpws.store.engagements import EngagementRow
 
 
 def engagement_summaries(tx: Connection, caller: Caller, rows: Sequence[EngagementRow]) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from openpws.contract.record import Record
+from openpws.entities import InvoiceRow
 from openpws.messages.call import Call, Reply, require
 from openpws.messages.clients import client_summary
 from openpws.messages.common import project_ref, timestamp
@@ -14,7 +15,6 @@ from openpws.messages.engagements import engagement_summaries
 from openpws.services import clients, invoices
 from openpws.services.invoices import CostCenterKey, CultureKey, CurrencyKey, InvoiceSpec, InvoiceView
 from openpws.services.sessions import Caller
-from openpws.store.invoices import InvoiceRow
 
 
 def invoice_ref(row: InvoiceRow) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from openpws.contract.record import Record
+from openpws.entities import ProjectRow
 from openpws.messages.call import Call, Reply, require
 from openpws.messages.clients import client_ref
 from openpws.messages.common import (
@@ -30,7 +31,6 @@ from openpws.store import clients as client_store
 from openpws.store import engagements as engagement_store
 from openpws.store import roles as role_store
 from openpws.store import stages as stage_store
-from openpws.store.projects import ProjectRow
 
 
 def _utc(moment: datetime | None) -> datetime | None:

@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 
 from openpws import errors
 from openpws.contract.record import Record
+from openpws.entities import HoursRow, RoleRow
 from openpws.messages.call import Call, Reply, require
 from openpws.messages.common import project_ref, resource_ref, role_ref, stolen_from, timestamp
 from openpws.messages.locks import assertion_of
@@ -20,7 +21,6 @@ from openpws.services.roles import RoleChanges, RoleClears
 from openpws.services.sessions import Caller
 from openpws.store import accounts as account_store
 from openpws.store import roles as role_store
-from openpws.store.roles import HoursRow, RoleRow
 
 MODES = ("R", "A", "E")
 

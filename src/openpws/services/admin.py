@@ -8,14 +8,13 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from openpws import errors
+from openpws.entities import AccountRow, ListedLock, UserRow
 from openpws.services import lock_sets, locks
 from openpws.services.passwords import hash_password
 from openpws.services.permissions import Permission, expand
 from openpws.services.sessions import Caller
 from openpws.store import accounts as account_store
 from openpws.store import stages as stage_store
-from openpws.store.accounts import AccountRow, UserRow
-from openpws.store.locks import ListedLock
 
 
 class AdminError(ValueError):

@@ -26,13 +26,13 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from openpws import errors
+from openpws.entities import ClientRow
 from openpws.services import refs
 from openpws.services.access import require
 from openpws.services.permissions import Permission
 from openpws.services.refs import Key
 from openpws.services.sessions import Caller
 from openpws.store import deletes as store
-from openpws.store.clients import ClientRow
 from openpws.store.counters import next_rowversion
 
 

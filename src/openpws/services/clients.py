@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from openpws import errors
+from openpws.entities import ClientRow
 from openpws.services import refs
 from openpws.services.access import require
 from openpws.services.checks import check_length, check_timestamps
@@ -24,7 +25,6 @@ from openpws.services.permissions import Permission
 from openpws.services.refs import Key
 from openpws.services.sessions import Caller
 from openpws.store import clients as store
-from openpws.store.clients import ClientRow
 from openpws.store.counters import next_rowversion, next_uid
 
 LIMITS = {"ClientName": 50, "NewClientNumber": 20, "ClientNumber": 20, "BillingInstructions": 1000,

@@ -23,6 +23,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from openpws import errors
+from openpws.entities import EngagementRow, ProjectRow
 from openpws.services import locks, refs
 from openpws.services.access import require
 from openpws.services.checks import check_timestamps
@@ -32,8 +33,6 @@ from openpws.services.refs import Key
 from openpws.services.sessions import Caller
 from openpws.store import deletes as store
 from openpws.store import engagements as engagement_store
-from openpws.store.engagements import EngagementRow
-from openpws.store.projects import ProjectRow
 
 SHOWN_CODES = 10  # projects named in a message's detail
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from openpws import errors
+from openpws.entities import EngagementRow
 from openpws.services import clients, locks, refs
 from openpws.services.access import require
 from openpws.services.checks import check_length, check_timestamps
@@ -27,7 +28,6 @@ from openpws.services.sessions import Caller
 from openpws.store import engagement_search
 from openpws.store import engagements as store
 from openpws.store.counters import next_rowversion, next_uid
-from openpws.store.engagements import EngagementRow
 
 LIMITS = {"EngagementCode": 20, "NewEngagementCode": 20, "EngagementName": 255, "BillingInstructions": 1000,
           "PurchaseOrderNumber": 50}

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from openpws import errors
+from openpws.entities import HoursRow, RoleRow
 from openpws.services import locks, refs
 from openpws.services.access import require
 from openpws.services.checks import check_date_range, check_timestamps
@@ -32,7 +33,6 @@ from openpws.store import engagements as engagement_store
 from openpws.store import projects as project_store
 from openpws.store import roles as role_store
 from openpws.store.counters import next_rowversion
-from openpws.store.roles import HoursRow, RoleRow
 
 MINUTES_PER_WEEK, MINUTES_PER_DAY, DAYS = 10080, 1440, 7
 

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from openpws import errors
+from openpws.entities import ClientRow, EngagementRow, InvoiceRow, ProjectRow
 from openpws.services import refs
 from openpws.services.access import require
 from openpws.services.checks import check_date_range, check_length, naive_utc
@@ -29,11 +30,7 @@ from openpws.store import clients as client_store
 from openpws.store import engagements as engagement_store
 from openpws.store import invoices as store
 from openpws.store import projects as project_store
-from openpws.store.clients import ClientRow
 from openpws.store.counters import next_rowversion, next_uid
-from openpws.store.engagements import EngagementRow
-from openpws.store.invoices import InvoiceRow
-from openpws.store.projects import ProjectRow
 
 # The letters the invoice-spec page lists for InvoiceContent (several of their meanings are undocumented).
 CONTENTS = ("B", "F", "A", "M", "S", "C", "T")

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from openpws import errors
+from openpws.entities import ListedLock
 from openpws.services import refs
 from openpws.services.access import require
 from openpws.services.checks import check_timestamps
@@ -45,7 +46,6 @@ from openpws.store import engagements as engagement_store
 from openpws.store import locks as store
 from openpws.store import projects as project_store
 from openpws.store import roles as role_store
-from openpws.store.locks import ListedLock
 
 MODELLED_TYPES = (ENGAGEMENT, PROJECT, ROLE)
 # The other documented lock types: valid in Projector, refused with 10126 until modelled here.

@@ -28,12 +28,11 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection
 
 from openpws import errors
+from openpws.entities import HeldLock, LockRow, LockSetRow, PersonRow
 from openpws.services import refs
 from openpws.services.sessions import Caller
 from openpws.store import accounts as account_store
 from openpws.store import locks as store
-from openpws.store.accounts import PersonRow
-from openpws.store.locks import HeldLock, LockRow, LockSetRow
 
 ENGAGEMENT, PROJECT, ROLE = "E", "P", "R"
 

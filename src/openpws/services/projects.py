@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from openpws import errors
+from openpws.entities import EngagementRow, ProjectRow
 from openpws.services import clients, locks, refs
 from openpws.services.access import require
 from openpws.services.checks import check_date_range, check_length, check_timestamps, naive_utc
@@ -32,8 +33,6 @@ from openpws.store import clients as client_store
 from openpws.store import engagements as engagement_store
 from openpws.store import projects as store
 from openpws.store.counters import next_rowversion, next_uid
-from openpws.store.engagements import EngagementRow
-from openpws.store.projects import ProjectRow
 
 CODE_LENGTH = 24
 LIMITS = {"ProjectCode": CODE_LENGTH, "NewProjectCode": CODE_LENGTH, "ProjectName": 255, "Description": 4000}

@@ -17,20 +17,14 @@ from typing import Any, Generic, Protocol, TypeVar
 from sqlalchemy import Connection, Table, bindparam, select
 
 from openpws import errors
+from openpws.entities import ClientRow, EngagementRow, InvoiceRow, PersonRow, ProjectRow, RoleRow, StageRow
 from openpws.services.sessions import Caller
 from openpws.store import accounts as account_store
 from openpws.store import engagements as engagement_store
 from openpws.store import schema
 from openpws.store import stages as stage_store
-from openpws.store.accounts import PersonRow
-from openpws.store.clients import ClientRow
-from openpws.store.engagements import EngagementRow
-from openpws.store.invoices import InvoiceRow
 from openpws.store.prebuilt import PrebuiltRows
-from openpws.store.projects import ProjectRow
-from openpws.store.roles import RoleRow
 from openpws.store.rows import columns_for, fetch
-from openpws.store.stages import StageRow
 
 
 class _HasId(Protocol):

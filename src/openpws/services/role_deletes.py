@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from openpws import errors
+from openpws.entities import EngagementRow, ProjectRow, RoleRow
 from openpws.services import locks, refs
 from openpws.services.access import require
 from openpws.services.checks import check_timestamps
@@ -36,9 +37,6 @@ from openpws.store import engagements as engagement_store
 from openpws.store import projects as project_store
 from openpws.store import roles as role_store
 from openpws.store.counters import next_rowversion
-from openpws.store.engagements import EngagementRow
-from openpws.store.projects import ProjectRow
-from openpws.store.roles import RoleRow
 
 
 @dataclass(frozen=True)

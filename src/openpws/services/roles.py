@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from openpws import errors
+from openpws.entities import ProjectRow, RoleRow
 from openpws.services import locks, refs
 from openpws.services.access import require
 from openpws.services.checks import check_date_range, check_length, check_timestamps, naive_utc
@@ -32,8 +33,6 @@ from openpws.store import engagements as engagement_store
 from openpws.store import projects as project_store
 from openpws.store import roles as role_store
 from openpws.store.counters import next_rowversion, next_uid
-from openpws.store.projects import ProjectRow
-from openpws.store.roles import RoleRow
 
 NAME_LENGTH = 50
 LIMITS = {"RoleName": NAME_LENGTH, "Description": 255, "ExternalSystemIdentifier": 50,

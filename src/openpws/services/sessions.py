@@ -18,11 +18,11 @@ from sqlalchemy import Connection
 
 from openpws import errors
 from openpws.config import Settings
+from openpws.entities import AccountRow, UserRow
 from openpws.services.passwords import dummy_hash, verify_password
 from openpws.services.permissions import Permission, expand
 from openpws.store import accounts as account_store
 from openpws.store import sessions as session_store
-from openpws.store.accounts import AccountRow, UserRow
 
 # last_seen_at is written at most this often per session, so reads stay reads.
 TOUCH_INTERVAL = timedelta(seconds=60)

@@ -3,34 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, func, insert, select
 
+from openpws.entities import AccountRow, PersonRow, UserRow
 from openpws.store.counters import next_uid
 from openpws.store.schema import accounts, user_permissions, users
-
-
-@dataclass(frozen=True)
-class AccountRow:
-    id: int
-    uid: int
-    code: str
-    name: str
-
-
-@dataclass(frozen=True)
-class UserRow:
-    id: int
-    uid: int
-    account_id: int
-    login: str
-    display_name: str
-    reference_id: str | None
-    email: str | None
-    password_hash: str
-    permissions: frozenset[str]
 
 
 class DuplicateError(ValueError):
@@ -116,16 +95,6 @@ def list_users(connection: Connection, account_id: int) -> list[UserRow]:
     ).all()
     return [UserRow(*row, permissions=permissions_of(connection, row.id)) for row in rows]
 
-
-@dataclass(frozen=True)
-class PersonRow:
-    """A user as the entity services name one: as a manager (PwsUserRef) or a resource (PwsResourceRef)."""
-
-    id: int
-    uid: int
-    display_name: str
-    reference_id: str | None
-    email: str | None
 
 
 _PERSON_COLUMNS = (users.c.id, users.c.uid, users.c.display_name, users.c.reference_id, users.c.email)

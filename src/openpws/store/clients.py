@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, or_, select
 
+from openpws.entities import ClientRow
 from openpws.store.rows import UpdateById
 from openpws.store.schema import clients
-
-
-@dataclass(frozen=True)
-class ClientRow:
-    id: int
-    uid: int
-    number: str
-    name: str
-    inactive: bool
-    parent_id: int | None
-    billing_instructions: str | None
-    purchase_order_number: str | None
-    rowversion: int
-    updated_at: datetime
-
 
 _COLUMNS = (
     clients.c.id, clients.c.uid, clients.c.number, clients.c.name, clients.c.inactive, clients.c.parent_id,

@@ -20,9 +20,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, bindparam, delete, exists, select, update
 
+from openpws.entities import ClientRow, ProjectRow
 from openpws.store import projects as project_store
-from openpws.store.clients import ClientRow
-from openpws.store.projects import ProjectRow
 from openpws.store.rows import fetch
 from openpws.store.schema import clients, engagements, locks, project_roles, projects, role_hours
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, or_, select
 
-from openpws.store.engagements import EngagementRow
+from openpws.entities import EngagementRow
 from openpws.store.rows import columns_for, like_pattern
 from openpws.store.schema import engagements, projects, stages
 

@@ -7,32 +7,16 @@ next value whenever the engagement, one of its projects or one of their roles is
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
+from openpws.entities import EngagementRow
 from openpws.store.counters import next_rowversion
 from openpws.store.prebuilt import Prebuilt
 from openpws.store.rows import ById, UpdateById, fetch_one
 from openpws.store.schema import engagements
-
-
-@dataclass(frozen=True)
-class EngagementRow:
-    id: int
-    uid: int
-    client_id: int
-    code: str
-    name: str
-    stage_id: int
-    manager_user_id: int | None
-    billing_instructions: str | None
-    purchase_order_number: str | None
-    ever_invoiced: bool
-    rowversion: int
-    updated_at: datetime
 
 
 def by_code(connection: Connection, account_id: int, code: str, *, for_update: bool = False) -> EngagementRow | None:

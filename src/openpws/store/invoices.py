@@ -6,46 +6,16 @@ and the account's unique (account_id, draft_number) index serves both lookups an
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
 
+from openpws.entities import InvoiceRow
 from openpws.store.rows import fetch_one
 from openpws.store.schema import invoices
 
 DRAFT_PREFIX = "DRAFT"
 
-
-@dataclass(frozen=True)
-class InvoiceRow:
-    id: int
-    uid: int
-    engagement_id: int
-    project_id: int | None
-    client_id: int
-    draft_number: str
-    name: str
-    content: str
-    scope: str | None
-    status: str
-    purchase_order_number: str | None
-    cost_center_name: str | None
-    cost_center_number: str | None
-    cost_center_uid: int | None
-    currency_code: str | None
-    currency_uid: int | None
-    culture_name: str | None
-    culture_uid: int | None
-    approved_by_finance: bool
-    approved_by_project_manager: bool
-    approved_by_management: bool
-    card_begin_date: datetime | None
-    card_end_date: datetime | None
-    deleted: bool
-    rowversion: int
-    created_at: datetime
 
 
 def by_number(connection: Connection, account_id: int, number: str) -> InvoiceRow | None:

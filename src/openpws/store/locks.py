@@ -9,59 +9,14 @@ only live locks are ever looked for, and dead ones would make every look-up grow
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
+from openpws.entities import HeldLock, ListedLock, LockRow, LockSetRow
 from openpws.store.rows import columns_for, fetch, fetch_one
 from openpws.store.schema import lock_sets, locks, users
-
-
-@dataclass(frozen=True)
-class LockSetRow:
-    id: int
-    user_id: int
-    internal: bool
-    created_at: datetime
-    expires_at: datetime
-    released_at: datetime | None
-    stolen_by_user_id: int | None
-    stolen_at: datetime | None
-
-
-@dataclass(frozen=True)
-class LockRow:
-    id: int
-    lock_set_id: int
-    entity_type: str
-    entity_id: int
-    entity_uid: int
-    entity_code: str | None
-    engagement_id: int
-    project_id: int | None
-    acquired_at: datetime
-
-
-@dataclass(frozen=True)
-class HeldLock:
-    """A live lock with its set's holder and whether the set may be stolen."""
-
-    lock: LockRow
-    user_id: int
-    internal: bool
-
-
-@dataclass(frozen=True)
-class ListedLock:
-    """A live lock with its set and holder, as the administration command lists it."""
-
-    lock: LockRow
-    expires_at: datetime
-    internal: bool
-    login: str
-    display_name: str
 
 
 def set_by_id(connection: Connection, account_id: int, set_id: int, *, for_update: bool = False) -> LockSetRow | None:

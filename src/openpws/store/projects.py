@@ -3,32 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Set
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, or_, select
 
+from openpws.entities import ProjectRow
 from openpws.store.rows import ById, UpdateById, columns_for, fetch, fetch_one, like_pattern
 from openpws.store.schema import engagements, projects, stages
-
-
-@dataclass(frozen=True)
-class ProjectRow:
-    id: int
-    uid: int
-    engagement_id: int
-    code: str
-    name: str
-    stage_id: int
-    manager_user_id: int | None
-    open_date: datetime | None
-    close_date: datetime | None
-    description: str | None
-    percent_likelihood: float | None
-    ever_invoiced: bool
-    rowversion: int
-    updated_at: datetime
 
 
 def by_code(connection: Connection, account_id: int, code: str) -> ProjectRow | None:

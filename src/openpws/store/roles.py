@@ -4,43 +4,14 @@ one account; roles are soft-deleted (``deleted``), never removed here."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert
 
+from openpws.entities import HoursRow, RoleRow
 from openpws.store.rows import ById, UpdateById, fetch, fetch_one
 from openpws.store.schema import project_roles, role_hours
-
-
-@dataclass(frozen=True)
-class RoleRow:
-    id: int
-    uid: int
-    project_id: int
-    external_id: str | None
-    name: str
-    description: str | None
-    requested_user_id: int | None
-    booked_user_id: int | None
-    start_date: datetime | None
-    end_date: datetime | None
-    scheduling_mode: str
-    open_request: bool
-    deleted: bool
-    rowversion: int
-    updated_at: datetime
-
-
-@dataclass(frozen=True)
-class HoursRow:
-    role_id: int
-    kind: str  # R requested, A booked
-    bucket_start: date
-    scheduling_mode: str  # W weekly, D daily
-    weekly_minutes: int
-    daily_minutes: str | None  # "m0,...,m6" for D buckets
 
 
 def by_external_id(connection: Connection, account_id: int, external_id: str) -> RoleRow | None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import Connection, insert
 
+from openpws.entities import StageRow
 from openpws.store.counters import next_uid
 from openpws.store.rows import fetch, fetch_one
 from openpws.store.schema import stages
@@ -16,16 +15,6 @@ DEFAULT_STAGES = (
     ("P", "Open", "OP", False), ("P", "On Hold", "OH", False), ("P", "Closed", "CL", True),
 )
 
-
-@dataclass(frozen=True)
-class StageRow:
-    id: int
-    uid: int
-    kind: str
-    name: str
-    short_name: str
-    closed: bool
-    sort_order: int
 
 
 def seed_stages(connection: Connection, account_id: int) -> None:
