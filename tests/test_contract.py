@@ -9,7 +9,7 @@ import zeep
 from lxml import etree
 
 from openpws.contract import PLACEHOLDER_ADDRESS, WSDL_FILE, compile_schema, load_contract, ns
-from openpws.messages.call import Handler, Reply
+from openpws.messages.binding import Binding, Reply
 from openpws.messages.operations import OPERATIONS
 from openpws.soap.dispatch import ContractMismatch, check_handlers
 from tests.conftest import AccountFixture
@@ -30,7 +30,7 @@ def test_a_missing_or_extra_handler_stops_the_server() -> None:
     fewer = {k: v for k, v in OPERATIONS.items() if k != "PwsUnauthenticate"}
     with pytest.raises(ContractMismatch, match="PwsUnauthenticate"):
         check_handlers(contract, fewer)
-    more = {**OPERATIONS, "PwsLaunchRocket": Handler(lambda call, rq: Reply())}
+    more = {**OPERATIONS, "PwsLaunchRocket": Binding(lambda rq: None, lambda ctx, rq: None, lambda view: Reply())}
     with pytest.raises(ContractMismatch, match="PwsLaunchRocket"):
         check_handlers(contract, more)
 

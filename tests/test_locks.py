@@ -18,6 +18,7 @@ from lxml import etree
 from openpws.contract import compile_schema, ns
 from openpws.services import admin, lock_sets, locks
 from openpws.services.permissions import ALL
+from openpws.services.refs import Key
 from openpws.store.transactions import Store
 from tests.conftest import AccountFixture, Server, make_account, make_user, start_server, stop_server
 from tests.pws import NAMESPACES, Answer, SoapClient
@@ -385,7 +386,7 @@ def _internal_lock(two: Two, code: str) -> int:
     """A lock as a back-office process holds it, taken by the service itself."""
     with two.store.write() as tx:
         caller = admin.caller_for(tx, two.account.code, two.other_login)
-        set_id, _ = lock_sets.acquire(tx, caller, 600, [lock_sets.LockRequest({"EntityCode": code, "LockType": "E"}, None)],
+        set_id, _ = lock_sets.acquire(tx, caller, 600, [lock_sets.LockRequest("E", Key(code, None), None)],
                                   locks.NO_ASSERTION, datetime.now(UTC), internal=True)
     return set_id
 

@@ -149,7 +149,7 @@ def test_unknown_users_cost_the_same_password_work(monkeypatch: pytest.MonkeyPat
     settings = Settings(scrypt_cost=2**10)
     for code, login in ((account.code, "nobody"), ("no-such-account", account.admin), (account.code, account.admin)):
         with store.read() as tx, pytest.raises(errors.PwsError):
-            sessions.authenticate(tx, settings, datetime.now(UTC), code, login, "wrong")
+            sessions.authenticate(tx, settings, datetime.now(UTC), sessions.Credentials(code, login, "wrong"))
     assert checked == ["1024", "1024", "1024"]
 
 

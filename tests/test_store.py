@@ -14,10 +14,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from openpws.messages.tokens import decode_rowversion, encode_rowversion
 from openpws.services import admin
 from openpws.store import migrate
 from openpws.store.accounts import find_account
-from openpws.store.counters import UID_BASE, decode_rowversion, encode_rowversion, next_rowversion, next_uid
+from openpws.store.counters import UID_BASE, next_rowversion, next_uid
 from openpws.store.engine import DatabaseUrlError, normalise_url
 from openpws.store.schema import accounts, metadata
 from openpws.store.transactions import IDLE_PING_SECONDS, Store

@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 from openpws.contract.record import Record
-from openpws.messages.call import Call, Reply, require
+from openpws.messages.binding import Reply, require
 from openpws.messages.common import account_ref, user_ref
-from openpws.services import sessions
+from openpws.services.sessions import Authenticated, Credentials
+
+# PwsAuthenticate: AccountCode, UserName and Password (all required) open a session.
+# Response: SessionTicket, AccountIdentity, UserIdentity, Account, User; RedirectUrl nil (this
+# server hosts every account it knows), SuperUserFlag false, DocumentServerUrl nil.
+# Errors: 10002 InvalidCredentials for an unknown account, unknown user or wrong password alike;
+# 50220 WebServicesPermissionDenied for a user without web-services permission.
 
 
-def PwsAuthenticate(call: Call, rq: Record) -> Reply:
-    """AccountCode, UserName and Password (all required) open a session.
+def decode_authenticate(rq: Record) -> Credentials:
+    return Credentials(require(rq, "AccountCode"), require(rq, "UserName"), require(rq, "Password"))
 
-    Response: SessionTicket, AccountIdentity, UserIdentity, Account, User; RedirectUrl nil (this
-    server hosts every account it knows), SuperUserFlag false, DocumentServerUrl nil.
-    Errors: 10002 InvalidCredentials for an unknown account, unknown user or wrong password alike;
-    50220 WebServicesPermissionDenied for a user without web-services permission.
-    """
-    result = sessions.authenticate(
-        call.tx, call.settings, call.now,
-        account_code=require(rq, "AccountCode"),
-        user_name=require(rq, "UserName"),
-        password=require(rq, "Password"),
-    )
+
+def encode_authenticate(result: Authenticated) -> Reply:
     account, user = result.account, result.user
     return Reply({
         "RedirectUrl": None,
@@ -36,7 +33,11 @@ def PwsAuthenticate(call: Call, rq: Record) -> Reply:
     })
 
 
-def PwsUnauthenticate(call: Call, rq: Record) -> Reply:
-    """Ends the session of the SessionTicket sent; using the ticket afterwards gives -101."""
-    sessions.end(call.tx, call.user, call.now)
+# PwsUnauthenticate ends the session of the SessionTicket sent; using the ticket afterwards gives -101.
+
+def nothing(_rq: Record) -> None:
+    """For operations whose request carries nothing but the session ticket."""
+
+
+def empty(_view: object) -> Reply:
     return Reply()

@@ -6,10 +6,11 @@ from typing import Any
 
 from openpws.contract.record import Record
 from openpws.entities import ClientRow
-from openpws.messages.call import Call, Reply, require
-from openpws.services import clients, refs
-from openpws.services.clients import ClientChanges
-from openpws.store.counters import encode_rowversion
+from openpws.messages.binding import Reply, require
+from openpws.messages.refs import client_key
+from openpws.messages.tokens import encode_rowversion, stamp
+from openpws.services.clients import ClientChanges, ClientQuery, Clients, SaveClient, SavedClient
+from openpws.services.refs import Key
 
 
 def client_ref(row: ClientRow) -> dict[str, Any]:
@@ -32,49 +33,66 @@ def client_element(row: ClientRow, parents: dict[int, ClientRow]) -> dict[str, A
     }}
 
 
-def PwsGetClient(call: Call, rq: Record) -> Reply:
-    """ClientIdentities (1..100 PwsClientRef) → Clients (PwsClientElement[]), in request order;
-    105 AtLeastOneItemNotFound lists the refs that named no client."""
-    keys = [refs.CLIENT.key(ref) for ref in rq.get("ClientIdentities", [])]
-    rows, warnings = clients.get_clients(call.tx, call.user, keys)
-    parents = clients.parents_of(call.tx, call.user, rows)
-    return Reply({"Clients": [client_element(r, parents) for r in rows]}, tuple(warnings))
+def text(record: Record, name: str) -> str | None:
+    """A text member, trimmed; None when absent or blank."""
+    return (record.get(name) or "").strip() or None
 
 
-def PwsGetClientList(call: Call, rq: Record) -> Reply:
-    """ClientIdentity (overrides the rest), QueryString, IncludeInactiveFlag, MaxRowsToReturn
-    (104 RowCountExceeded when it cuts rows off), LastUpdatedSinceTimestamp → PwsClientSummary[]."""
+def since(record: Record) -> Any:
+    """LastUpdatedSinceTimestamp as the store compares it (naive UTC), or None."""
+    sent = record.get("LastUpdatedSinceTimestamp")
+    return sent.replace(tzinfo=None) if sent else None
+
+
+# PwsGetClient: ClientIdentities (1..100 PwsClientRef) → Clients (PwsClientElement[]), in request
+# order; 105 AtLeastOneItemNotFound lists the refs that named no client.
+
+def decode_get(rq: Record) -> list[Key]:
+    return [client_key(ref) for ref in rq.get("ClientIdentities", [])]
+
+
+def encode_get(found: Clients) -> Reply:
+    return Reply({"Clients": [client_element(r, found.parents) for r in found.rows]}, found.warnings)
+
+
+# PwsGetClientList: ClientIdentity (overrides the rest), QueryString, IncludeInactiveFlag,
+# MaxRowsToReturn (104 RowCountExceeded when it cuts rows off), LastUpdatedSinceTimestamp
+# → PwsClientSummary[].
+
+def decode_list(rq: Record) -> ClientQuery:
     identity = rq.get("ClientIdentity")
-    rows, warnings = clients.list_clients(
-        call.tx, call.user,
-        identity=refs.CLIENT.key(identity) if identity else None,
-        query=(rq.get("QueryString") or "").strip() or None,
-        include_inactive=bool(rq.get("IncludeInactiveFlag")),
-        updated_since=(since.replace(tzinfo=None) if (since := rq.get("LastUpdatedSinceTimestamp")) else None),
-        max_rows=rq.get("MaxRowsToReturn"),
-    )
-    parents = clients.parents_of(call.tx, call.user, rows)
-    return Reply({"Clients": [client_summary(r, parents) for r in rows]}, tuple(warnings))
+    return ClientQuery(identity=client_key(identity) if identity else None, query=text(rq, "QueryString"),
+                       include_inactive=bool(rq.get("IncludeInactiveFlag")), updated_since=since(rq),
+                       max_rows=rq.get("MaxRowsToReturn"))
 
 
-def PwsSaveClient(call: Call, rq: Record) -> Reply:
-    """Client (PwsClientDetail) inserted or updated; ParentClientClearFlag; FullDetailFlag adds
-    the Client element. Modelled members: ClientNumber, ClientUid, ClientName, NewClientNumber,
-    InactiveFlag, ParentClientIdentity, BillingInstructions, PurchaseOrderNumber, Timestamp."""
+def encode_list(found: Clients) -> Reply:
+    return Reply({"Clients": [client_summary(r, found.parents) for r in found.rows]}, found.warnings)
+
+
+# PwsSaveClient: Client (PwsClientDetail) inserted or updated; ParentClientClearFlag;
+# FullDetailFlag adds the Client element. Modelled members: ClientNumber, ClientUid, ClientName,
+# NewClientNumber, InactiveFlag, ParentClientIdentity, BillingInstructions, PurchaseOrderNumber,
+# Timestamp.
+
+def decode_save(rq: Record) -> SaveClient:
     detail: Record = require(rq, "Client")
     parent = detail.get("ParentClientIdentity")
     changes = ClientChanges(
-        key=refs.CLIENT.key(detail),
+        key=client_key(detail),
         name=detail.get("ClientName"),
-        new_number=(detail.get("NewClientNumber") or "").strip() or None,
+        new_number=text(detail, "NewClientNumber"),
         inactive=detail.get("InactiveFlag"),
-        parent=refs.CLIENT.key(parent) if parent else None,
+        parent=client_key(parent) if parent else None,
         billing_instructions=detail.get("BillingInstructions"),
         purchase_order_number=detail.get("PurchaseOrderNumber"),
-        timestamp=detail.get("Timestamp"),
+        timestamp=stamp(detail.get("Timestamp")),
     )
-    row = clients.save_client(call.tx, call.user, changes, bool(rq.get("ParentClientClearFlag")), call.now)
-    members: dict[str, Any] = {"ClientIdentity": client_ref(row)}
-    if rq.get("FullDetailFlag"):
-        members["Client"] = client_element(row, clients.parents_of(call.tx, call.user, [row]))
+    return SaveClient(changes, bool(rq.get("ParentClientClearFlag")), bool(rq.get("FullDetailFlag")))
+
+
+def encode_save(saved: SavedClient) -> Reply:
+    members: dict[str, Any] = {"ClientIdentity": client_ref(saved.row)}
+    if saved.detail is not None:
+        members["Client"] = client_element(saved.row, saved.detail.parents)
     return Reply(members)

@@ -7,10 +7,10 @@ from typing import Any
 
 from openpws import errors
 from openpws.entities import AccountRow, EngagementRow, PersonRow, ProjectRow, RoleRow, StageRow, UserRow
+from openpws.messages.tokens import encode_rowversion
 from openpws.services import locks
 from openpws.services.locks import EntitySummary, LockConflict
 from openpws.services.sessions import Caller
-from openpws.store.counters import encode_rowversion
 
 
 def account_ref(account: AccountRow) -> dict[str, Any]:

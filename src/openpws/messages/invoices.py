@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
-
-from sqlalchemy import Connection
 
 from openpws.contract.record import Record
 from openpws.entities import InvoiceRow
-from openpws.messages.call import Call, Reply, require
+from openpws.messages.binding import Reply, require
 from openpws.messages.clients import client_summary
 from openpws.messages.common import project_ref, timestamp
 from openpws.messages.engagements import engagement_summaries
-from openpws.services import clients, invoices
+from openpws.messages.refs import client_key, engagement_key, invoice_key, present, project_key
 from openpws.services.invoices import CostCenterKey, CultureKey, CurrencyKey, InvoiceSpec, InvoiceView
-from openpws.services.sessions import Caller
+from openpws.services.refs import Key
 
 
 def invoice_ref(row: InvoiceRow) -> dict[str, Any]:
     return {"InvoiceId": None, "InvoiceNumber": row.draft_number, "InvoiceUid": row.uid}
 
 
-def invoice_element(tx: Connection, caller: Caller, view: InvoiceView) -> dict[str, Any]:
+def invoice_element(view: InvoiceView) -> dict[str, Any]:
     """The PwsInvoiceElement both operations answer with. Amounts are not modelled (no cards are
     invoiced yet), so the gross amount is 0; a draft has no issue date."""
     row = view.invoice
@@ -33,13 +32,13 @@ def invoice_element(tx: Connection, caller: Caller, view: InvoiceView) -> dict[s
         "BillingCultureIdentity": {"CultureId": None, "CultureName": row.culture_name, "CultureUid": row.culture_uid},
         "CardBeginDate": row.card_begin_date,
         "CardEndDate": row.card_end_date,
-        "Client": client_summary(view.client, clients.parents_of(tx, caller, [view.client])),
+        "Client": client_summary(view.client, view.parents),
         "CostCenterIdentity": {"CostCenterId": None, "CostCenterName": row.cost_center_name,
                                "CostCenterNumber": row.cost_center_number, "CostCenterUid": row.cost_center_uid},
         "CreatedTimestamp": row.created_at,
         "DeletedFlag": row.deleted,
         "DraftInvoiceNumber": row.draft_number,
-        "Engagement": engagement_summaries(tx, caller, [view.engagement])[0],
+        "Engagement": engagement_summaries(view.engagement)[0],
         "GrossInvoiceAmount": 0.0,
         "InvoiceContent": row.content,
         "InvoiceCurrencyIdentity": {"CurrencyCode": row.currency_code, "CurrencyId": None,
@@ -54,19 +53,45 @@ def invoice_element(tx: Connection, caller: Caller, view: InvoiceView) -> dict[s
     }
 
 
-def PwsCreateInvoice(call: Call, rq: Record) -> Reply:
-    """InvoiceSpec (PwsCandidateInvoiceSpec, required) → InvoiceIdentity and Invoice. Modelled members:
-    ClientIdentity, EngagementIdentity, ProjectIdentity, CostCenterIdentity, EngagementCurrencyIdentity,
-    BillingCultureIdentity, InvoiceName, InvoiceContent, InvoiceScope, PurchaseOrderNumber, the three
-    approval flags, CardBeginDate, CardEndDate. EngagementInvoiceContent is accepted and ignored."""
+def _text(ref: Mapping[str, Any], member: str) -> str | None:
+    value = ref.get(member)
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def cost_center_key(ref: Mapping[str, Any] | None) -> CostCenterKey | None:
+    """A PwsCostCenterRef; None when absent or without any key (both count as missing)."""
+    ref = ref or {}
+    key = CostCenterKey(_text(ref, "CostCenterName"), _text(ref, "CostCenterNumber"), ref.get("CostCenterUid"))
+    return key if key != CostCenterKey(None, None, None) else None
+
+
+def currency_key(ref: Mapping[str, Any] | None) -> CurrencyKey | None:
+    ref = ref or {}
+    key = CurrencyKey(_text(ref, "CurrencyCode"), ref.get("CurrencyUid"))
+    return key if key != CurrencyKey(None, None) else None
+
+
+def culture_key(ref: Mapping[str, Any] | None) -> CultureKey | None:
+    ref = ref or {}
+    key = CultureKey(_text(ref, "CultureName"), ref.get("CultureUid"))
+    return key if key != CultureKey(None, None) else None
+
+
+# PwsCreateInvoice: InvoiceSpec (PwsCandidateInvoiceSpec, required) → InvoiceIdentity and Invoice.
+# Modelled members: ClientIdentity, EngagementIdentity, ProjectIdentity, CostCenterIdentity,
+# EngagementCurrencyIdentity, BillingCultureIdentity, InvoiceName, InvoiceContent, InvoiceScope,
+# PurchaseOrderNumber, the three approval flags, CardBeginDate, CardEndDate.
+# EngagementInvoiceContent is accepted and ignored.
+
+def decode_create(rq: Record) -> InvoiceSpec:
     detail: Record = require(rq, "InvoiceSpec")
-    spec = InvoiceSpec(
-        client=detail.get("ClientIdentity"),
-        engagement=detail.get("EngagementIdentity"),
-        project=detail.get("ProjectIdentity"),
-        cost_center=CostCenterKey.of(detail.get("CostCenterIdentity")),
-        currency=CurrencyKey.of(detail.get("EngagementCurrencyIdentity")),
-        culture=CultureKey.of(detail.get("BillingCultureIdentity")),
+    return InvoiceSpec(
+        client=present(detail.get("ClientIdentity"), client_key),
+        engagement=present(detail.get("EngagementIdentity"), engagement_key),
+        project=present(detail.get("ProjectIdentity"), project_key),
+        cost_center=cost_center_key(detail.get("CostCenterIdentity")),
+        currency=currency_key(detail.get("EngagementCurrencyIdentity")),
+        culture=culture_key(detail.get("BillingCultureIdentity")),
         name=detail.get("InvoiceName"),
         content=detail.get("InvoiceContent"),
         scope=detail.get("InvoiceScope"),
@@ -77,13 +102,18 @@ def PwsCreateInvoice(call: Call, rq: Record) -> Reply:
         card_begin=detail.get("CardBeginDate"),
         card_end=detail.get("CardEndDate"),
     )
-    view = invoices.create_invoice(call.tx, call.user, spec, call.now)
-    return Reply({"InvoiceIdentity": invoice_ref(view.invoice), "Invoice": invoice_element(call.tx, call.user, view)})
 
 
-def PwsGetInvoice(call: Call, rq: Record) -> Reply:
-    """InvoiceIdentity (PwsInvoiceRef, required) → Invoice. IncludeAdjustmentHistoryFlag and
-    IncludeFullAdjustmentHistoryFlag are accepted and ignored (no adjustments are modelled)."""
-    identity: Record = require(rq, "InvoiceIdentity")
-    view = invoices.get_invoice(call.tx, call.user, identity)
-    return Reply({"Invoice": invoice_element(call.tx, call.user, view)})
+def encode_create(view: InvoiceView) -> Reply:
+    return Reply({"InvoiceIdentity": invoice_ref(view.invoice), "Invoice": invoice_element(view)})
+
+
+# PwsGetInvoice: InvoiceIdentity (PwsInvoiceRef, required) → Invoice. IncludeAdjustmentHistoryFlag
+# and IncludeFullAdjustmentHistoryFlag are accepted and ignored (no adjustments are modelled).
+
+def decode_get(rq: Record) -> Key:
+    return invoice_key(require(rq, "InvoiceIdentity"))
+
+
+def encode_get(view: InvoiceView) -> Reply:
+    return Reply({"Invoice": invoice_element(view)})

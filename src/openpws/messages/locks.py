@@ -8,11 +8,20 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from openpws.contract.record import Record
-from openpws.messages.call import Call, Reply, require
+from openpws.messages.binding import Reply, require
 from openpws.messages.common import entity_summary, timestamp, user_summary
-from openpws.services import lock_sets
-from openpws.services.lock_sets import LockRequest, LockState
+from openpws.messages.tokens import stamp
+from openpws.services.lock_sets import (
+    Acquired,
+    AcquireLocks,
+    CheckLocks,
+    LockRequest,
+    LockState,
+    Released,
+    RenewLocks,
+)
 from openpws.services.locks import Assertion, SentItem, SentSummary
+from openpws.services.refs import Key
 
 
 def _sent(summary: Mapping[str, Any]) -> SentSummary:
@@ -34,9 +43,16 @@ def assertion_of(rq: Record) -> Assertion:
     )
 
 
-def _requests(rq: Record) -> list[LockRequest]:
-    return [LockRequest(r.get("EntityIdentity") or {}, r.get("EntityTimestamp"))
-            for r in rq.get("Locks", []) if r is not None]
+def _requests(rq: Record) -> tuple[LockRequest, ...]:
+    requests = []
+    for r in rq.get("Locks", []):
+        if r is None:
+            continue
+        entity = r.get("EntityIdentity") or {}
+        requests.append(LockRequest(entity.get("LockType"),
+                                    Key((entity.get("EntityCode") or "").strip() or None, entity.get("EntityUid")),
+                                    stamp(r.get("EntityTimestamp"))))
+    return tuple(requests)
 
 
 def _lock_states(states: Sequence[LockState]) -> list[dict[str, Any]]:
@@ -49,32 +65,46 @@ def _lock_states(states: Sequence[LockState]) -> list[dict[str, Any]]:
     } for s in states]
 
 
-def PwsAcquireProjectorLocks(call: Call, rq: Record) -> Reply:
-    """LockDurationSeconds (1..86400) and Locks (1..100 PwsProjectorLockRequest, each with an
-    optional EntityTimestamp) → a lock set: ProjectorLockSetId and Locks (PwsProjectorLock[]). With
-    a ProjectorLockSetId the caller's set is extended; LocksToSteal steals the locks a previous
-    PwsFault reported."""
-    set_id, states = lock_sets.acquire(call.tx, call.user, require(rq, "LockDurationSeconds"), _requests(rq),
-                                       assertion_of(rq), call.now)
-    return Reply({"Locks": _lock_states(states), "ProjectorLockSetId": set_id})
+# PwsAcquireProjectorLocks: LockDurationSeconds (1..86400) and Locks (1..100
+# PwsProjectorLockRequest, each with an optional EntityTimestamp) → a lock set: ProjectorLockSetId
+# and Locks (PwsProjectorLock[]). With a ProjectorLockSetId the caller's set is extended;
+# LocksToSteal steals the locks a previous PwsFault reported.
+
+def decode_acquire(rq: Record) -> AcquireLocks:
+    return AcquireLocks(require(rq, "LockDurationSeconds"), _requests(rq), assertion_of(rq))
 
 
-def PwsCheckProjectorLocks(call: Call, rq: Record) -> Reply:
-    """Whether the caller's lock set (ProjectorLockSetId) still holds (without Locks: its locks),
-    and whether the entities in Locks are free of other users' locks (a PwsFault names the holders
-    when they are not)."""
-    states = lock_sets.check(call.tx, call.user, _requests(rq), assertion_of(rq), call.now)
+def encode_acquire(acquired: Acquired) -> Reply:
+    return Reply({"Locks": _lock_states(acquired.states), "ProjectorLockSetId": acquired.set_id})
+
+
+# PwsCheckProjectorLocks: whether the caller's lock set (ProjectorLockSetId) still holds (without
+# Locks: its locks), and whether the entities in Locks are free of other users' locks (a PwsFault
+# names the holders when they are not).
+
+def decode_check(rq: Record) -> CheckLocks:
+    return CheckLocks(_requests(rq), assertion_of(rq))
+
+
+def encode_check(states: list[LockState]) -> Reply:
     return Reply({"Locks": _lock_states(states)})
 
 
-def PwsRenewProjectorLocks(call: Call, rq: Record) -> Reply:
-    """The caller's set ProjectorLockSetId expires LockDurationSeconds from now."""
-    lock_sets.renew(call.tx, call.user, require(rq, "ProjectorLockSetId"), require(rq, "LockDurationSeconds"), call.now)
-    return Reply()
+# PwsRenewProjectorLocks: the caller's set ProjectorLockSetId expires LockDurationSeconds from now.
+
+def decode_renew(rq: Record) -> RenewLocks:
+    return RenewLocks(require(rq, "ProjectorLockSetId"), require(rq, "LockDurationSeconds"))
 
 
-def PwsReleaseProjectorLocks(call: Call, rq: Record) -> Reply:
-    """Ends the caller's set ProjectorLockSetId; StolenLock says who took it if it was stolen."""
-    taker, warnings = lock_sets.release(call.tx, call.user, require(rq, "ProjectorLockSetId"), call.now)
+# PwsReleaseProjectorLocks ends the caller's set ProjectorLockSetId; StolenLock says who took it
+# if it was stolen.
+
+def decode_release(rq: Record) -> int:
+    set_id: int = require(rq, "ProjectorLockSetId")
+    return set_id
+
+
+def encode_release(released: Released) -> Reply:
+    taker = released.taker
     stolen = {"LockStolenByUser": user_summary(taker.user), "ProjectorLockSetId": taker.lock_set_id} if taker else None
-    return Reply({"StolenLock": stolen}, tuple(warnings))
+    return Reply({"StolenLock": stolen}, released.warnings)

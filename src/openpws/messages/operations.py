@@ -1,40 +1,71 @@
-"""The dispatch table: every WSDL operation and the handler that serves it.
+"""The dispatch table: every WSDL operation bound to its decoder, service and encoder.
 
 A test checks this table against the WSDL in both directions, and the server refuses to start
-if they differ.
+if they differ. Adding an operation: its request and view types and its service function in
+``services``, its decode/encode functions in the matching module here, one line below.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from openpws.messages import auth, clients, deletes, engagements, invoices, locks, projects, roles
-from openpws.messages.call import Handler
+from openpws.messages.binding import Binding
+from openpws.services import (
+    client_deletes,
+    hours,
+    lock_sets,
+    logins,
+    role_deletes,
+)
+from openpws.services import clients as client_services
+from openpws.services import (
+    deletes as delete_services,
+)
+from openpws.services import engagements as engagement_services
+from openpws.services import (
+    invoices as invoice_services,
+)
+from openpws.services import projects as project_services
+from openpws.services import roles as role_services
 
-OPERATIONS: Mapping[str, Handler] = {
-    "PwsAuthenticate": Handler(auth.PwsAuthenticate, session=False, write=True, long=True),
-    "PwsUnauthenticate": Handler(auth.PwsUnauthenticate, write=True),
-    "PwsGetClient": Handler(clients.PwsGetClient),
-    "PwsGetClientList": Handler(clients.PwsGetClientList),
-    "PwsSaveClient": Handler(clients.PwsSaveClient, write=True),
-    "PwsGetEngagement": Handler(engagements.PwsGetEngagement),
-    "PwsGetEngagementList": Handler(engagements.PwsGetEngagementList),
-    "PwsSaveEngagement": Handler(engagements.PwsSaveEngagement, write=True),
-    "PwsGetProject": Handler(projects.PwsGetProject),
-    "PwsGetProjectList": Handler(projects.PwsGetProjectList),
-    "PwsSaveProject": Handler(projects.PwsSaveProject, write=True),
-    "PwsGetProjectRoles": Handler(roles.PwsGetProjectRoles),
-    "PwsSaveProjectRole": Handler(roles.PwsSaveProjectRole, write=True),
-    "PwsRequestOrBookRoleHours": Handler(roles.PwsRequestOrBookRoleHours, write=True),
-    "PwsCreateInvoice": Handler(invoices.PwsCreateInvoice, write=True),
-    "PwsGetInvoice": Handler(invoices.PwsGetInvoice),
-    "PwsAcquireProjectorLocks": Handler(locks.PwsAcquireProjectorLocks, write=True),
-    "PwsCheckProjectorLocks": Handler(locks.PwsCheckProjectorLocks, write=True),
-    "PwsRenewProjectorLocks": Handler(locks.PwsRenewProjectorLocks, write=True),
-    "PwsReleaseProjectorLocks": Handler(locks.PwsReleaseProjectorLocks, write=True),
-    "PwsDeleteClient": Handler(deletes.PwsDeleteClient, write=True, long=True),
-    "PwsDeleteEngagement": Handler(deletes.PwsDeleteEngagement, write=True, long=True),
-    "PwsDeleteProject": Handler(deletes.PwsDeleteProject, write=True, long=True),
-    "PwsDeleteProjectRole": Handler(deletes.PwsDeleteProjectRole, write=True),
-    "PwsUndeleteProjectRole": Handler(deletes.PwsUndeleteProjectRole, write=True),
+OPERATIONS: Mapping[str, Binding[Any, Any]] = {
+    "PwsAuthenticate": Binding(auth.decode_authenticate, logins.log_in, auth.encode_authenticate,
+                               session=False, write=True, long=True),
+    "PwsUnauthenticate": Binding(auth.nothing, logins.log_out, auth.empty, write=True),
+    "PwsGetClient": Binding(clients.decode_get, client_services.get_clients, clients.encode_get),
+    "PwsGetClientList": Binding(clients.decode_list, client_services.list_clients, clients.encode_list),
+    "PwsSaveClient": Binding(clients.decode_save, client_services.save_client, clients.encode_save, write=True),
+    "PwsGetEngagement": Binding(engagements.decode_get, engagement_services.get_engagements, engagements.encode_get),
+    "PwsGetEngagementList": Binding(engagements.decode_list, engagement_services.list_engagements,
+                                    engagements.encode_list),
+    "PwsSaveEngagement": Binding(engagements.decode_save, engagement_services.save_engagement,
+                                 engagements.encode_save, write=True),
+    "PwsGetProject": Binding(projects.decode_get, project_services.get_projects, projects.encode_get),
+    "PwsGetProjectList": Binding(projects.decode_list, project_services.list_projects, projects.encode_list),
+    "PwsSaveProject": Binding(projects.decode_save, project_services.save_project, projects.encode_save,
+                              write=True),
+    "PwsGetProjectRoles": Binding(roles.decode_get, role_services.get_project_roles, roles.encode_get),
+    "PwsSaveProjectRole": Binding(roles.decode_save, role_services.save_role, roles.encode_save, write=True),
+    "PwsRequestOrBookRoleHours": Binding(roles.decode_hours, hours.request_or_book, roles.encode_hours,
+                                         write=True),
+    "PwsCreateInvoice": Binding(invoices.decode_create, invoice_services.create_invoice, invoices.encode_create,
+                                write=True),
+    "PwsGetInvoice": Binding(invoices.decode_get, invoice_services.get_invoice, invoices.encode_get),
+    "PwsAcquireProjectorLocks": Binding(locks.decode_acquire, lock_sets.acquire_locks, locks.encode_acquire,
+                                        write=True),
+    "PwsCheckProjectorLocks": Binding(locks.decode_check, lock_sets.check_locks, locks.encode_check, write=True),
+    "PwsRenewProjectorLocks": Binding(locks.decode_renew, lock_sets.renew_locks, auth.empty, write=True),
+    "PwsReleaseProjectorLocks": Binding(locks.decode_release, lock_sets.release_locks, locks.encode_release,
+                                        write=True),
+    "PwsDeleteClient": Binding(deletes.decode_client, client_deletes.delete_client, deletes.encode_client,
+                               write=True, long=True),
+    "PwsDeleteEngagement": Binding(deletes.decode_engagement, delete_services.delete_engagement,
+                                   deletes.encode_engagement, write=True, long=True),
+    "PwsDeleteProject": Binding(deletes.decode_project, delete_services.delete_project, deletes.encode_project,
+                                write=True, long=True),
+    "PwsDeleteProjectRole": Binding(deletes.decode_role, role_deletes.delete_role, deletes.encode_role, write=True),
+    "PwsUndeleteProjectRole": Binding(deletes.decode_undelete, role_deletes.undelete_role, deletes.encode_role,
+                                      write=True),
 }

@@ -7,20 +7,17 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection
-
 from openpws import errors
 from openpws.contract.record import Record
-from openpws.entities import HoursRow, RoleRow
-from openpws.messages.call import Call, Reply, require
+from openpws.entities import HoursRow
+from openpws.messages.binding import Reply, require
 from openpws.messages.common import project_ref, resource_ref, role_ref, stolen_from, timestamp
 from openpws.messages.locks import assertion_of
-from openpws.services import hours, refs, roles
-from openpws.services.hours import BucketIn, HoursOrder
-from openpws.services.roles import RoleChanges, RoleClears
-from openpws.services.sessions import Caller
-from openpws.store import accounts as account_store
-from openpws.store import roles as role_store
+from openpws.messages.refs import present, project_key, resource_key, role_key
+from openpws.messages.tokens import stamp
+from openpws.services.hours import BucketIn, HoursOrder, HoursRequest
+from openpws.services.role_views import RoleView
+from openpws.services.roles import GetProjectRoles, ProjectRoles, RoleChanges, RoleClears, SavedRole, SaveRole
 
 MODES = ("R", "A", "E")
 
@@ -34,10 +31,6 @@ def read_mode(rq: Record, name: str = "Mode", allowed: Sequence[str] = MODES) ->
     return mode
 
 
-def _is_booked(row: RoleRow, hours: Sequence[HoursRow]) -> bool:
-    return row.booked_user_id is not None or any(h.kind == "A" and h.weekly_minutes for h in hours)
-
-
 def bucket(hours: HoursRow) -> dict[str, Any]:
     daily = [int(m) for m in hours.daily_minutes.split(",")] if hours.daily_minutes else None
     start = datetime(hours.bucket_start.year, hours.bucket_start.month, hours.bucket_start.day, tzinfo=UTC)
@@ -45,88 +38,87 @@ def bucket(hours: HoursRow) -> dict[str, Any]:
             "WeeklyMinutes": hours.weekly_minutes}
 
 
-def role_elements(tx: Connection, caller: Caller, rows: Sequence[RoleRow], mode: str) -> list[dict[str, Any]]:
-    """PwsProjectRoleElement values for ``rows``: with Mode R the requested resource and hours,
-    with A the booked ones, with E the booked side of booked roles and the requested side of the rest."""
-    people = account_store.people_by_ids(
-        tx, caller.account_id, [r.requested_user_id for r in rows] + [r.booked_user_id for r in rows])
-    hours_by_role: dict[int, list[HoursRow]] = {}
-    for bucket_row in role_store.hours_of(tx, [r.id for r in rows]):
-        hours_by_role.setdefault(bucket_row.role_id, []).append(bucket_row)
-    elements = []
-    for row in rows:
-        hours = hours_by_role.get(row.id, [])
-        side = mode if mode != "E" else ("A" if _is_booked(row, hours) else "R")
-        user_id = row.booked_user_id if side == "A" else row.requested_user_id
-        resource = people.get(user_id) if user_id is not None else None
-        elements.append({
-            "ProjectRoleDetail": {
-                **role_ref(row),
-                "CandidateIdentities": None,
-                "DefaultSchedulingMode": row.scheduling_mode,
-                "Description": row.description,
-                "ProjectRoleTimestamp": timestamp(row.rowversion),
-                "ResourceIdentity": resource_ref(resource) if resource else None,
-                "RoleEndDate": row.end_date.replace(tzinfo=UTC) if row.end_date else None,
-                "RoleName": row.name,
-                "RoleStartDate": row.start_date.replace(tzinfo=UTC) if row.start_date else None,
-            },
-            "DeletedFlag": row.deleted,
-            "HoursBuckets": [bucket(h) for h in hours if h.kind == side],
-        })
-    return elements
+def role_element(view: RoleView) -> dict[str, Any]:
+    """A PwsProjectRoleElement: the side of the role its view shows."""
+    row, resource = view.row, view.resource
+    return {
+        "ProjectRoleDetail": {
+            **role_ref(row),
+            "CandidateIdentities": None,
+            "DefaultSchedulingMode": row.scheduling_mode,
+            "Description": row.description,
+            "ProjectRoleTimestamp": timestamp(row.rowversion),
+            "ResourceIdentity": resource_ref(resource) if resource else None,
+            "RoleEndDate": row.end_date.replace(tzinfo=UTC) if row.end_date else None,
+            "RoleName": row.name,
+            "RoleStartDate": row.start_date.replace(tzinfo=UTC) if row.start_date else None,
+        },
+        "DeletedFlag": row.deleted,
+        "HoursBuckets": [bucket(h) for h in view.buckets],
+    }
 
 
-def PwsGetProjectRoles(call: Call, rq: Record) -> Reply:
-    """ProjectIdentities (1..100 PwsProjectRef), Mode R/A/E, IncludeDeletedRolesFlag →
-    ProjectProjectRoles, one per project found, in request order; 105 lists the refs that named
-    no project."""
+# PwsGetProjectRoles: ProjectIdentities (1..100 PwsProjectRef), Mode R/A/E,
+# IncludeDeletedRolesFlag → ProjectProjectRoles, one per project found, in request order; 105
+# lists the refs that named no project.
+
+def decode_get(rq: Record) -> GetProjectRoles:
     mode = read_mode(rq)
-    keys = [refs.PROJECT.key(ref) for ref in rq.get("ProjectIdentities", [])]
-    found, warnings = roles.get_project_roles(call.tx, call.user, keys, bool(rq.get("IncludeDeletedRolesFlag")))
-    rows = [role for _, project_roles in found for role in project_roles]
-    elements = dict(zip((r.id for r in rows), role_elements(call.tx, call.user, rows, mode), strict=True))
+    return GetProjectRoles([project_key(ref) for ref in rq.get("ProjectIdentities", [])], mode,
+                           bool(rq.get("IncludeDeletedRolesFlag")))
+
+
+def encode_get(found: ProjectRoles) -> Reply:
     return Reply({"ProjectProjectRoles": [
-        {"ProjectIdentity": project_ref(project), "ProjectRoles": [elements[r.id] for r in project_roles]}
-        for project, project_roles in found
-    ]}, tuple(warnings))
+        {"ProjectIdentity": project_ref(project), "ProjectRoles": [role_element(v) for v in views]}
+        for project, views in found.projects
+    ]}, found.warnings)
 
 
-def PwsSaveProjectRole(call: Call, rq: Record) -> Reply:
-    """ProjectRole (PwsProjectRoleDetail) inserted or updated on the side Mode names; FullDetailFlag
-    adds the ProjectRole element (read as RetrievalMode, else Mode). Modelled members:
-    ExternalSystemIdentifier, ProjectRoleUid, NewExternalSystemIdentifier, RoleName, Description,
-    ResourceIdentity, RoleStartDate, RoleEndDate, DefaultSchedulingMode, ProjectRoleTimestamp."""
+# PwsSaveProjectRole: ProjectRole (PwsProjectRoleDetail) inserted or updated on the side Mode
+# names; FullDetailFlag adds the ProjectRole element (read as RetrievalMode, else Mode). Modelled
+# members: ExternalSystemIdentifier, ProjectRoleUid, NewExternalSystemIdentifier, RoleName,
+# Description, ResourceIdentity, RoleStartDate, RoleEndDate, DefaultSchedulingMode,
+# ProjectRoleTimestamp.
+
+def decode_save(rq: Record) -> SaveRole:
     detail: Record = require(rq, "ProjectRole")
     mode = read_mode(rq, allowed=("R", "A"))
     retrieval = read_mode(rq, "RetrievalMode") if rq.get("RetrievalMode") is not None else mode
     changes = RoleChanges(
-        key=refs.ROLE.key(detail),
-        project=rq.get("ProjectIdentity"),
+        key=role_key(detail),
+        project=present(rq.get("ProjectIdentity"), project_key),
         mode=mode,
         name=detail.get("RoleName"),
         new_external_id=detail.get("NewExternalSystemIdentifier"),
         description=detail.get("Description"),
-        resource=detail.get("ResourceIdentity"),
+        resource=resource_key(detail.get("ResourceIdentity")),
         start_date=detail.get("RoleStartDate"),
         end_date=detail.get("RoleEndDate"),
         scheduling_mode=detail.get("DefaultSchedulingMode"),
-        role_timestamp=detail.get("ProjectRoleTimestamp"),
-        engagement_timestamp=rq.get("EngagementTimestamp"),
+        role_timestamp=stamp(detail.get("ProjectRoleTimestamp")),
+        engagement_timestamp=stamp(rq.get("EngagementTimestamp")),
     )
     clears = RoleClears(description=bool(rq.get("DescriptionClearFlag")),
                         resource=bool(rq.get("ResourceClearFlag")),
                         start_date=bool(rq.get("RoleStartDateClearFlag")),
                         end_date=bool(rq.get("RoleEndDateClearFlag")))
-    saved = roles.save_role(call.tx, call.user, changes, clears, bool(rq.get("MakeRoleNameUniqueFlag")),
-                            assertion_of(rq), call.now)
+    return SaveRole(changes, clears, bool(rq.get("MakeRoleNameUniqueFlag")), assertion_of(rq),
+                    retrieval if rq.get("FullDetailFlag") else None)
+
+
+def encode_save(saved: SavedRole) -> Reply:
     members: dict[str, Any] = {"ProjectRoleIdentity": role_ref(saved.row),
                                "EngagementTimestamp": timestamp(saved.engagement_version),
                                "LockStolenFromUserIdentity": stolen_from(saved.stolen)}
-    if rq.get("FullDetailFlag"):
-        members["ProjectRole"] = role_elements(call.tx, call.user, [saved.row], retrieval)[0]
+    if saved.detail is not None:
+        members["ProjectRole"] = role_element(saved.detail)
     return Reply(members)
 
+
+# PwsRequestOrBookRoleHours: Mode R requests hours, A books them, on each role of ProjectRoles
+# (PwsProjectRoleHours) → ProjectRoles, the roles written with the hours of that Mode. SubmitOrder
+# and FinalizeOrder are not modelled.
 
 def _bucket_in(record: Record) -> BucketIn:
     daily = record.get("DailyMinutes")
@@ -137,8 +129,8 @@ def _bucket_in(record: Record) -> BucketIn:
 
 def _hours_order(record: Record) -> HoursOrder:
     return HoursOrder(
-        role=refs.ROLE.key(record.get("ProjectRoleIdentity")),
-        candidate=record.get("CandidateResourceIdentity"),
+        role=role_key(record.get("ProjectRoleIdentity")),
+        candidate=resource_key(record.get("CandidateResourceIdentity")),
         clear_candidate=bool(record.get("CandidateResourceClearFlag")),
         clear_existing=bool(record.get("ClearExistingHoursFlag")),
         clear_start=record.get("ClearPeriodStartDate"),
@@ -146,15 +138,14 @@ def _hours_order(record: Record) -> HoursOrder:
         copy_requested=bool(record.get("CopyRequestedHoursFlag")),
         buckets=tuple(_bucket_in(b) for b in record.get("HoursBuckets", []) if b is not None),
         leave_request_open=bool(record.get("LeaveRequestOpenFlag")),
-        timestamp=record.get("Timestamp"),
+        timestamp=stamp(record.get("Timestamp")),
     )
 
 
-def PwsRequestOrBookRoleHours(call: Call, rq: Record) -> Reply:
-    """Mode R requests hours, A books them, on each role of ProjectRoles (PwsProjectRoleHours)
-    → ProjectRoles, the roles written with the hours of that Mode. SubmitOrder and FinalizeOrder
-    are not modelled."""
+def decode_hours(rq: Record) -> HoursRequest:
     mode = read_mode(rq, allowed=("R", "A"))
-    orders = [_hours_order(r) for r in rq.get("ProjectRoles", []) if r is not None]
-    written = hours.request_or_book(call.tx, call.user, mode, orders, call.now)
-    return Reply({"ProjectRoles": role_elements(call.tx, call.user, written, mode)})
+    return HoursRequest(mode, tuple(_hours_order(r) for r in rq.get("ProjectRoles", []) if r is not None))
+
+
+def encode_hours(written: list[RoleView]) -> Reply:
+    return Reply({"ProjectRoles": [role_element(v) for v in written]})

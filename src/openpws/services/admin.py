@@ -12,6 +12,7 @@ from openpws.entities import AccountRow, ListedLock, UserRow
 from openpws.services import lock_sets, locks
 from openpws.services.passwords import hash_password
 from openpws.services.permissions import Permission, expand
+from openpws.services.refs import Key
 from openpws.services.sessions import Caller
 from openpws.store import accounts as account_store
 from openpws.store import stages as stage_store
@@ -101,7 +102,7 @@ def take_lock(tx: Connection, account_code: str, login: str, entity: str, second
     if not lock_type.strip() or not code.strip():
         raise AdminError(f"--entity {entity!r} is not TYPE:CODE, e.g. E:E000001, P:E000001-001 or R:ROLE-1")
     caller = caller_for(tx, account_code, login)
-    request = lock_sets.LockRequest({"LockType": lock_type, "EntityCode": code}, None)
+    request = lock_sets.LockRequest(lock_type, Key(code.strip(), None), None)
     try:
         set_id, _ = lock_sets.acquire(tx, caller, seconds, [request], locks.NO_ASSERTION, now, internal=internal,
                                       by_admin=True)

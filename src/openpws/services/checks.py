@@ -4,10 +4,19 @@ and datetimes as the store keeps them (naive UTC)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from openpws import errors
-from openpws.store.counters import decode_rowversion
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """An optimistic timestamp as sent: the row version it stands for (None when the token is not
+    one), and the token itself for the error that names it."""
+
+    version: int | None
+    token: str
 
 
 def check_length(limits: Mapping[str, int], values: Mapping[str, str | None]) -> None:
@@ -18,12 +27,12 @@ def check_length(limits: Mapping[str, int], values: Mapping[str, str | None]) ->
             raise errors.fail(errors.VALUE_TOO_LONG, f"{len(value)} characters", field=field, maximum=maximum)
 
 
-def check_timestamps(entity: str, label: str, current: int, *sent: str | None) -> None:
-    """Every timestamp sent must be the current row version (990007); an omitted or blank one
-    skips the check."""
-    for token in sent:
-        if token is not None and token.strip() and decode_rowversion(token.strip()) != current:
-            raise errors.fail(errors.TIMESTAMP_MISMATCH, f"{label}: timestamp {token}", entity=entity)
+def check_timestamps(entity: str, label: str, current: int, *sent: Stamp | None) -> None:
+    """Every timestamp sent must be the current row version (990007); an omitted one skips the
+    check."""
+    for stamp in sent:
+        if stamp is not None and stamp.version != current:
+            raise errors.fail(errors.TIMESTAMP_MISMATCH, f"{label}: timestamp {stamp.token}", entity=entity)
 
 
 def check_date_range(start: datetime | None, end: datetime | None, start_field: str, end_field: str) -> None:

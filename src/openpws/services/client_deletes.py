@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import Connection
 
@@ -29,9 +28,9 @@ from openpws import errors
 from openpws.entities import ClientRow
 from openpws.services import refs
 from openpws.services.access import require
+from openpws.services.context import Context
 from openpws.services.permissions import Permission
 from openpws.services.refs import Key
-from openpws.services.sessions import Caller
 from openpws.store import deletes as store
 from openpws.store.counters import next_rowversion
 
@@ -77,9 +76,10 @@ def _numbers(rows: Sequence[ClientRow]) -> str:
     return ", ".join(sorted(r.number for r in rows))
 
 
-def delete_client(tx: Connection, caller: Caller, order: ClientDelete, now: datetime) -> ClientDeleted:
+def delete_client(ctx: Context, order: ClientDelete) -> ClientDeleted:
     """PwsDeleteClient: delete the client (with CascadeDeleteFlag, its tree), or with
     InactivateIfInuseFlag mark inactive what cannot be deleted."""
+    tx, caller, now = ctx.tx, ctx.user, ctx.now
     require(caller, Permission.CLIENTS_UPDATE)
     found = refs.CLIENT.resolve(tx, caller, order.key)
     locked = store.lock_clients(tx, caller.account_id, {found.id})

@@ -20,7 +20,8 @@ from openpws import errors
 from openpws.entities import ClientRow
 from openpws.services import refs
 from openpws.services.access import require
-from openpws.services.checks import check_length, check_timestamps
+from openpws.services.checks import Stamp, check_length, check_timestamps
+from openpws.services.context import Context
 from openpws.services.permissions import Permission
 from openpws.services.refs import Key
 from openpws.services.sessions import Caller
@@ -42,15 +43,49 @@ class ClientChanges:
     parent: Key | None
     billing_instructions: str | None
     purchase_order_number: str | None
-    timestamp: str | None
+    timestamp: Stamp | None
 
 
-def get_clients(tx: Connection, caller: Caller,
-                keys: Sequence[Key]) -> tuple[list[ClientRow], list[errors.Message]]:
+@dataclass(frozen=True)
+class ClientQuery:
+    """A PwsGetClientList request."""
+
+    identity: Key | None
+    query: str | None
+    include_inactive: bool
+    updated_since: datetime | None
+    max_rows: int | None
+
+
+@dataclass(frozen=True)
+class SaveClient:
+    changes: ClientChanges
+    clear_parent: bool
+    full_detail: bool
+
+
+@dataclass(frozen=True)
+class Clients:
+    """Clients with the parents their summaries name, and the warnings of the read."""
+
+    rows: list[ClientRow]
+    parents: dict[int, ClientRow]
+    warnings: tuple[errors.Message, ...] = ()
+
+
+@dataclass(frozen=True)
+class SavedClient:
+    row: ClientRow
+    detail: Clients | None  # with FullDetailFlag
+
+
+def get_clients(ctx: Context, keys: Sequence[Key]) -> Clients:
     """PwsGetClient: the clients found, in request order, and warning 105 for the rest."""
+    tx, caller = ctx.tx, ctx.user
     require(caller, Permission.CLIENTS_VIEW)
-    return refs.CLIENT.get_many(tx, caller, keys, none=errors.NO_CLIENTS_SPECIFIED,
-                                too_many=errors.MAXIMUM_CLIENT_IDENTITIES_EXCEEDED)
+    rows, warnings = refs.CLIENT.get_many(tx, caller, keys, none=errors.NO_CLIENTS_SPECIFIED,
+                                          too_many=errors.MAXIMUM_CLIENT_IDENTITIES_EXCEEDED)
+    return Clients(rows, parents_of(tx, caller, rows), tuple(warnings))
 
 
 def parents_of(tx: Connection, caller: Caller, rows: Sequence[ClientRow]) -> dict[int, ClientRow]:
@@ -73,13 +108,18 @@ def matching_subtrees(tx: Connection, caller: Caller, query: str) -> set[int]:
     return with_descendants(tx, caller, {row.id for row in store.search(tx, caller.account_id, query, True, None)})
 
 
-def list_clients(tx: Connection, caller: Caller, *, identity: Key | None, query: str | None,
-                 include_inactive: bool, updated_since: datetime | None,
-                 max_rows: int | None) -> tuple[list[ClientRow], list[errors.Message]]:
+def list_clients(ctx: Context, request: ClientQuery) -> Clients:
+    rows, warnings = _list(ctx.tx, ctx.user, request)
+    return Clients(rows, parents_of(ctx.tx, ctx.user, rows), tuple(warnings))
+
+
+def _list(tx: Connection, caller: Caller, request: ClientQuery) -> tuple[list[ClientRow], list[errors.Message]]:
     """PwsGetClientList. A ClientIdentity overrides every other criterion. QueryString matches the
     number or name, and the descendants of every match are returned too. MaxRowsToReturn (when
     above 0) caps the rows, with warning 104 when it cut some off."""
     require(caller, Permission.CLIENTS_VIEW)
+    identity, query, include_inactive = request.identity, request.query, request.include_inactive
+    updated_since, max_rows = request.updated_since, request.max_rows
     if identity is not None and identity.given:
         row = refs.CLIENT.find(tx, caller, identity)
         return ([row] if row else []), []
@@ -118,9 +158,10 @@ def _parent_for(tx: Connection, caller: Caller, changes: ClientChanges, row: Cli
     return parent.id
 
 
-def save_client(tx: Connection, caller: Caller, changes: ClientChanges, clear_parent: bool,
-                now: datetime) -> ClientRow:
+def save_client(ctx: Context, request: SaveClient) -> SavedClient:
     """PwsSaveClient: insert when the detail names no existing client, else update."""
+    tx, caller, now = ctx.tx, ctx.user, ctx.now
+    changes, clear_parent = request.changes, request.clear_parent
     require(caller, Permission.CLIENTS_UPDATE)
     key = changes.key
     row = refs.CLIENT.find(tx, caller, key)
@@ -155,4 +196,5 @@ def save_client(tx: Connection, caller: Caller, changes: ClientChanges, clear_pa
         check_timestamps("client", f"client {row.number}", row.rowversion, changes.timestamp)
         client_id = row.id
         store.update_client(tx, client_id, values)
-    return store.by_ids(tx, caller.account_id, {client_id})[client_id]
+    saved = store.by_ids(tx, caller.account_id, {client_id})[client_id]
+    return SavedClient(saved, Clients([saved], parents_of(tx, caller, [saved])) if request.full_detail else None)

@@ -18,7 +18,6 @@ without it), project deletes too (50046).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import Connection
 
@@ -26,7 +25,8 @@ from openpws import errors
 from openpws.entities import EngagementRow, ProjectRow
 from openpws.services import locks, refs
 from openpws.services.access import require
-from openpws.services.checks import check_timestamps
+from openpws.services.checks import Stamp, check_timestamps
+from openpws.services.context import Context
 from openpws.services.locks import Assertion
 from openpws.services.permissions import Permission
 from openpws.services.refs import Key
@@ -43,7 +43,7 @@ class EngagementDelete:
 
     key: Key
     cascade: bool
-    engagement_timestamp: str | None
+    engagement_timestamp: Stamp | None
     assertion: Assertion
 
 
@@ -54,8 +54,8 @@ class ProjectDelete:
     key: Key
     cascade: bool
     delete_empty_engagement: bool
-    project_timestamp: str | None
-    engagement_timestamp: str | None
+    project_timestamp: Stamp | None
+    engagement_timestamp: Stamp | None
     assertion: Assertion
 
 
@@ -99,9 +99,10 @@ def _check_engagement_deletable(tx: Connection, engagement: EngagementRow, casca
                                                        f"{engagement.code}")
 
 
-def delete_engagement(tx: Connection, caller: Caller, order: EngagementDelete, now: datetime) -> EngagementDeleted:
+def delete_engagement(ctx: Context, order: EngagementDelete) -> EngagementDeleted:
     """PwsDeleteEngagement: the engagement, and with CascadeDeleteFlag its projects, their roles
     and hours."""
+    tx, caller, now = ctx.tx, ctx.user, ctx.now
     if not caller.may(Permission.PROJECTS_DELETE):
         raise errors.fail(errors.NO_PERMISSION_TO_DELETE_ENGAGEMENT,
                           f"{caller.display_name} lacks the {Permission.PROJECTS_DELETE.value} permission")
@@ -116,9 +117,10 @@ def delete_engagement(tx: Connection, caller: Caller, order: EngagementDelete, n
     return EngagementDeleted(engagement, stolen)
 
 
-def delete_project(tx: Connection, caller: Caller, order: ProjectDelete, now: datetime) -> ProjectDeleted:
+def delete_project(ctx: Context, order: ProjectDelete) -> ProjectDeleted:
     """PwsDeleteProject: the project, with CascadeDeleteFlag its roles and their hours, and with
     DeleteEmptyEngagementFlag its engagement when that is left empty."""
+    tx, caller, now = ctx.tx, ctx.user, ctx.now
     require(caller, Permission.PROJECTS_DELETE)
     found = refs.PROJECT.resolve(tx, caller, order.key)
     gone = errors.fail(errors.ENTITY_NOT_FOUND, refs.PROJECT.describe(order.key), entity=refs.PROJECT.ref_type)

@@ -10,23 +10,28 @@ an update must equal the current one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
 from openpws import errors
-from openpws.entities import EngagementRow
+from openpws.entities import ClientRow, EngagementRow, PersonRow, ProjectRow, StageRow
 from openpws.services import clients, locks, refs
 from openpws.services.access import require
-from openpws.services.checks import check_length, check_timestamps
+from openpws.services.checks import Stamp, check_length, check_timestamps
+from openpws.services.context import Context
 from openpws.services.permissions import Permission
-from openpws.services.refs import Key
+from openpws.services.refs import Key, PersonKey, StageKey
 from openpws.services.sessions import Caller
+from openpws.store import accounts as account_store
+from openpws.store import clients as client_store
 from openpws.store import engagement_search
 from openpws.store import engagements as store
+from openpws.store import projects as project_store
+from openpws.store import stages as stage_store
 from openpws.store.counters import next_rowversion, next_uid
 
 LIMITS = {"EngagementCode": 20, "NewEngagementCode": 20, "EngagementName": 255, "BillingInstructions": 1000,
@@ -38,46 +43,107 @@ class EngagementChanges:
     """The PwsEngagementDetail members openpws models, as sent (None = not sent)."""
 
     key: Key
-    client: Mapping[str, Any] | None
+    client: Key | None
     name: str | None
     new_code: str | None
-    stage: Mapping[str, Any] | None
-    manager: Mapping[str, Any] | None
+    stage: StageKey | None
+    manager: PersonKey | None
     billing_instructions: str | None
     purchase_order_number: str | None
-    timestamps: tuple[str, ...]  # EngagementTimestamp of the detail and of the request, where sent
+    timestamps: tuple[Stamp, ...]  # EngagementTimestamp of the detail and of the request, where sent
+
+
+@dataclass(frozen=True)
+class EngagementQuery:
+    """A PwsGetEngagementList request."""
+
+    identity: Key | None
+    query: str | None
+    include_closed: bool
+    updated_since: datetime | None
+    purchase_order_number: str | None
+    max_rows: int | None
+
+
+@dataclass(frozen=True)
+class SaveEngagement:
+    changes: EngagementChanges
+    assertion: locks.Assertion
+    full_detail: bool
+
+
+@dataclass(frozen=True)
+class Engagements:
+    """Engagements with what their summaries show (their clients), and with ``detailed`` what
+    their elements show too; the warnings of the read."""
+
+    rows: list[EngagementRow]
+    clients: dict[int, ClientRow]
+    warnings: tuple[errors.Message, ...] = ()
+    detailed: bool = False
+    parents: dict[int, ClientRow] = field(default_factory=dict)  # of the clients
+    managers: dict[int, PersonRow] = field(default_factory=dict)
+    stages: dict[int, StageRow] = field(default_factory=dict)
+    projects: dict[int, list[ProjectRow]] = field(default_factory=dict)  # by engagement id, each in code order
 
 
 @dataclass(frozen=True)
 class SavedEngagement:
     row: EngagementRow  # after the save: its rowversion is the new EngagementTimestamp
     stolen: locks.Stolen
+    detail: Engagements | None = None  # with FullDetailFlag
 
 
-def get_engagements(tx: Connection, caller: Caller,
-                    keys: Sequence[Key]) -> tuple[list[EngagementRow], list[errors.Message]]:
+def summarised(tx: Connection, caller: Caller, rows: list[EngagementRow],
+               warnings: Sequence[errors.Message] = ()) -> Engagements:
+    return Engagements(rows, client_store.by_ids(tx, caller.account_id, {r.client_id for r in rows}),
+                       tuple(warnings))
+
+
+def detailed(tx: Connection, caller: Caller, rows: list[EngagementRow],
+             warnings: Sequence[errors.Message] = ()) -> Engagements:
+    """What PwsEngagementElements show, with a handful of queries however many rows there are."""
+    owners = client_store.by_ids(tx, caller.account_id, {r.client_id for r in rows})
+    projects: dict[int, list[ProjectRow]] = {}
+    for project in project_store.of_engagements(tx, caller.account_id, [r.id for r in rows]):
+        projects.setdefault(project.engagement_id, []).append(project)
+    return Engagements(
+        rows, owners, tuple(warnings), detailed=True,
+        parents=clients.parents_of(tx, caller, list(owners.values())),
+        managers=account_store.people_by_ids(tx, caller.account_id, [r.manager_user_id for r in rows]),
+        stages={s.id: s for s in stage_store.of_kind(tx, caller.account_id, "E")},
+        projects=projects)
+
+
+def get_engagements(ctx: Context, keys: Sequence[Key]) -> Engagements:
     """PwsGetEngagement: the engagements found, in request order, and warning 105 for the rest."""
+    tx, caller = ctx.tx, ctx.user
     require(caller, Permission.PROJECTS_VIEW)
-    return refs.ENGAGEMENT.get_many(tx, caller, keys, none=errors.NO_ENGAGEMENTS_SPECIFIED,
-                                    too_many=errors.MAXIMUM_ENGAGEMENT_IDENTITIES_EXCEEDED)
+    rows, warnings = refs.ENGAGEMENT.get_many(tx, caller, keys, none=errors.NO_ENGAGEMENTS_SPECIFIED,
+                                              too_many=errors.MAXIMUM_ENGAGEMENT_IDENTITIES_EXCEEDED)
+    return detailed(tx, caller, rows, warnings)
 
 
-def list_engagements(tx: Connection, caller: Caller, *, identity: Key | None, query: str | None,
-                     include_closed: bool, updated_since: datetime | None, purchase_order_number: str | None,
-                     max_rows: int | None) -> tuple[list[EngagementRow], list[errors.Message]]:
+def list_engagements(ctx: Context, request: EngagementQuery) -> Engagements:
+    rows, warnings = _list(ctx.tx, ctx.user, request)
+    return summarised(ctx.tx, ctx.user, rows, warnings)
+
+
+def _list(tx: Connection, caller: Caller, request: EngagementQuery) -> tuple[list[EngagementRow], list[errors.Message]]:
     """PwsGetEngagementList. An EngagementIdentity overrides every other criterion. QueryString
     matches the engagement's code or name, the number or name of its client or of any parent
     client, and the code or name of any of its projects. Closed engagements are left out unless
     IncludeClosedFlag. MaxRowsToReturn (above 0) caps the rows, with warning 104 when it cut some off."""
     require(caller, Permission.PROJECTS_VIEW)
+    identity, query, max_rows = request.identity, request.query, request.max_rows
     if identity is not None and identity.given:
         row = refs.ENGAGEMENT.find(tx, caller, identity)
         return ([row] if row else []), []
     client_ids = clients.matching_subtrees(tx, caller, query) if query else set()
     cap = max_rows if max_rows is not None and max_rows > 0 else None
     rows = engagement_search.search(
-        tx, caller.account_id, query=query, client_ids=client_ids, include_closed=include_closed,
-        updated_since=updated_since, purchase_order_number=purchase_order_number,
+        tx, caller.account_id, query=query, client_ids=client_ids, include_closed=request.include_closed,
+        updated_since=request.updated_since, purchase_order_number=request.purchase_order_number,
         limit=cap + 1 if cap is not None else None)
     if cap is not None and len(rows) > cap:
         return rows[:cap], [errors.message(errors.ROW_COUNT_EXCEEDED, f"more than {cap} rows matched")]
@@ -88,9 +154,10 @@ def _next_code(tx: Connection, caller: Caller) -> str:
     return refs.ENGAGEMENT.next_free_code(tx, caller, "E", store.count(tx, caller.account_id) + 1)
 
 
-def save_engagement(tx: Connection, caller: Caller, changes: EngagementChanges, assertion: locks.Assertion,
-                    now: datetime) -> SavedEngagement:
+def save_engagement(ctx: Context, request: SaveEngagement) -> SavedEngagement:
     """PwsSaveEngagement: insert when the detail names no existing engagement, else update."""
+    tx, caller, now = ctx.tx, ctx.user, ctx.now
+    changes, assertion = request.changes, request.assertion
     require(caller, Permission.PROJECTS_UPDATE)
     key = changes.key
     row = refs.ENGAGEMENT.find(tx, caller, key) if key.given else None
@@ -113,8 +180,9 @@ def save_engagement(tx: Connection, caller: Caller, changes: EngagementChanges, 
     if changes.stage is not None:
         values["stage_id"] = refs.stage(tx, caller, "E", changes.stage).id
     if changes.manager is not None:
-        values["manager_user_id"] = refs.person(tx, caller, changes.manager, "User").id
-    client = refs.lock_client(tx, caller, refs.CLIENT.resolve(tx, caller, changes.client)) if changes.client else None
+        values["manager_user_id"] = refs.person(tx, caller, changes.manager, "PwsUserRef").id
+    client = (refs.lock_client(tx, caller, refs.CLIENT.resolve(tx, caller, changes.client))
+              if changes.client is not None else None)
     if (code := refs.ENGAGEMENT.code_to_store(tx, caller, row, key, changes.new_code, "engagement code")) is not None:
         values["code"] = code
     values.update(rowversion=next_rowversion(tx), updated_at=now.replace(tzinfo=None))
@@ -138,4 +206,5 @@ def save_engagement(tx: Connection, caller: Caller, changes: EngagementChanges, 
                               f"engagement {row.code} to client {client.number}")
         engagement_id = row.id
         store.update_engagement(tx, engagement_id, values)
-    return SavedEngagement(store.by_ids(tx, caller.account_id, {engagement_id})[engagement_id], stolen)
+    saved = store.by_ids(tx, caller.account_id, {engagement_id})[engagement_id]
+    return SavedEngagement(saved, stolen, detailed(tx, caller, [saved]) if request.full_detail else None)

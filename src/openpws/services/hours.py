@@ -13,7 +13,7 @@ so one bad role fails the whole request.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -24,9 +24,11 @@ from openpws import errors
 from openpws.entities import HoursRow, RoleRow
 from openpws.services import locks, refs
 from openpws.services.access import require
-from openpws.services.checks import check_date_range, check_timestamps
+from openpws.services.checks import Stamp, check_date_range, check_timestamps
+from openpws.services.context import Context
 from openpws.services.permissions import Permission
-from openpws.services.refs import Key
+from openpws.services.refs import Key, PersonKey
+from openpws.services.role_views import RoleView, role_views
 from openpws.services.roles import SCHEDULING_MODES, ensure_live, live_role
 from openpws.services.sessions import Caller
 from openpws.store import engagements as engagement_store
@@ -52,7 +54,7 @@ class HoursOrder:
     """One PwsProjectRoleHours as sent."""
 
     role: Key
-    candidate: Mapping[str, Any] | None
+    candidate: PersonKey | None  # None also when sent without a member
     clear_candidate: bool
     clear_existing: bool
     clear_start: datetime | None
@@ -60,7 +62,15 @@ class HoursOrder:
     copy_requested: bool
     buckets: tuple[BucketIn, ...]
     leave_request_open: bool
-    timestamp: str | None
+    timestamp: Stamp | None
+
+
+@dataclass(frozen=True)
+class HoursRequest:
+    """A PwsRequestOrBookRoleHours request: R requests hours, A books them."""
+
+    mode: str
+    orders: tuple[HoursOrder, ...]
 
 
 @dataclass(frozen=True)
@@ -159,15 +169,15 @@ def _write(tx: Connection, role: RoleRow, order: HoursOrder, weeks: Sequence[_We
 
 
 def _candidate(tx: Connection, caller: Caller, order: HoursOrder) -> int | None:
-    ref = order.candidate
-    if order.clear_candidate or not ref or all(v is None for v in ref.values()):
+    if order.clear_candidate or order.candidate is None:
         return None
-    return refs.person(tx, caller, ref, "Resource").id
+    return refs.person(tx, caller, order.candidate, "PwsResourceRef").id
 
 
-def request_or_book(tx: Connection, caller: Caller, mode: str, orders: Sequence[HoursOrder],
-                    now: datetime) -> list[RoleRow]:
-    """PwsRequestOrBookRoleHours: the roles written, in request order (each once)."""
+def request_or_book(ctx: Context, request: HoursRequest) -> list[RoleView]:
+    """PwsRequestOrBookRoleHours: the roles written, in request order (each once), shown in the
+    request's Mode."""
+    tx, caller, now, mode, orders = ctx.tx, ctx.user, ctx.now, request.mode, request.orders
     require(caller, Permission.HOURS_BOOK if mode == "A" else Permission.HOURS_REQUEST)
     if not orders:
         raise errors.fail(errors.FIELD_NOT_SPECIFIED, "no PwsProjectRoleHours was sent", field="ProjectRoles")
@@ -198,4 +208,4 @@ def request_or_book(tx: Connection, caller: Caller, mode: str, orders: Sequence[
     for order, role, role_weeks, candidate_id in zip(orders, roles, weeks, candidates, strict=True):
         _write(tx, role, order, role_weeks, mode, candidate_id, engagement_of[role.id], now)
     written = role_store.by_ids(tx, caller.account_id, {r.id for r in roles})
-    return [written[role_id] for role_id in dict.fromkeys(r.id for r in roles)]
+    return role_views(tx, caller, [written[role_id] for role_id in dict.fromkeys(r.id for r in roles)], mode)

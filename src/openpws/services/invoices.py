@@ -11,19 +11,20 @@ itself is gone. An invoice is not part of the engagement graph, so EngagementTim
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection
 
 from openpws import errors
-from openpws.entities import ClientRow, EngagementRow, InvoiceRow, ProjectRow
-from openpws.services import refs
+from openpws.entities import ClientRow, InvoiceRow, ProjectRow
+from openpws.services import clients, engagements, refs
 from openpws.services.access import require
 from openpws.services.checks import check_date_range, check_length, naive_utc
+from openpws.services.context import Context
+from openpws.services.engagements import Engagements
 from openpws.services.permissions import Permission
+from openpws.services.refs import Key
 from openpws.services.sessions import Caller
 from openpws.store import accounts as account_store
 from openpws.store import clients as client_store
@@ -39,11 +40,6 @@ DRAFT_STATUS = "Draft"
 LIMITS = {"InvoiceName": 100, "PurchaseOrderNumber": 50, "InvoiceScope": 1, "CostCenterName": 50,
           "CostCenterNumber": 40, "CurrencyCode": 10, "CultureName": 15}
 
-def _text(ref: Mapping[str, Any], member: str) -> str | None:
-    value = ref.get(member)
-    return value if isinstance(value, str) and value.strip() else None
-
-
 @dataclass(frozen=True)
 class CostCenterKey:
     """A PwsCostCenterRef as sent (cost centres are not modelled: the keys are kept, not resolved)."""
@@ -51,13 +47,6 @@ class CostCenterKey:
     name: str | None
     number: str | None
     uid: int | None
-
-    @classmethod
-    def of(cls, ref: Mapping[str, Any] | None) -> CostCenterKey | None:
-        """None when the ref is absent or has no key at all (both count as missing)."""
-        ref = ref or {}
-        key = cls(_text(ref, "CostCenterName"), _text(ref, "CostCenterNumber"), ref.get("CostCenterUid"))
-        return key if key != cls(None, None, None) else None
 
 
 @dataclass(frozen=True)
@@ -67,12 +56,6 @@ class CurrencyKey:
     code: str | None
     uid: int | None
 
-    @classmethod
-    def of(cls, ref: Mapping[str, Any] | None) -> CurrencyKey | None:
-        ref = ref or {}
-        key = cls(_text(ref, "CurrencyCode"), ref.get("CurrencyUid"))
-        return key if key != cls(None, None) else None
-
 
 @dataclass(frozen=True)
 class CultureKey:
@@ -81,20 +64,14 @@ class CultureKey:
     name: str | None
     uid: int | None
 
-    @classmethod
-    def of(cls, ref: Mapping[str, Any] | None) -> CultureKey | None:
-        ref = ref or {}
-        key = cls(_text(ref, "CultureName"), ref.get("CultureUid"))
-        return key if key != cls(None, None) else None
-
 
 @dataclass(frozen=True)
 class InvoiceSpec:
     """The PwsCandidateInvoiceSpec members openpws models, as sent (None = not sent)."""
 
-    client: Mapping[str, Any] | None
-    engagement: Mapping[str, Any] | None
-    project: Mapping[str, Any] | None
+    client: Key | None
+    engagement: Key | None
+    project: Key | None
     cost_center: CostCenterKey | None
     currency: CurrencyKey | None
     culture: CultureKey | None
@@ -114,8 +91,9 @@ class InvoiceView:
     """An invoice with the rows its element shows."""
 
     invoice: InvoiceRow
-    engagement: EngagementRow
+    engagement: Engagements  # the one engagement, as its summary shows it
     client: ClientRow
+    parents: dict[int, ClientRow]  # the client's parent, for its summary
     project: ProjectRow | None
 
 
@@ -147,8 +125,9 @@ def _check(spec: InvoiceSpec) -> None:
         raise errors.fail(errors.MANAGEMENT_APPROVAL_NEEDS_PRIOR_APPROVALS, f"{' and '.join(lacking)} not true")
 
 
-def create_invoice(tx: Connection, caller: Caller, spec: InvoiceSpec, now: datetime) -> InvoiceView:
+def create_invoice(ctx: Context, spec: InvoiceSpec) -> InvoiceView:
     """PwsCreateInvoice: a new Draft invoice on the engagement (and project) the spec names."""
+    tx, caller, now = ctx.tx, ctx.user, ctx.now
     require(caller, Permission.PROJECTS_UPDATE)
     _check(spec)
     engagement = refs.ENGAGEMENT.resolve(tx, caller, spec.engagement)
@@ -188,10 +167,10 @@ def create_invoice(tx: Connection, caller: Caller, spec: InvoiceSpec, now: datet
     return view(tx, caller, store.by_id(tx, caller.account_id, invoice_id))
 
 
-def get_invoice(tx: Connection, caller: Caller, ref: Mapping[str, Any]) -> InvoiceView:
+def get_invoice(ctx: Context, key: Key) -> InvoiceView:
     """PwsGetInvoice: the invoice an InvoiceRef names by draft number and/or Uid (both must agree)."""
+    tx, caller = ctx.tx, ctx.user
     require(caller, Permission.PROJECTS_VIEW)
-    key = refs.INVOICE.key(ref)
     row = refs.INVOICE.find(tx, caller, key) if key.given else None
     if row is None:
         raise errors.fail(errors.ENTITY_NOT_FOUND, refs.INVOICE.describe(key), entity=refs.INVOICE.ref_type)
@@ -203,4 +182,5 @@ def view(tx: Connection, caller: Caller, row: InvoiceRow) -> InvoiceView:
     client = client_store.by_ids(tx, caller.account_id, {row.client_id})[row.client_id]
     project = (project_store.by_ids(tx, caller.account_id, {row.project_id})[row.project_id]
                if row.project_id is not None else None)
-    return InvoiceView(row, engagement, client, project)
+    return InvoiceView(row, engagements.summarised(tx, caller, [engagement]), client,
+                       clients.parents_of(tx, caller, [client]), project)

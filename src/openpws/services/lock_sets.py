@@ -8,7 +8,7 @@ its locks again, so a LocksToSteal read before the renewal no longer matches.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,7 +19,8 @@ from openpws import errors
 from openpws.entities import ListedLock
 from openpws.services import refs
 from openpws.services.access import require
-from openpws.services.checks import check_timestamps
+from openpws.services.checks import Stamp, check_timestamps
+from openpws.services.context import Context
 from openpws.services.locks import (
     ENGAGEMENT,
     PROJECT,
@@ -75,10 +76,42 @@ class LockTarget:
 
 @dataclass(frozen=True)
 class LockRequest:
-    """A PwsProjectorLockRequest as sent."""
+    """A PwsProjectorLockRequest as sent: its entity's LockType and keys, its EntityTimestamp."""
 
-    entity: Mapping[str, Any]
-    timestamp: str | None
+    lock_type: str | None
+    key: refs.Key
+    timestamp: Stamp | None
+
+
+@dataclass(frozen=True)
+class AcquireLocks:
+    seconds: int
+    requests: tuple[LockRequest, ...]
+    assertion: Assertion
+
+
+@dataclass(frozen=True)
+class CheckLocks:
+    requests: tuple[LockRequest, ...]
+    assertion: Assertion
+
+
+@dataclass(frozen=True)
+class RenewLocks:
+    set_id: int
+    seconds: int
+
+
+@dataclass(frozen=True)
+class Acquired:
+    set_id: int
+    states: list[LockState]
+
+
+@dataclass(frozen=True)
+class Released:
+    taker: Taker | None
+    warnings: tuple[errors.Message, ...]
 
 
 @dataclass(frozen=True)
@@ -89,8 +122,8 @@ class LockState:
     stolen: tuple[EntitySummary, ...] = ()
 
 
-def _lock_type(entity: Mapping[str, Any]) -> str:
-    sent = (entity.get("LockType") or "").strip()
+def _lock_type(request: LockRequest) -> str:
+    sent = (request.lock_type or "").strip()
     if sent.upper() in MODELLED_TYPES:
         return sent.upper()
     detail = f"LockType={sent}" if sent else "LockType is missing"
@@ -104,11 +137,11 @@ def _not_found(kind: refs.RefKind[Any], key: refs.Key) -> errors.PwsError:
     return errors.fail(errors.ENTITY_NOT_FOUND, kind.describe(key), entity=kind.ref_type)
 
 
-def _resolve(tx: Connection, caller: Caller, entities: Sequence[Mapping[str, Any]]) -> list[LockTarget]:
+def _resolve(tx: Connection, caller: Caller, requests: Sequence[LockRequest]) -> list[LockTarget]:
     """The entity each PwsProjectorLockEntity names (50024 for one that names none), with a few
     queries however many there are."""
-    types = [_lock_type(entity) for entity in entities]
-    keys = [refs.Key((e.get("EntityCode") or "").strip() or None, e.get("EntityUid")) for e in entities]
+    types = [_lock_type(request) for request in requests]
+    keys = [request.key for request in requests]
     kinds: dict[str, refs.RefKind[Any]] = {ENGAGEMENT: refs.ENGAGEMENT, PROJECT: refs.PROJECT, ROLE: refs.ROLE}
     rows: dict[int, Any] = {}
     for lock_type, kind in kinds.items():
@@ -163,11 +196,10 @@ def acquire(tx: Connection, caller: Caller, seconds: int, requests: Sequence[Loc
         require(caller, Permission.PROJECTS_UPDATE)
     duration = _duration(seconds)
     _check_count(requests)
-    entities = [request.entity for request in requests]
-    scopes = [t.scope for t in _resolve(tx, caller, entities)]
+    scopes = [t.scope for t in _resolve(tx, caller, requests)]
     taken = guard_locks(tx, caller, scopes, assertion, now)
     # Resolved again under the engagement locks: the versions checked are the ones being locked.
-    targets = _resolve(tx, caller, entities)
+    targets = _resolve(tx, caller, requests)
     for request, target in zip(requests, targets, strict=True):
         assert target.version is not None
         check_timestamps(target.noun, target.label, target.version, request.timestamp)
@@ -225,7 +257,7 @@ def check(tx: Connection, caller: Caller, requests: Sequence[LockRequest], asser
         if not requests:
             return _set_states(tx, caller, assertion.lock_set_id)
     _check_count(requests, "Locks or ProjectorLockSetId")
-    targets = _resolve(tx, caller, [request.entity for request in requests])
+    targets = _resolve(tx, caller, requests)
     held = others_in(tx, caller, [t.scope for t in targets], now)
     judge(held, people_of(tx, caller, held), Assertion(locks_to_steal=assertion.locks_to_steal))
     return [LockState(t) for t in targets]
@@ -252,6 +284,28 @@ def release(tx: Connection, caller: Caller, set_id: int, now: datetime) -> tuple
         return None, [errors.message(errors.LOCK_ALREADY_RELEASED, f"lock set {set_id}", lock_set_id=set_id)]
     store.release_set(tx, set_id, lock_time(now))
     return (taker_of(tx, caller, lock_set) if lock_set.stolen_at is not None else None), []
+
+
+def acquire_locks(ctx: Context, request: AcquireLocks) -> Acquired:
+    """PwsAcquireProjectorLocks."""
+    set_id, states = acquire(ctx.tx, ctx.user, request.seconds, request.requests, request.assertion, ctx.now)
+    return Acquired(set_id, states)
+
+
+def check_locks(ctx: Context, request: CheckLocks) -> list[LockState]:
+    """PwsCheckProjectorLocks."""
+    return check(ctx.tx, ctx.user, request.requests, request.assertion, ctx.now)
+
+
+def renew_locks(ctx: Context, request: RenewLocks) -> None:
+    """PwsRenewProjectorLocks."""
+    renew(ctx.tx, ctx.user, request.set_id, request.seconds, ctx.now)
+
+
+def release_locks(ctx: Context, set_id: int) -> Released:
+    """PwsReleaseProjectorLocks."""
+    taker, warnings = release(ctx.tx, ctx.user, set_id, ctx.now)
+    return Released(taker, tuple(warnings))
 
 
 # ---------------------------------------------------------------------------------------------

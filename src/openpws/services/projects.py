@@ -13,25 +13,29 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
 from openpws import errors
-from openpws.entities import EngagementRow, ProjectRow
+from openpws.entities import ClientRow, EngagementRow, PersonRow, ProjectRow, StageRow
 from openpws.services import clients, locks, refs
 from openpws.services.access import require
-from openpws.services.checks import check_date_range, check_length, check_timestamps, naive_utc
+from openpws.services.checks import Stamp, check_date_range, check_length, check_timestamps, naive_utc
+from openpws.services.context import Context
 from openpws.services.permissions import Permission
-from openpws.services.refs import Key
+from openpws.services.refs import Key, PersonKey, StageKey
+from openpws.services.role_views import RoleView, role_views
 from openpws.services.sessions import Caller
 from openpws.store import accounts as account_store
 from openpws.store import clients as client_store
 from openpws.store import engagements as engagement_store
 from openpws.store import projects as store
+from openpws.store import roles as role_store
+from openpws.store import stages as stage_store
 from openpws.store.counters import next_rowversion, next_uid
 
 CODE_LENGTH = 24
@@ -44,11 +48,11 @@ class ProjectChanges:
     """The PwsProjectDetail members (and request flags) openpws models, as sent (None = not sent)."""
 
     key: Key
-    engagement: Mapping[str, Any] | None
+    engagement: Key | None
     name: str | None
     new_code: str | None
-    stage: Mapping[str, Any] | None
-    manager: Mapping[str, Any] | None
+    stage: StageKey | None
+    manager: PersonKey | None
     open_date: datetime | None
     close_date: datetime | None
     description: str | None
@@ -56,8 +60,57 @@ class ProjectChanges:
     clear_close_date: bool
     clear_description: bool
     clear_percent_likelihood: bool
-    project_timestamp: str | None
-    engagement_timestamps: tuple[str, ...]  # EngagementTimestamp of the detail and of the request, where sent
+    project_timestamp: Stamp | None
+    engagement_timestamps: tuple[Stamp, ...]  # EngagementTimestamp of the detail and of the request, where sent
+
+
+@dataclass(frozen=True)
+class ProjectQuery:
+    """A PwsGetProjectList request."""
+
+    identity: Key | None
+    query: str | None
+    include_closed: bool
+    updated_since: datetime | None
+    max_rows: int | None
+
+
+@dataclass(frozen=True)
+class ProjectShape:
+    """How projects are to be shown: the Mode of their roles' data, whether with roles at all
+    (not ExcludeSubEntityElementsFlag) and whether with deleted ones (IncludeDeletedRolesFlag)."""
+
+    mode: str
+    roles: bool = True
+    deleted_roles: bool = False
+
+
+@dataclass(frozen=True)
+class GetProjects:
+    keys: list[Key]
+    shape: ProjectShape
+
+
+@dataclass(frozen=True)
+class SaveProject:
+    changes: ProjectChanges
+    assertion: locks.Assertion
+    shape: ProjectShape | None  # with FullDetailFlag: how to show the saved project
+
+
+@dataclass(frozen=True)
+class Projects:
+    """Projects with their engagements (for summaries) and with ``detailed`` what their elements
+    show too; the warnings of the read."""
+
+    rows: list[ProjectRow]
+    engagements: dict[int, EngagementRow]
+    warnings: tuple[errors.Message, ...] = ()
+    detailed: bool = False
+    clients: dict[int, ClientRow] = field(default_factory=dict)  # of the engagements
+    managers: dict[int, PersonRow] = field(default_factory=dict)
+    stages: dict[int, StageRow] = field(default_factory=dict)
+    roles: dict[int, list[RoleView]] | None = None  # by project id; None without roles
 
 
 @dataclass(frozen=True)
@@ -65,32 +118,58 @@ class Saved:
     project: ProjectRow
     engagement: EngagementRow  # after the save: its rowversion is the new EngagementTimestamp
     stolen: locks.Stolen
+    detail: Projects | None = None  # with FullDetailFlag
 
 
-def get_projects(tx: Connection, caller: Caller,
-                 keys: Sequence[Key]) -> tuple[list[ProjectRow], list[errors.Message]]:
+def detailed(tx: Connection, caller: Caller, rows: list[ProjectRow], shape: ProjectShape,
+             warnings: Sequence[errors.Message] = ()) -> Projects:
+    """What PwsProjectElements show, with a handful of queries however many rows there are."""
+    engagements = engagement_store.by_ids(tx, caller.account_id, {r.engagement_id for r in rows})
+    roles: dict[int, list[RoleView]] | None = None
+    if shape.roles:
+        roles = {r.id: [] for r in rows}
+        role_rows = role_store.of_projects(tx, caller.account_id, roles, include_deleted=shape.deleted_roles)
+        for view in role_views(tx, caller, role_rows, shape.mode):
+            roles[view.row.project_id].append(view)
+    return Projects(
+        rows, engagements, tuple(warnings), detailed=True,
+        clients=client_store.by_ids(tx, caller.account_id, {e.client_id for e in engagements.values()}),
+        managers=account_store.people_by_ids(tx, caller.account_id, [r.manager_user_id for r in rows]),
+        stages={s.id: s for s in stage_store.of_kind(tx, caller.account_id, "P")},
+        roles=roles)
+
+
+def get_projects(ctx: Context, request: GetProjects) -> Projects:
     """PwsGetProject: the projects found, in request order, and warning 105 for the rest."""
+    tx, caller = ctx.tx, ctx.user
     require(caller, Permission.PROJECTS_VIEW)
-    return refs.PROJECT.get_many(tx, caller, keys, none=errors.NO_PROJECTS_SPECIFIED,
-                                 too_many=errors.MAXIMUM_PROJECT_IDENTITIES_EXCEEDED)
+    rows, warnings = refs.PROJECT.get_many(tx, caller, request.keys, none=errors.NO_PROJECTS_SPECIFIED,
+                                           too_many=errors.MAXIMUM_PROJECT_IDENTITIES_EXCEEDED)
+    return detailed(tx, caller, rows, request.shape, warnings)
 
 
-def list_projects(tx: Connection, caller: Caller, *, identity: Key | None, query: str | None,
-                  include_closed: bool, updated_since: datetime | None,
-                  max_rows: int | None) -> tuple[list[ProjectRow], list[errors.Message]]:
+def list_projects(ctx: Context, request: ProjectQuery) -> Projects:
+    rows, warnings = _list(ctx.tx, ctx.user, request)
+    engagements = engagement_store.by_ids(ctx.tx, ctx.user.account_id, {r.engagement_id for r in rows})
+    return Projects(rows, engagements, tuple(warnings))
+
+
+def _list(tx: Connection, caller: Caller, request: ProjectQuery) -> tuple[list[ProjectRow], list[errors.Message]]:
     """PwsGetProjectList. A ProjectIdentity overrides every other criterion. QueryString matches
     the project's code or name, its engagement's code or name, and the number or name of the
     engagement's client or of any parent client. Projects in a closed stage are left out unless
     IncludeClosedFlag. MaxRowsToReturn (above 0) caps the rows, with warning 104 when it cut some off."""
     require(caller, Permission.PROJECTS_VIEW)
+    identity, query, max_rows = request.identity, request.query, request.max_rows
     if identity is not None and identity.given:
         row = refs.PROJECT.find(tx, caller, identity)
         return ([row] if row else []), []
     # A client matches when it or one of its parents matches: the clients under every match.
     client_ids = clients.matching_subtrees(tx, caller, query) if query else set()
     cap = max_rows if max_rows is not None and max_rows > 0 else None
-    rows = store.search(tx, caller.account_id, query=query, client_ids=client_ids, include_closed=include_closed,
-                        updated_since=updated_since, limit=cap + 1 if cap is not None else None)
+    rows = store.search(tx, caller.account_id, query=query, client_ids=client_ids,
+                        include_closed=request.include_closed, updated_since=request.updated_since,
+                        limit=cap + 1 if cap is not None else None)
     if cap is not None and len(rows) > cap:
         return rows[:cap], [errors.message(errors.ROW_COUNT_EXCEEDED, f"more than {cap} rows matched")]
     return rows, []
@@ -147,7 +226,7 @@ def _values(tx: Connection, caller: Caller, changes: ProjectChanges, row: Projec
     if changes.stage is not None or row is None:
         values["stage_id"] = refs.stage(tx, caller, "P", changes.stage).id
     if changes.manager is not None:
-        values["manager_user_id"] = refs.person(tx, caller, changes.manager, "User").id
+        values["manager_user_id"] = refs.person(tx, caller, changes.manager, "PwsUserRef").id
     if changes.open_date is not None:
         values["open_date"] = naive_utc(changes.open_date)
     if changes.clear_close_date:
@@ -169,9 +248,10 @@ def _values(tx: Connection, caller: Caller, changes: ProjectChanges, row: Projec
     return values
 
 
-def save_project(tx: Connection, caller: Caller, changes: ProjectChanges, assertion: locks.Assertion,
-                 now: datetime) -> Saved:
+def save_project(ctx: Context, request: SaveProject) -> Saved:
     """PwsSaveProject: insert when the detail names no existing project, else update."""
+    tx, caller, now = ctx.tx, ctx.user, ctx.now
+    changes, assertion = request.changes, request.assertion
     require(caller, Permission.PROJECTS_UPDATE)
     key = changes.key
     row = refs.PROJECT.find(tx, caller, key) if key.given else None
@@ -216,5 +296,6 @@ def save_project(tx: Connection, caller: Caller, changes: ProjectChanges, assert
         project_id = row.id
         store.update_project(tx, project_id, values)
     engagement_store.bump(tx, engagement.id, now)
-    return Saved(store.by_ids(tx, caller.account_id, {project_id})[project_id],
-                 engagement_store.by_ids(tx, caller.account_id, {engagement.id})[engagement.id], stolen)
+    saved = store.by_ids(tx, caller.account_id, {project_id})[project_id]
+    return Saved(saved, engagement_store.by_ids(tx, caller.account_id, {engagement.id})[engagement.id], stolen,
+                 detailed(tx, caller, [saved], request.shape) if request.shape is not None else None)

@@ -9,22 +9,21 @@ identifier of another account never resolves.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
-from sqlalchemy import Connection, Table, bindparam, select
+from sqlalchemy import Connection
 
 from openpws import errors
 from openpws.entities import ClientRow, EngagementRow, InvoiceRow, PersonRow, ProjectRow, RoleRow, StageRow
 from openpws.services.sessions import Caller
 from openpws.store import accounts as account_store
+from openpws.store import clients as client_store
 from openpws.store import engagements as engagement_store
 from openpws.store import schema
 from openpws.store import stages as stage_store
-from openpws.store.prebuilt import PrebuiltRows
-from openpws.store.rows import columns_for, fetch
+from openpws.store.lookups import ByCodeOrUid
 
 
 class _HasId(Protocol):
@@ -53,24 +52,39 @@ class Key:
 
 
 @dataclass(frozen=True)
+class PersonKey:
+    """A PwsUserRef or PwsResourceRef as sent: every key given must name the same single user."""
+
+    display_name: str | None
+    reference_id: str | None
+    uid: int | None
+
+    @property
+    def given(self) -> bool:
+        return self.display_name is not None or self.reference_id is not None or self.uid is not None
+
+
+@dataclass(frozen=True)
+class StageKey:
+    """A PwsEngagementStageRef or PwsProjectStageRef as sent."""
+
+    name: str | None
+    short_name: str | None
+    uid: int | None
+
+
+@dataclass(frozen=True)
 class RefKind(Generic[R]):
-    """How one entity's refs are read and resolved: its wire members, its errors, and the table
-    with the upper-cased code column and the Uid column that the two keys are looked up in."""
+    """How one entity's refs are resolved: the names its keys go by in messages, its errors, and
+    the look-up of its rows by code and by Uid."""
 
     ref_type: str
     code_member: str
     uid_member: str
     not_specified: errors.Entry
     not_found: errors.Entry
-    table: Table
-    row_type: type[R]
-    code_key: str  # the column holding the upper-cased code
+    lookup: ByCodeOrUid[R]
     code_field: str  # the row field holding the code as written
-
-    def key(self, ref: Mapping[str, Any] | None) -> Key:
-        ref = ref or {}
-        code = (ref.get(self.code_member) or "").strip() or None
-        return Key(code, ref.get(self.uid_member))
 
     def describe(self, key: Key) -> str:
         parts = ((self.code_member, key.code), (self.uid_member, key.uid))
@@ -81,8 +95,8 @@ class RefKind(Generic[R]):
         entities), with at most two queries however many keys there are."""
         codes = sorted({k.code.upper() for k in keys if k.code})
         uids = sorted({k.uid for k in keys if k.uid is not None})
-        by_code = {self._code_of(r): r for r in self._rows(tx, self._by_codes, caller.account_id, codes)}
-        by_uid = {r.uid: r for r in self._rows(tx, self._by_uids, caller.account_id, uids)}
+        by_code = {self._code_of(r): r for r in self.lookup.by_codes(tx, caller.account_id, codes)}
+        by_uid = {r.uid: r for r in self.lookup.by_uids(tx, caller.account_id, uids)}
         found: list[R | None] = []
         for key in keys:
             coded = by_code.get(key.code.upper()) if key.code else None
@@ -93,32 +107,14 @@ class RefKind(Generic[R]):
                 found.append(coded or numbered)
         return found
 
-    # Built once per kind: every request resolves refs.
-    @cached_property
-    def _by_codes(self) -> PrebuiltRows[R]:
-        return self._select(self.table.c[self.code_key])
-
-    @cached_property
-    def _by_uids(self) -> PrebuiltRows[R]:
-        return self._select(self.table.c.uid)
-
-    def _select(self, column: Any) -> PrebuiltRows[R]:
-        return PrebuiltRows(select(*columns_for(self.table, self.row_type)).where(
-            self.table.c.account_id == bindparam("account"), column.in_(bindparam("keys", expanding=True))),
-            self.row_type, expanding=["keys"])
-
-    def _rows(self, tx: Connection, statement: PrebuiltRows[R], account_id: int, keys: Sequence[object]) -> list[R]:
-        return statement.rows(tx, account=account_id, keys=keys) if keys else []
-
     def _code_of(self, row: R) -> str:
         return str(getattr(row, self.code_field)).upper()
 
     def find(self, tx: Connection, caller: Caller, key: Key) -> R | None:
         return self.find_all(tx, caller, [key])[0] if key.given else None
 
-    def resolve(self, tx: Connection, caller: Caller, ref: Mapping[str, Any] | Key | None) -> R:
-        key = ref if isinstance(ref, Key) else self.key(ref)
-        if not key.given:
+    def resolve(self, tx: Connection, caller: Caller, key: Key | None) -> R:
+        if key is None or not key.given:
             raise errors.fail(self.not_specified)
         row = self.find(tx, caller, key)
         if row is None:
@@ -162,21 +158,21 @@ class RefKind(Generic[R]):
 
 CLIENT: RefKind[ClientRow] = RefKind(
     "PwsClientRef", "ClientNumber", "ClientUid", errors.CLIENT_NOT_SPECIFIED, errors.ENTITY_NOT_FOUND,
-    schema.clients, ClientRow, "number_key", "number")
+    ByCodeOrUid(schema.clients, ClientRow, "number_key"), "number")
 ENGAGEMENT: RefKind[EngagementRow] = RefKind(
     "PwsEngagementRef", "EngagementCode", "EngagementUid", errors.ENGAGEMENT_NOT_SPECIFIED,
-    errors.ENGAGEMENT_NOT_FOUND, schema.engagements, EngagementRow, "code_key", "code")
+    errors.ENGAGEMENT_NOT_FOUND, ByCodeOrUid(schema.engagements, EngagementRow, "code_key"), "code")
 PROJECT: RefKind[ProjectRow] = RefKind(
     "PwsProjectRef", "ProjectCode", "ProjectUid", errors.PROJECT_NOT_SPECIFIED,
-    errors.ENTITY_NOT_FOUND, schema.projects, ProjectRow, "code_key", "code")
+    errors.ENTITY_NOT_FOUND, ByCodeOrUid(schema.projects, ProjectRow, "code_key"), "code")
 ROLE: RefKind[RoleRow] = RefKind(
     "PwsProjectRoleRef", "ExternalSystemIdentifier", "ProjectRoleUid", errors.PROJECT_ROLE_NOT_SPECIFIED,
-    errors.PROJECT_ROLE_NOT_FOUND, schema.project_roles, RoleRow, "external_key", "external_id")
+    errors.PROJECT_ROLE_NOT_FOUND, ByCodeOrUid(schema.project_roles, RoleRow, "external_key"), "external_id")
 # No NotSpecified code is documented for invoices: a ref without keys is not found like any other.
 # Draft numbers are stored upper-cased, so the number column is its own key.
 INVOICE: RefKind[InvoiceRow] = RefKind(
     "PwsInvoiceRef", "InvoiceNumber", "InvoiceUid", errors.ENTITY_NOT_FOUND, errors.ENTITY_NOT_FOUND,
-    schema.invoices, InvoiceRow, "draft_number", "draft_number")
+    ByCodeOrUid(schema.invoices, InvoiceRow, "draft_number"), "draft_number")
 
 
 def lock_engagement(tx: Connection, caller: Caller, engagement_id: int,
@@ -193,47 +189,42 @@ def lock_engagement(tx: Connection, caller: Caller, engagement_id: int,
 def lock_client(tx: Connection, caller: Caller, client: ClientRow) -> ClientRow:
     """``client``, row-locked until commit, so that a PwsDeleteClient cannot remove it while this
     request hangs something on it (an engagement, a child client); 50024 when one already did."""
-    found = fetch(tx, schema.clients, ClientRow, schema.clients.c.id == client.id, for_update=True)
-    if not found:
+    found = client_store.lock(tx, client.id)
+    if found is None:
         raise errors.fail(errors.ENTITY_NOT_FOUND, f"ClientNumber={client.number} (deleted meanwhile)",
                           entity=CLIENT.ref_type)
-    return found[0]
+    return found
 
 
-def person(tx: Connection, caller: Caller, ref: Mapping[str, Any], prefix: str) -> PersonRow:
-    """The user a PwsUserRef (prefix "User") or PwsResourceRef (prefix "Resource") names: every
-    key given (display name, reference system id, Uid) must name the same single user."""
-    display = (ref.get(f"{prefix}DisplayName") or "").strip() or None
-    reference = (ref.get(f"{prefix}ReferenceSystemId") or "").strip() or None
-    uid = ref.get(f"{prefix}Uid")
-    ref_type = f"Pws{prefix}Ref"
-    if display is None and reference is None and uid is None:
+def person(tx: Connection, caller: Caller, key: PersonKey, ref_type: str) -> PersonRow:
+    """The user a PwsUserRef or PwsResourceRef (``ref_type``) names: every key given (display
+    name, reference system id, Uid) must name the same single user."""
+    if not key.given:
         raise errors.fail(errors.ENTITY_NOT_FOUND, "(no key)", entity=ref_type)
-    found = account_store.find_people(tx, caller.account_id, display_name=display, reference_id=reference, uid=uid)
+    found = account_store.find_people(tx, caller.account_id, display_name=key.display_name,
+                                      reference_id=key.reference_id, uid=key.uid)
     if len(found) != 1:
-        shown = ", ".join(f"{k}={v}" for k, v in (("DisplayName", display), ("ReferenceSystemId", reference),
-                                                   ("Uid", uid)) if v is not None)
+        shown = ", ".join(f"{k}={v}" for k, v in (("DisplayName", key.display_name),
+                                                   ("ReferenceSystemId", key.reference_id),
+                                                   ("Uid", key.uid)) if v is not None)
         raise errors.fail(errors.ENTITY_NOT_FOUND, shown + (" (more than one user)" if found else ""),
                           entity=ref_type)
     return found[0]
 
 
-def stage(tx: Connection, caller: Caller, kind: str, ref: Mapping[str, Any] | None) -> StageRow:
+def stage(tx: Connection, caller: Caller, kind: str, key: StageKey | None) -> StageRow:
     """The stage a PwsEngagementStageRef (kind "E") or PwsProjectStageRef (kind "P") names; no
     ref, or one with no key, is the account's first stage of that kind (Open)."""
-    prefix = "EngagementStage" if kind == "E" else "ProjectStage"
-    ref = ref or {}
-    name = (ref.get(f"{prefix}Name") or "").strip() or None
-    short = (ref.get(f"{prefix}ShortName") or "").strip() or None
-    uid = ref.get(f"{prefix}Uid")
     candidates = stage_store.of_kind(tx, caller.account_id, kind)
-    if name is None and short is None and uid is None:
+    if key is None or key == StageKey(None, None, None):
         return candidates[0]
+    name, short, uid = key.name, key.short_name, key.uid
     matching = [s for s in candidates
                 if (name is None or s.name.lower() == name.lower())
                 and (short is None or s.short_name.lower() == short.lower())
                 and (uid is None or s.uid == uid)]
     if len(matching) != 1:
         shown = ", ".join(f"{k}={v}" for k, v in (("Name", name), ("ShortName", short), ("Uid", uid)) if v is not None)
+        prefix = "EngagementStage" if kind == "E" else "ProjectStage"
         raise errors.fail(errors.ENTITY_NOT_FOUND, shown, entity=f"Pws{prefix}Ref")
     return matching[0]

@@ -25,7 +25,8 @@ from openpws import errors
 from openpws.entities import EngagementRow, ProjectRow, RoleRow
 from openpws.services import locks, refs
 from openpws.services.access import require
-from openpws.services.checks import check_timestamps
+from openpws.services.checks import Stamp, check_timestamps
+from openpws.services.context import Context
 from openpws.services.deletes import locked_engagement
 from openpws.services.locks import Assertion
 from openpws.services.permissions import Permission
@@ -45,8 +46,8 @@ class RoleDelete:
 
     key: Key
     zero_out_hours: bool
-    role_timestamp: str | None
-    engagement_timestamp: str | None
+    role_timestamp: Stamp | None
+    engagement_timestamp: Stamp | None
     assertion: Assertion
 
 
@@ -56,7 +57,7 @@ class RoleUndelete:
 
     key: Key
     make_name_unique: bool
-    role_timestamp: str | None
+    role_timestamp: Stamp | None
     assertion: Assertion
 
 
@@ -105,8 +106,9 @@ def _scope(locked: _Locked) -> locks.Scope:
     return locks.scope_of_role(locked.engagement.id, locked.project.id, locked.role.id)
 
 
-def delete_role(tx: Connection, caller: Caller, order: RoleDelete, now: datetime) -> RoleWritten:
+def delete_role(ctx: Context, order: RoleDelete) -> RoleWritten:
     """PwsDeleteProjectRole: flag the role deleted (with ZeroOutHoursFlag, clearing its hours first)."""
+    tx, caller, now = ctx.tx, ctx.user, ctx.now
     require(caller, Permission.PROJECTS_DELETE)
     locked = _locked(tx, caller, order.key)
     role = ensure_live(locked.role, order.key)
@@ -125,9 +127,10 @@ def delete_role(tx: Connection, caller: Caller, order: RoleDelete, now: datetime
     return RoleWritten(row, version, stolen)
 
 
-def undelete_role(tx: Connection, caller: Caller, order: RoleUndelete, now: datetime) -> RoleWritten:
+def undelete_role(ctx: Context, order: RoleUndelete) -> RoleWritten:
     """PwsUndeleteProjectRole: make a deleted role live again, under a name unique among the
     project's live roles."""
+    tx, caller, now = ctx.tx, ctx.user, ctx.now
     require(caller, Permission.PROJECTS_UPDATE)
     locked = _locked(tx, caller, order.key)
     role = locked.role

@@ -13,7 +13,6 @@ locks the engagement first, takes the next row version and bumps the engagement 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -24,9 +23,11 @@ from openpws import errors
 from openpws.entities import ProjectRow, RoleRow
 from openpws.services import locks, refs
 from openpws.services.access import require
-from openpws.services.checks import check_date_range, check_length, check_timestamps, naive_utc
+from openpws.services.checks import Stamp, check_date_range, check_length, check_timestamps, naive_utc
+from openpws.services.context import Context
 from openpws.services.permissions import Permission
-from openpws.services.refs import Key
+from openpws.services.refs import Key, PersonKey
+from openpws.services.role_views import RoleView, role_views
 from openpws.services.sessions import Caller
 from openpws.store import accounts as account_store
 from openpws.store import engagements as engagement_store
@@ -47,17 +48,17 @@ class RoleChanges:
     """The modelled members of a PwsSaveProjectRole request, as sent (None = not sent)."""
 
     key: Key  # the detail's ExternalSystemIdentifier / ProjectRoleUid
-    project: Mapping[str, Any] | None  # the request's ProjectIdentity
+    project: Key | None  # the request's ProjectIdentity
     mode: str  # R: ResourceIdentity is the requested resource; A: the booked one
     name: str | None
     new_external_id: str | None  # "" (sent empty) asks to clear, which is refused once set
     description: str | None
-    resource: Mapping[str, Any] | None
+    resource: PersonKey | None  # None also when sent without a member
     start_date: datetime | None
     end_date: datetime | None
     scheduling_mode: str | None
-    role_timestamp: str | None
-    engagement_timestamp: str | None
+    role_timestamp: Stamp | None
+    engagement_timestamp: Stamp | None
 
 
 @dataclass(frozen=True)
@@ -71,10 +72,35 @@ class RoleClears:
 
 
 @dataclass(frozen=True)
+class SaveRole:
+    changes: RoleChanges
+    clears: RoleClears
+    make_unique: bool
+    assertion: locks.Assertion
+    retrieval_mode: str | None  # with FullDetailFlag: the Mode the saved role is shown in
+
+
+@dataclass(frozen=True)
 class SavedRole:
     row: RoleRow
     engagement_version: int  # the new EngagementTimestamp
     stolen: locks.Stolen
+    detail: RoleView | None = None  # with FullDetailFlag
+
+
+@dataclass(frozen=True)
+class GetProjectRoles:
+    keys: list[Key]
+    mode: str
+    include_deleted: bool
+
+
+@dataclass(frozen=True)
+class ProjectRoles:
+    """Each project found with the views of its roles, and warning 105 for the rest."""
+
+    projects: list[tuple[ProjectRow, list[RoleView]]]
+    warnings: tuple[errors.Message, ...]
 
 
 def ensure_live(row: RoleRow, key: Key) -> RoleRow:
@@ -105,7 +131,7 @@ def _existing(tx: Connection, caller: Caller, key: Key) -> RoleRow | None:
 def _project(tx: Connection, caller: Caller, changes: RoleChanges, existing: RoleRow | None) -> ProjectRow:
     if existing is None:
         return refs.PROJECT.resolve(tx, caller, changes.project)
-    key = refs.PROJECT.key(changes.project) if changes.project else None
+    key = changes.project
     named = refs.PROJECT.find(tx, caller, key) if key is not None else None
     if named is not None and named.id == existing.project_id:
         return named  # the usual case, read once
@@ -193,9 +219,10 @@ def _dates(changes: RoleChanges, clears: RoleClears, existing: RoleRow | None) -
     return {"start_date": start, "end_date": end}
 
 
-def save_role(tx: Connection, caller: Caller, changes: RoleChanges, clears: RoleClears, make_unique: bool,
-              assertion: locks.Assertion, now: datetime) -> SavedRole:
+def save_role(ctx: Context, request: SaveRole) -> SavedRole:
     """PwsSaveProjectRole: insert when the detail names no existing role, else update."""
+    tx, caller, now = ctx.tx, ctx.user, ctx.now
+    changes, clears, make_unique, assertion = request.changes, request.clears, request.make_unique, request.assertion
     require(caller, Permission.PROJECTS_UPDATE)
     check_length(LIMITS, {"RoleName": changes.name, "Description": changes.description,
                           "ExternalSystemIdentifier": changes.key.code,
@@ -234,8 +261,8 @@ def save_role(tx: Connection, caller: Caller, changes: RoleChanges, clears: Role
     side = "booked_user_id" if changes.mode == "A" else "requested_user_id"
     if clears.resource:
         values[side] = None
-    elif changes.resource and any(v is not None for v in changes.resource.values()):
-        values[side] = refs.person(tx, caller, changes.resource, "Resource").id
+    elif changes.resource is not None:
+        values[side] = refs.person(tx, caller, changes.resource, "PwsResourceRef").id
     if scheduling_mode is not None:
         values["scheduling_mode"] = scheduling_mode
     values.update(rowversion=next_rowversion(tx), updated_at=now.astimezone(UTC).replace(tzinfo=None))
@@ -250,17 +277,19 @@ def save_role(tx: Connection, caller: Caller, changes: RoleChanges, clears: Role
         saved = replace(existing, **values)  # what was just written: no need to read it back
     # The role and its engagement graph take the same new version: one write, one version.
     version = engagement_store.bump(tx, engagement.id, now, version=values["rowversion"])
-    return SavedRole(saved, version, stolen)
+    detail = role_views(tx, caller, [saved], request.retrieval_mode)[0] if request.retrieval_mode else None
+    return SavedRole(saved, version, stolen, detail)
 
 
-def get_project_roles(tx: Connection, caller: Caller, keys: Sequence[Key], include_deleted: bool
-                      ) -> tuple[list[tuple[ProjectRow, list[RoleRow]]], list[errors.Message]]:
+def get_project_roles(ctx: Context, request: GetProjectRoles) -> ProjectRoles:
     """PwsGetProjectRoles: each project found (in request order) with its roles, and warning 105
     for the refs that named no project."""
+    tx, caller = ctx.tx, ctx.user
     require(caller, Permission.PROJECTS_VIEW)
-    found, warnings = refs.PROJECT.get_many(tx, caller, keys, none=errors.NO_PROJECTS_SPECIFIED,
+    found, warnings = refs.PROJECT.get_many(tx, caller, request.keys, none=errors.NO_PROJECTS_SPECIFIED,
                                             too_many=errors.MAXIMUM_PROJECT_IDENTITIES_EXCEEDED)
-    roles: dict[int, list[RoleRow]] = {}
-    for role in role_store.of_projects(tx, caller.account_id, {p.id for p in found}, include_deleted=include_deleted):
-        roles.setdefault(role.project_id, []).append(role)
-    return [(project, roles.get(project.id, [])) for project in found], warnings
+    roles: dict[int, list[RoleView]] = {}
+    rows = role_store.of_projects(tx, caller.account_id, {p.id for p in found}, include_deleted=request.include_deleted)
+    for view in role_views(tx, caller, rows, request.mode):
+        roles.setdefault(view.row.project_id, []).append(view)
+    return ProjectRoles([(project, roles.get(project.id, [])) for project in found], tuple(warnings))

@@ -47,6 +47,13 @@ class Caller:
 
 
 @dataclass(frozen=True)
+class Credentials:
+    account_code: str
+    user_name: str
+    password: str
+
+
+@dataclass(frozen=True)
 class Authenticated:
     ticket: str
     account: AccountRow
@@ -61,9 +68,8 @@ def _naive(moment: datetime) -> datetime:
     return moment.replace(tzinfo=None)
 
 
-def authenticate(
-    tx: Connection, settings: Settings, now: datetime, account_code: str, user_name: str, password: str
-) -> Authenticated:
+def authenticate(tx: Connection, settings: Settings, now: datetime, credentials: Credentials) -> Authenticated:
+    account_code, user_name, password = credentials.account_code, credentials.user_name, credentials.password
     account = account_store.find_account(tx, account_code)
     user = account_store.find_user(tx, account.id, user_name) if account else None
     # The same KDF work runs whether or not the account and user exist: no timing oracle.

@@ -7,19 +7,13 @@
     GET  /health                                                    "ok" (readiness; a trivial endpoint)
 
 ASGI servers set no limit on request bodies, so the limit is enforced here, before parsing, on
-the declared Content-Length and again on the bytes actually received. A call that could wait on a
-database lock or take long runs on a worker thread, so that it does not hold up the others; the
-rest (reads, malformed requests, and what the application says may run now) are answered on the
-event loop, which saves the hand-over to a thread (more than half the server's CPU time of a
-small read, measured).
+the declared Content-Length and again on the bytes actually received. Malformed requests are
+answered here at once; a call is handed to ``run`` (``openpws.runner`` decides where it runs).
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -40,16 +34,15 @@ class BodyTooLarge(Exception):
 
 
 class SoapApp:
-    def __init__(self, contract: Contract, dispatcher: Dispatcher[Any], *, max_body_bytes: int,
-                 executor: ThreadPoolExecutor,
-                 run_inline: Callable[[Any], AbstractContextManager[bool]]) -> None:
+    def __init__(self, contract: Contract, dispatcher: Dispatcher[Any],
+                 run: Callable[[Prepared[Any]], Awaitable[tuple[int, bytes]]], *, max_body_bytes: int,
+                 on_shutdown: Callable[[], None]) -> None:
         self.contract = contract
         self.dispatcher = dispatcher
+        # Answers a prepared call, on the event loop or on a worker thread (the runner decides).
+        self.run = run
         self.max_body_bytes = max_body_bytes
-        self.executor = executor
-        # Whether a handler's call is to run on the event loop now (inside the block), or on a
-        # worker thread because it could wait on a database lock or take long.
-        self.run_inline = run_inline
+        self.on_shutdown = on_shutdown
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -78,7 +71,7 @@ class SoapApp:
             if event["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif event["type"] == "lifespan.shutdown":
-                self.executor.shutdown(wait=False, cancel_futures=True)
+                self.on_shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -101,14 +94,8 @@ class SoapApp:
             return
         action = headers.get(b"soapaction")
         prepared = self.dispatcher.prepare(body, action.decode("latin-1") if action is not None else None)
-        status, payload = prepared if isinstance(prepared, tuple) else await self._answer(prepared)
+        status, payload = prepared if isinstance(prepared, tuple) else await self.run(prepared)
         await _reply(send, status, XML, payload)
-
-    async def _answer(self, prepared: Prepared[Any]) -> tuple[int, bytes]:
-        with self.run_inline(prepared.handler) as now:
-            if now:
-                return self.dispatcher.finish(prepared)
-        return await asyncio.get_running_loop().run_in_executor(self.executor, self.dispatcher.finish, prepared)
 
     async def _read_body(self, headers: dict[bytes, bytes], receive: Receive) -> bytes:
         declared = headers.get(b"content-length")

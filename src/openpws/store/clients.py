@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, or_, select
 
 from openpws.entities import ClientRow
-from openpws.store.rows import UpdateById
+from openpws.store.rows import UpdateById, fetch_one
 from openpws.store.schema import clients
 
 _COLUMNS = (
@@ -81,3 +81,9 @@ def update_client(connection: Connection, client_id: int, values: dict[str, Any]
 
 def count_clients(connection: Connection, account_id: int) -> int:
     return int(connection.execute(select(func.count()).where(clients.c.account_id == account_id)).scalar_one())
+
+
+def lock(connection: Connection, client_id: int) -> ClientRow | None:
+    """The client, row-locked until commit (on SQLite the write transaction already excludes
+    other writers), or None when it is gone."""
+    return fetch_one(connection, clients, ClientRow, clients.c.id == client_id, for_update=True)

@@ -1,14 +1,12 @@
 """Uids and row versions.
 
 Uids are ``2**60 + n`` with ``n`` from a per-database sequence, never reused. Row versions come
-from one database-wide counter and travel as 8 bytes big-endian in Base64 (``AAAAAA99vU0=``).
+from one database-wide counter (how they travel on the wire is ``openpws.messages.tokens``).
 PostgreSQL uses real sequences (no hot row shared by all writers); SQLite, which has none, keeps
 the counters in a table and increments them inside the caller's write transaction.
 """
 
 from __future__ import annotations
-
-import base64
 
 from sqlalchemy import Connection, bindparam, text, update
 
@@ -37,16 +35,3 @@ def next_uid(connection: Connection) -> int:
 
 def next_rowversion(connection: Connection) -> int:
     return _next(connection, ROWVERSION_SEQUENCE)
-
-
-def encode_rowversion(value: int) -> str:
-    return base64.b64encode(value.to_bytes(8, "big")).decode("ascii")
-
-
-def decode_rowversion(token: str) -> int | None:
-    """The counter a token stands for, or None when it is not an 8-byte Base64 value."""
-    try:
-        raw = base64.b64decode(token, validate=True)
-    except ValueError:
-        return None
-    return int.from_bytes(raw, "big") if len(raw) == 8 else None

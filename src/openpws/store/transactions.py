@@ -8,6 +8,7 @@ Leaving the block by an exception rolls everything back.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -16,9 +17,15 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from openpws.store.engine import begin, make_engine
+from openpws.store.engine import SQLITE_BUSY_TIMEOUT_MS, begin, make_engine
 
 IDLE_PING_SECONDS = 1.0
+
+
+class WouldWait(BaseException):
+    """A write that was asked to wait at most a moment for SQLite's write lock would wait longer
+    (another process holds it). Nothing was done. A BaseException, so that it passes the handlers
+    that turn errors into answers on its way back to whoever asked (the runner)."""
 
 
 class Store:
@@ -68,11 +75,25 @@ class Store:
                 self._writers.release()
 
     @contextmanager
+    def waiting_at_most(self, milliseconds: int) -> Iterator[None]:
+        """Inside the block, this thread's SQLite writes wait at most ``milliseconds`` for the
+        write lock, and raise WouldWait instead of waiting longer."""
+        self._local.wait_ms = milliseconds
+        try:
+            yield
+        finally:
+            self._local.wait_ms = None
+
+    @contextmanager
     def _transaction(self, *, write: bool) -> Iterator[Connection]:
         with self._writers if write and self._writers is not None else nullcontext():
             connection, own = self._take()
             try:
-                begin(connection, write=write)
+                wait_ms = getattr(self._local, "wait_ms", None) if write and self._writers is not None else None
+                if wait_ms is None:
+                    begin(connection, write=write)
+                else:
+                    _begin_within(connection, wait_ms)
                 with connection.begin():
                     yield connection
             except DBAPIError as error:
@@ -125,3 +146,18 @@ class Store:
         for connection in kept:
             connection.close()
         self.engine.dispose()
+
+
+def _begin_within(connection: Connection, milliseconds: int) -> None:
+    """SQLite's BEGIN IMMEDIATE, waiting at most ``milliseconds`` for the write lock."""
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    driver.execute(f"PRAGMA busy_timeout={int(milliseconds)}")
+    try:
+        begin(connection, write=True)
+    except sqlite3.OperationalError as error:
+        if "locked" in str(error) or "busy" in str(error):
+            raise WouldWait from None
+        raise
+    finally:
+        driver.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")

@@ -1,0 +1,80 @@
+"""One request's work: its transaction, its caller, its instant.
+
+``perform`` is the one place a request's transaction is opened: the session check and the
+service run in it, all or nothing (a service that raises leaves nothing changed). ``now`` is read
+once per request, from the environment's clock, so everything one request does happens at one
+instant; the clock is the seam an account's own clock plugs into.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from sqlalchemy import Connection
+
+from openpws.config import Settings
+from openpws.services import sessions
+from openpws.services.sessions import Caller
+from openpws.store.transactions import Store
+
+V = TypeVar("V")
+
+
+def real_time() -> datetime:
+    return datetime.now(UTC)
+
+
+def _at_once(work: Callable[[], None]) -> None:
+    work()
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a service works with: the request's transaction, its caller (None before a session
+    exists), its one instant and the server's settings."""
+
+    tx: Connection
+    caller: Caller | None
+    now: datetime
+    settings: Settings
+
+    @property
+    def user(self) -> Caller:
+        assert self.caller is not None, "an operation without a session asked for its caller"
+        return self.caller
+
+
+@dataclass(frozen=True)
+class Environment:
+    store: Store
+    settings: Settings
+    # Runs work the answer does not wait for (by default at once; the server hands it to its pool).
+    defer: Callable[[Callable[[], None]], None] = _at_once
+    clock: Callable[[], datetime] = real_time
+
+
+def perform(environment: Environment, work: Callable[[Context], V], *, ticket: str | None,
+            write: bool) -> V:
+    """Run ``work`` in one transaction (a write transaction when ``write``), as the caller whose
+    session ``ticket`` names (no session check when None)."""
+    now = environment.clock()
+    store, settings = environment.store, environment.settings
+    touch = False
+    caller = None
+    with store.write() if write else store.read() as tx:
+        if ticket is not None:
+            caller, touch = sessions.resolve(tx, settings, now, ticket)
+        result = work(Context(tx, caller, now, settings))
+    if touch and caller is not None:
+        # A read stays a read: the session's last-seen time is written afterwards, not waited for.
+        toucher = caller
+
+        def touch_session() -> None:
+            with store.write() as tx:
+                sessions.touch(tx, toucher, now)
+
+        environment.defer(touch_session)
+    return result
