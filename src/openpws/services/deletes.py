@@ -25,14 +25,14 @@ from openpws import errors
 from openpws.entities import EngagementRow, ProjectRow
 from openpws.services import locks, refs
 from openpws.services.access import require
-from openpws.services.checks import Stamp, check_timestamps
+from openpws.services.checks import Stamp
 from openpws.services.context import Context
+from openpws.services.graph_write import GraphWrite
 from openpws.services.locks import Assertion
 from openpws.services.permissions import Permission
 from openpws.services.refs import Key
-from openpws.services.sessions import Caller
 from openpws.store import deletes as store
-from openpws.store import engagements as engagement_store
+from openpws.store import projects as project_store
 
 SHOWN_CODES = 10  # projects named in a message's detail
 
@@ -72,12 +72,6 @@ class ProjectDeleted:
     stolen: locks.Stolen
 
 
-def locked_engagement(tx: Connection, caller: Caller, engagement_id: int, gone: errors.PwsError) -> EngagementRow:
-    """The engagement, locked for the rest of the transaction; ``gone`` when a writer that
-    committed meanwhile deleted it."""
-    return refs.lock_engagement(tx, caller, engagement_id, gone)
-
-
 def _named(codes: list[str]) -> str:
     shown = ", ".join(codes[:SHOWN_CODES])
     return shown + (", ..." if len(codes) > SHOWN_CODES else "")
@@ -102,47 +96,48 @@ def _check_engagement_deletable(tx: Connection, engagement: EngagementRow, casca
 def delete_engagement(ctx: Context, order: EngagementDelete) -> EngagementDeleted:
     """PwsDeleteEngagement: the engagement, and with CascadeDeleteFlag its projects, their roles
     and hours."""
-    tx, caller, now = ctx.tx, ctx.user, ctx.now
+    tx, caller = ctx.tx, ctx.user
     if not caller.may(Permission.PROJECTS_DELETE):
         raise errors.fail(errors.NO_PERMISSION_TO_DELETE_ENGAGEMENT,
                           f"{caller.display_name} lacks the {Permission.PROJECTS_DELETE.value} permission")
     found = refs.ENGAGEMENT.resolve(tx, caller, order.key)
     gone = errors.fail(errors.ENGAGEMENT_NOT_FOUND, refs.ENGAGEMENT.describe(order.key))
-    engagement = locked_engagement(tx, caller, found.id, gone)
-    stolen = locks.guard(tx, caller, [locks.scope_of_engagement(engagement.id, subtree=True)], order.assertion, now,
-                         graphs_locked=True)
-    check_timestamps("engagement", f"engagement {engagement.code}", engagement.rowversion, order.engagement_timestamp)
+    unit = GraphWrite.open(ctx, [found.id], gone)
+    engagement = unit.engagement
+    stolen = unit.guard([locks.scope_of_engagement(engagement.id, subtree=True)], order.assertion)
+    unit.check_engagement(order.engagement_timestamp)
     _check_engagement_deletable(tx, engagement, order.cascade)
     store.delete_engagement(tx, caller.account_id, engagement.id)
+    unit.note("engagement", "delete", engagement.id)
     return EngagementDeleted(engagement, stolen)
 
 
 def delete_project(ctx: Context, order: ProjectDelete) -> ProjectDeleted:
     """PwsDeleteProject: the project, with CascadeDeleteFlag its roles and their hours, and with
     DeleteEmptyEngagementFlag its engagement when that is left empty."""
-    tx, caller, now = ctx.tx, ctx.user, ctx.now
+    tx, caller = ctx.tx, ctx.user
     require(caller, Permission.PROJECTS_DELETE)
     found = refs.PROJECT.resolve(tx, caller, order.key)
     gone = errors.fail(errors.ENTITY_NOT_FOUND, refs.PROJECT.describe(order.key), entity=refs.PROJECT.ref_type)
-    engagement = locked_engagement(tx, caller, found.engagement_id, gone)
-    # Read again under the engagement's lock: a writer that committed meanwhile is seen now.
-    project = store.project(tx, caller.account_id, found.id)
-    if project is None:
-        raise gone
+    unit = GraphWrite.open(ctx, [found.engagement_id], gone)
+    engagement = unit.engagement
+    project = unit.reread(project_store.by_ids, found.id, gone)
     empties = (order.delete_empty_engagement and not engagement.ever_invoiced
                and not store.other_projects_exist(tx, engagement.id, project.id))
     scopes = [locks.scope_of_project(engagement.id, project.id, subtree=True)]
     if empties:
         scopes.append(locks.scope_of_engagement(engagement.id, subtree=True))
-    stolen = locks.guard(tx, caller, scopes, order.assertion, now, graphs_locked=True)
-    check_timestamps("project", f"project {project.code}", project.rowversion, order.project_timestamp)
-    check_timestamps("engagement", f"engagement {engagement.code}", engagement.rowversion, order.engagement_timestamp)
+    stolen = unit.guard(scopes, order.assertion)
+    unit.check("project", f"project {project.code}", project.rowversion, order.project_timestamp)
+    unit.check_engagement(order.engagement_timestamp)
     if project.ever_invoiced:
         raise errors.fail(errors.PROJECT_HAS_INVOICES, f"project {project.code}")
     if not order.cascade and store.live_roles_exist(tx, project.id):
         raise errors.fail(errors.PROJECT_HAS_ROLES, f"project {project.code}")
     store.delete_project(tx, caller.account_id, engagement.id, project.id)
+    unit.note("project", "delete", project.id)
     if empties:
         store.delete_engagement(tx, caller.account_id, engagement.id)
+        unit.note("engagement", "delete", engagement.id)
         return ProjectDeleted(project, engagement.rowversion, stolen)
-    return ProjectDeleted(project, engagement_store.bump(tx, engagement.id, now), stolen)
+    return ProjectDeleted(project, unit.bump(), stolen)

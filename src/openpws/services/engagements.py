@@ -21,8 +21,9 @@ from openpws import errors
 from openpws.entities import ClientRow, EngagementRow, PersonRow, ProjectRow, StageRow
 from openpws.services import clients, locks, refs
 from openpws.services.access import require
-from openpws.services.checks import Stamp, check_length, check_timestamps
+from openpws.services.checks import Stamp, check_length
 from openpws.services.context import Context
+from openpws.services.graph_write import GraphWrite
 from openpws.services.permissions import Permission
 from openpws.services.refs import Key, PersonKey, StageKey
 from openpws.services.sessions import Caller
@@ -164,10 +165,12 @@ def save_engagement(ctx: Context, request: SaveEngagement) -> SavedEngagement:
     if row is None and key.uid is not None:
         raise errors.fail(errors.ENGAGEMENT_NOT_FOUND, refs.ENGAGEMENT.describe(key))
     stolen = locks.Stolen()
+    unit = None
     if row is not None:
         # Locks are taken engagement first, account numbering second, by every writer.
-        row = refs.lock_engagement(tx, caller, row.id)
-        stolen = locks.guard(tx, caller, [locks.scope_of_engagement(row.id)], assertion, now, graphs_locked=True)
+        unit = GraphWrite.open(ctx, [row.id])
+        row = unit.engagement
+        stolen = unit.guard([locks.scope_of_engagement(row.id)], assertion)
     check_length(LIMITS, {"EngagementCode": key.code, "NewEngagementCode": changes.new_code,
                           "EngagementName": changes.name, "BillingInstructions": changes.billing_instructions,
                           "PurchaseOrderNumber": changes.purchase_order_number})
@@ -185,7 +188,8 @@ def save_engagement(ctx: Context, request: SaveEngagement) -> SavedEngagement:
               if changes.client is not None else None)
     if (code := refs.ENGAGEMENT.code_to_store(tx, caller, row, key, changes.new_code, "engagement code")) is not None:
         values["code"] = code
-    values.update(rowversion=next_rowversion(tx), updated_at=now.replace(tzinfo=None))
+    values.update(rowversion=unit.version if unit is not None else next_rowversion(tx),
+                  updated_at=now.replace(tzinfo=None))
     if row is None:
         if client is None:
             raise errors.fail(errors.REQUIRED_FIELD_MISSING, "ClientIdentity", field="ClientIdentity",
@@ -200,7 +204,8 @@ def save_engagement(ctx: Context, request: SaveEngagement) -> SavedEngagement:
         engagement_id = store.insert_engagement(tx, caller.account_id, {
             "uid": next_uid(tx), "client_id": client.id, "ever_invoiced": False, **values})
     else:
-        check_timestamps("engagement", f"engagement {row.code}", row.rowversion, *changes.timestamps)
+        assert unit is not None
+        unit.check_engagement(*changes.timestamps)
         if client is not None and client.id != row.client_id:
             raise errors.fail(errors.ENGAGEMENT_CLIENT_CANNOT_CHANGE,
                               f"engagement {row.code} to client {client.number}")

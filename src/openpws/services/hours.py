@@ -24,14 +24,14 @@ from openpws import errors
 from openpws.entities import HoursRow, RoleRow
 from openpws.services import locks, refs
 from openpws.services.access import require
-from openpws.services.checks import Stamp, check_date_range, check_timestamps
+from openpws.services.checks import Stamp, check_date_range
 from openpws.services.context import Context
+from openpws.services.graph_write import GraphWrite
 from openpws.services.permissions import Permission
 from openpws.services.refs import Key, PersonKey
 from openpws.services.role_views import RoleView, role_views
 from openpws.services.roles import SCHEDULING_MODES, ensure_live, live_role
 from openpws.services.sessions import Caller
-from openpws.store import engagements as engagement_store
 from openpws.store import projects as project_store
 from openpws.store import roles as role_store
 from openpws.store.counters import next_rowversion
@@ -142,8 +142,9 @@ def _check_order(order: HoursOrder, mode: str, where: str) -> list[_Week]:
     return _weeks(order, where)
 
 
-def _write(tx: Connection, role: RoleRow, order: HoursOrder, weeks: Sequence[_Week], mode: str,
-           candidate_id: int | None, engagement_id: int, now: datetime) -> None:
+def _write(unit: GraphWrite, role: RoleRow, order: HoursOrder, weeks: Sequence[_Week], mode: str,
+           candidate_id: int | None, engagement_id: int) -> None:
+    tx, now = unit.tx, unit.ctx.now
     if order.clear_existing:
         role_store.clear_hours(tx, role.id, mode, order.clear_start.date() if order.clear_start else None,
                                order.clear_end.date() if order.clear_end else None)
@@ -165,7 +166,10 @@ def _write(tx: Connection, role: RoleRow, order: HoursOrder, weeks: Sequence[_We
     elif not order.leave_request_open:
         values["open_request"] = False
     role_store.update_role(tx, role.id, values)
-    engagement_store.bump(tx, engagement_id, now)
+    unit.note("hours", "update", role.id)
+    unit.note("role", "update", role.id)
+    # Each role written takes a version of its own; so does each bump of its graph.
+    unit.bump(engagement_id, shared=False)
 
 
 def _candidate(tx: Connection, caller: Caller, order: HoursOrder) -> int | None:
@@ -177,7 +181,7 @@ def _candidate(tx: Connection, caller: Caller, order: HoursOrder) -> int | None:
 def request_or_book(ctx: Context, request: HoursRequest) -> list[RoleView]:
     """PwsRequestOrBookRoleHours: the roles written, in request order (each once), shown in the
     request's Mode."""
-    tx, caller, now, mode, orders = ctx.tx, ctx.user, ctx.now, request.mode, request.orders
+    tx, caller, mode, orders = ctx.tx, ctx.user, request.mode, request.orders
     require(caller, Permission.HOURS_BOOK if mode == "A" else Permission.HOURS_REQUEST)
     if not orders:
         raise errors.fail(errors.FIELD_NOT_SPECIFIED, "no PwsProjectRoleHours was sent", field="ProjectRoles")
@@ -188,24 +192,21 @@ def request_or_book(ctx: Context, request: HoursRequest) -> list[RoleView]:
         if role.project_id not in projects:  # a delete completed between the two reads
             raise errors.fail(errors.PROJECT_ROLE_NOT_FOUND, refs.ROLE.describe(order.role) + " (deleted meanwhile)")
     engagement_of = {r.id: projects[r.project_id].engagement_id for r in roles}
-    # Locks the engagements in one order (by id), so two requests touching the same ones cannot
-    # deadlock; PwsRequestOrBookRoleHours has no lock members, so it never steals.
-    # A delete that completed while this waited took the roles with their engagement.
+    # PwsRequestOrBookRoleHours has no lock members, so it never steals. A delete that completed
+    # while this waited took the roles with their engagement.
     gone = errors.fail(errors.PROJECT_ROLE_NOT_FOUND,
                        ", ".join(refs.ROLE.describe(o.role) for o in orders) + " (deleted meanwhile)")
-    for engagement_id in sorted(set(engagement_of.values())):
-        refs.lock_engagement(tx, caller, engagement_id, gone)
-    locks.guard(tx, caller, [locks.scope_of_role(engagement_of[r.id], r.project_id, r.id) for r in roles],
-                locks.NO_ASSERTION, now, graphs_locked=True)
+    unit = GraphWrite.open(ctx, engagement_of.values(), gone)
+    unit.guard([locks.scope_of_role(engagement_of[r.id], r.project_id, r.id) for r in roles])
     # Read again under the locks: the timestamps are checked against what is there now.
     current = role_store.by_ids(tx, caller.account_id, {r.id for r in roles})
     for order, role in zip(orders, roles, strict=True):
         if role.id not in current:
             raise errors.fail(errors.PROJECT_ROLE_NOT_FOUND, refs.ROLE.describe(order.role) + " (deleted meanwhile)")
         fresh = ensure_live(current[role.id], order.role)
-        check_timestamps("project role", f"role {refs.ROLE.describe(order.role)}", fresh.rowversion, order.timestamp)
+        unit.check("project role", f"role {refs.ROLE.describe(order.role)}", fresh.rowversion, order.timestamp)
     candidates = [_candidate(tx, caller, order) for order in orders]
     for order, role, role_weeks, candidate_id in zip(orders, roles, weeks, candidates, strict=True):
-        _write(tx, role, order, role_weeks, mode, candidate_id, engagement_of[role.id], now)
+        _write(unit, role, order, role_weeks, mode, candidate_id, engagement_of[role.id])
     written = role_store.by_ids(tx, caller.account_id, {r.id for r in roles})
     return role_views(tx, caller, [written[role_id] for role_id in dict.fromkeys(r.id for r in roles)], mode)

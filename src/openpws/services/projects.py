@@ -24,8 +24,9 @@ from openpws import errors
 from openpws.entities import ClientRow, EngagementRow, PersonRow, ProjectRow, StageRow
 from openpws.services import clients, locks, refs
 from openpws.services.access import require
-from openpws.services.checks import Stamp, check_date_range, check_length, check_timestamps, naive_utc
+from openpws.services.checks import Stamp, check_date_range, check_length, naive_utc
 from openpws.services.context import Context
+from openpws.services.graph_write import GraphWrite
 from openpws.services.permissions import Permission
 from openpws.services.refs import Key, PersonKey, StageKey
 from openpws.services.role_views import RoleView, role_views
@@ -36,7 +37,7 @@ from openpws.store import engagements as engagement_store
 from openpws.store import projects as store
 from openpws.store import roles as role_store
 from openpws.store import stages as stage_store
-from openpws.store.counters import next_rowversion, next_uid
+from openpws.store.counters import next_uid
 
 CODE_LENGTH = 24
 LIMITS = {"ProjectCode": CODE_LENGTH, "NewProjectCode": CODE_LENGTH, "ProjectName": 255, "Description": 4000}
@@ -264,19 +265,17 @@ def save_project(ctx: Context, request: SaveProject) -> Saved:
     # A delete that completed while this waited took the project (an update) or its engagement (an insert).
     gone = (errors.fail(errors.ENTITY_NOT_FOUND, refs.PROJECT.describe(key) + " (deleted meanwhile)",
                         entity=refs.PROJECT.ref_type) if row is not None else None)
-    engagement = refs.lock_engagement(tx, caller, engagement.id, gone)
+    unit = GraphWrite.open(ctx, [engagement.id], gone)
+    engagement = unit.engagement
     if row is not None:
-        current = store.by_ids(tx, caller.account_id, {row.id}).get(row.id)
-        if current is None:
-            raise errors.fail(errors.ENTITY_NOT_FOUND, refs.PROJECT.describe(key), entity="PwsProjectRef")
-        row = current
+        row = unit.reread(store.by_ids, row.id, errors.fail(errors.ENTITY_NOT_FOUND, refs.PROJECT.describe(key),
+                                                            entity=refs.PROJECT.ref_type))
     scope = (locks.scope_of_project(engagement.id, row.id) if row is not None
              else locks.scope_of_engagement(engagement.id))
-    stolen = locks.guard(tx, caller, [scope], assertion, now, graphs_locked=True)
+    stolen = unit.guard([scope], assertion)
     if row is not None:
-        check_timestamps("project", f"project {row.code}", row.rowversion, changes.project_timestamp)
-    check_timestamps("engagement", f"engagement {engagement.code}", engagement.rowversion,
-                     *changes.engagement_timestamps)
+        unit.check("project", f"project {row.code}", row.rowversion, changes.project_timestamp)
+    unit.check_engagement(*changes.engagement_timestamps)
     if row is None:
         owner = client_store.by_ids(tx, caller.account_id, {engagement.client_id})[engagement.client_id]
         if owner.inactive:
@@ -287,15 +286,17 @@ def save_project(ctx: Context, request: SaveProject) -> Saved:
     values = _values(tx, caller, changes, row)
     if (code := refs.PROJECT.code_to_store(tx, caller, row, key, changes.new_code, "project code")) is not None:
         values["code"] = code
-    values.update(rowversion=next_rowversion(tx), updated_at=now.replace(tzinfo=None))
+    values.update(rowversion=unit.version, updated_at=now.replace(tzinfo=None))
     if row is None:
         values.setdefault("code", _next_code(tx, caller, engagement))
         project_id = store.insert_project(tx, caller.account_id, {
             "uid": next_uid(tx), "engagement_id": engagement.id, "ever_invoiced": False, **values})
+        unit.note("project", "insert", project_id)
     else:
         project_id = row.id
         store.update_project(tx, project_id, values)
-    engagement_store.bump(tx, engagement.id, now)
+        unit.note("project", "update", project_id)
+    unit.bump()
     saved = store.by_ids(tx, caller.account_id, {project_id})[project_id]
     return Saved(saved, engagement_store.by_ids(tx, caller.account_id, {engagement.id})[engagement.id], stolen,
                  detailed(tx, caller, [saved], request.shape) if request.shape is not None else None)

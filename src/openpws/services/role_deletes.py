@@ -16,28 +16,23 @@ projects-delete permission, undeleting projects-update (50046 without it).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
-from sqlalchemy import Connection
-
 from openpws import errors
-from openpws.entities import EngagementRow, ProjectRow, RoleRow
+from openpws.entities import ProjectRow, RoleRow
 from openpws.services import locks, refs
 from openpws.services.access import require
-from openpws.services.checks import Stamp, check_timestamps
+from openpws.services.checks import Stamp
 from openpws.services.context import Context
-from openpws.services.deletes import locked_engagement
+from openpws.services.graph_write import GraphWrite
 from openpws.services.locks import Assertion
 from openpws.services.permissions import Permission
 from openpws.services.refs import Key
 from openpws.services.roles import ENTITY, ensure_live, unique_name
-from openpws.services.sessions import Caller
 from openpws.store import deletes as store
-from openpws.store import engagements as engagement_store
 from openpws.store import projects as project_store
 from openpws.store import roles as role_store
-from openpws.store.counters import next_rowversion
 
 
 @dataclass(frozen=True)
@@ -70,79 +65,77 @@ class RoleWritten:
 
 @dataclass(frozen=True)
 class _Locked:
+    unit: GraphWrite
     role: RoleRow
     project: ProjectRow
-    engagement: EngagementRow
 
 
 def _not_found(key: Key, why: str = "") -> errors.PwsError:
     return errors.fail(errors.PROJECT_ROLE_NOT_FOUND, refs.ROLE.describe(key) + why, entity=refs.ROLE.ref_type)
 
 
-def _locked(tx: Connection, caller: Caller, key: Key) -> _Locked:
-    """The role a ref names, read again once its engagement is locked (a writer that committed
-    meanwhile is seen now)."""
-    found = refs.ROLE.resolve(tx, caller, key)
-    project = project_store.by_ids(tx, caller.account_id, {found.project_id}).get(found.project_id)
+def _locked(ctx: Context, key: Key) -> _Locked:
+    """The role a ref names, read again once its engagement graph is locked (a writer that
+    committed meanwhile is seen now)."""
+    found = refs.ROLE.resolve(ctx.tx, ctx.user, key)
+    project = project_store.by_ids(ctx.tx, ctx.user.account_id, {found.project_id}).get(found.project_id)
     if project is None:
         raise _not_found(key)
-    engagement = locked_engagement(tx, caller, project.engagement_id, _not_found(key))
-    role = role_store.by_ids(tx, caller.account_id, {found.id}).get(found.id)
-    if role is None:
-        raise _not_found(key)
-    return _Locked(role, project, engagement)
+    unit = GraphWrite.open(ctx, [project.engagement_id], _not_found(key))
+    role = unit.reread(role_store.by_ids, found.id, _not_found(key))
+    return _Locked(unit, role, project)
 
 
-def _write(tx: Connection, locked: _Locked, values: dict[str, Any],
-           now: datetime) -> tuple[RoleRow, int]:
-    values = {**values, "rowversion": next_rowversion(tx), "updated_at": now.astimezone(UTC).replace(tzinfo=None)}
-    role_store.update_role(tx, locked.role.id, values)
-    # The role and its engagement graph take the same new version: one write, one version.
-    version = engagement_store.bump(tx, locked.engagement.id, now, version=values["rowversion"])
-    return replace(locked.role, **values), version
+def _write(locked: _Locked, values: dict[str, Any]) -> tuple[RoleRow, int]:
+    unit = locked.unit
+    values = {**values, "rowversion": unit.version,
+              "updated_at": unit.ctx.now.astimezone(UTC).replace(tzinfo=None)}
+    role_store.update_role(unit.tx, locked.role.id, values)
+    unit.note("role", "update", locked.role.id)
+    return replace(locked.role, **values), unit.bump()
 
 
 def _scope(locked: _Locked) -> locks.Scope:
-    return locks.scope_of_role(locked.engagement.id, locked.project.id, locked.role.id)
+    return locks.scope_of_role(locked.unit.engagement.id, locked.project.id, locked.role.id)
 
 
 def delete_role(ctx: Context, order: RoleDelete) -> RoleWritten:
     """PwsDeleteProjectRole: flag the role deleted (with ZeroOutHoursFlag, clearing its hours first)."""
-    tx, caller, now = ctx.tx, ctx.user, ctx.now
+    tx, caller = ctx.tx, ctx.user
     require(caller, Permission.PROJECTS_DELETE)
-    locked = _locked(tx, caller, order.key)
+    locked = _locked(ctx, order.key)
+    unit = locked.unit
     role = ensure_live(locked.role, order.key)
-    stolen = locks.guard(tx, caller, [_scope(locked)], order.assertion, now, graphs_locked=True)
-    check_timestamps(ENTITY, f"role {refs.ROLE.describe(order.key)}", role.rowversion, order.role_timestamp)
-    check_timestamps("engagement", f"engagement {locked.engagement.code}", locked.engagement.rowversion,
-                     order.engagement_timestamp)
+    stolen = unit.guard([_scope(locked)], order.assertion)
+    unit.check(ENTITY, f"role {refs.ROLE.describe(order.key)}", role.rowversion, order.role_timestamp)
+    unit.check_engagement(order.engagement_timestamp)
     if store.role_has_hours(tx, role.id):
         if not order.zero_out_hours:
             raise errors.fail(errors.ROLE_HAS_HOURS_BOOKED_OR_REQUESTED,
                               f"role {refs.ROLE.describe(order.key)}; send ZeroOutHoursFlag=true to clear them")
         store.delete_role_hours(tx, role.id)
     # A lock on a deleted role guards nothing any more.
-    store.delete_role_locks(tx, caller.account_id, locked.engagement.id, role.id)
-    row, version = _write(tx, locked, {"deleted": True}, now)
+    store.delete_role_locks(tx, caller.account_id, unit.engagement.id, role.id)
+    row, version = _write(locked, {"deleted": True})
     return RoleWritten(row, version, stolen)
 
 
 def undelete_role(ctx: Context, order: RoleUndelete) -> RoleWritten:
     """PwsUndeleteProjectRole: make a deleted role live again, under a name unique among the
     project's live roles."""
-    tx, caller, now = ctx.tx, ctx.user, ctx.now
+    tx, caller = ctx.tx, ctx.user
     require(caller, Permission.PROJECTS_UPDATE)
-    locked = _locked(tx, caller, order.key)
-    role = locked.role
+    locked = _locked(ctx, order.key)
+    unit, role = locked.unit, locked.role
     if not role.deleted:
         raise errors.fail(errors.PROJECT_ROLE_NOT_DELETED, f"role {refs.ROLE.describe(order.key)}")
-    stolen = locks.guard(tx, caller, [_scope(locked)], order.assertion, now, graphs_locked=True)
-    check_timestamps(ENTITY, f"role {refs.ROLE.describe(order.key)}", role.rowversion, order.role_timestamp)
+    stolen = unit.guard([_scope(locked)], order.assertion)
+    unit.check(ENTITY, f"role {refs.ROLE.describe(order.key)}", role.rowversion, order.role_timestamp)
     values: dict[str, Any] = {"deleted": False}
     taken = set(role_store.live_names(tx, caller.account_id, locked.project.id))
     if role.name.lower() in taken:
         if not order.make_name_unique:
             raise errors.fail(errors.DUPLICATE_ROLE_NAME, f"{role.name} on {locked.project.code}", name=role.name)
         values["name"] = unique_name(role.name, taken)
-    row, version = _write(tx, locked, values, now)
+    row, version = _write(locked, values)
     return RoleWritten(row, version, stolen)

@@ -23,17 +23,17 @@ from openpws import errors
 from openpws.entities import ProjectRow, RoleRow
 from openpws.services import locks, refs
 from openpws.services.access import require
-from openpws.services.checks import Stamp, check_date_range, check_length, check_timestamps, naive_utc
+from openpws.services.checks import Stamp, check_date_range, check_length, naive_utc
 from openpws.services.context import Context
+from openpws.services.graph_write import GraphWrite
 from openpws.services.permissions import Permission
 from openpws.services.refs import Key, PersonKey
 from openpws.services.role_views import RoleView, role_views
 from openpws.services.sessions import Caller
 from openpws.store import accounts as account_store
-from openpws.store import engagements as engagement_store
 from openpws.store import projects as project_store
 from openpws.store import roles as role_store
-from openpws.store.counters import next_rowversion, next_uid
+from openpws.store.counters import next_uid
 
 NAME_LENGTH = 50
 LIMITS = {"RoleName": NAME_LENGTH, "Description": 255, "ExternalSystemIdentifier": 50,
@@ -235,20 +235,16 @@ def save_role(ctx: Context, request: SaveRole) -> SavedRole:
             if existing is not None else
             errors.fail(errors.ENTITY_NOT_FOUND, f"ProjectCode={project.code} (deleted meanwhile)",
                         entity=refs.PROJECT.ref_type))
-    engagement = refs.lock_engagement(tx, caller, project.engagement_id, gone)
+    unit = GraphWrite.open(ctx, [project.engagement_id], gone)
+    project = unit.reread(project_store.by_ids, project.id, gone)
+    engagement = unit.engagement
     scope = (locks.scope_of_role(engagement.id, project.id, existing.id) if existing is not None
              else locks.scope_of_project(engagement.id, project.id))
-    stolen = locks.guard(tx, caller, [scope], assertion, now, graphs_locked=True)
-    check_timestamps("engagement", f"engagement {engagement.code}", engagement.rowversion,
-                     changes.engagement_timestamp)
+    stolen = unit.guard([scope], assertion)
+    unit.check_engagement(changes.engagement_timestamp)
     if existing is not None:
-        # Read again under the engagement lock: a writer that committed meanwhile is seen now.
-        current = role_store.by_ids(tx, caller.account_id, {existing.id}).get(existing.id)
-        if current is None:
-            raise errors.fail(errors.PROJECT_ROLE_NOT_FOUND, refs.ROLE.describe(changes.key) + " (deleted meanwhile)")
-        existing = current
-        check_timestamps(ENTITY, f"role {refs.ROLE.describe(changes.key)}", existing.rowversion,
-                         changes.role_timestamp)
+        existing = unit.reread(role_store.by_ids, existing.id, gone)
+        unit.check(ENTITY, f"role {refs.ROLE.describe(changes.key)}", existing.rowversion, changes.role_timestamp)
     values: dict[str, Any] = _dates(changes, clears, existing)
     if (name := _name(tx, caller, changes, existing, project, make_unique)) is not None:
         values["name"] = name
@@ -265,18 +261,19 @@ def save_role(ctx: Context, request: SaveRole) -> SavedRole:
         values[side] = refs.person(tx, caller, changes.resource, "PwsResourceRef").id
     if scheduling_mode is not None:
         values["scheduling_mode"] = scheduling_mode
-    values.update(rowversion=next_rowversion(tx), updated_at=now.astimezone(UTC).replace(tzinfo=None))
+    values.update(rowversion=unit.version, updated_at=now.astimezone(UTC).replace(tzinfo=None))
     if existing is None:
         defaults = {"uid": next_uid(tx), "project_id": project.id, "external_id": None, "description": None,
                     "requested_user_id": None, "booked_user_id": None, "scheduling_mode": DEFAULT_SCHEDULING_MODE,
                     "open_request": False, "deleted": False}
         role_id = role_store.insert_role(tx, caller.account_id, {**defaults, **values})
+        unit.note("role", "insert", role_id)
         saved = role_store.by_ids(tx, caller.account_id, {role_id})[role_id]
     else:
         role_store.update_role(tx, existing.id, values)
+        unit.note("role", "update", existing.id)
         saved = replace(existing, **values)  # what was just written: no need to read it back
-    # The role and its engagement graph take the same new version: one write, one version.
-    version = engagement_store.bump(tx, engagement.id, now, version=values["rowversion"])
+    version = unit.bump()
     detail = role_views(tx, caller, [saved], request.retrieval_mode)[0] if request.retrieval_mode else None
     return SavedRole(saved, version, stolen, detail)
 
