@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from openpws.config import Settings, load_settings
@@ -22,8 +23,8 @@ def create_app(settings: Settings, store: Store | None = None) -> SoapApp:
     runner = Runner(store, threads=settings.threads, workers=settings.workers)
     environment = Environment(store, settings, defer=runner.defer)
 
-    def serve(binding: Binding[Any, Any], request: Record) -> Reply:
-        return answer(environment, binding, request)
+    def serve(binding: Binding[Any, Any], request: Record, now: datetime) -> Reply:
+        return answer(environment, binding, request, now)
 
     contract = load_contract()
     dispatcher = Dispatcher(contract, OPERATIONS, serve)

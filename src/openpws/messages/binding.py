@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from openpws.contract.record import Record
@@ -52,15 +53,15 @@ def require(record: Record, name: str) -> Any:
     return value
 
 
-def answer(environment: Environment, binding: Binding[Any, Any], request: Record) -> Reply:
-    """Run one operation: decode, serve in one transaction, encode."""
+def answer(environment: Environment, binding: Binding[Any, Any], request: Record, now: datetime) -> Reply:
+    """Run one operation at ``now``: decode, serve in one transaction, encode."""
     ticket = require(request, "SessionTicket") if binding.session else None
 
     def work(context: Context) -> Any:
         return binding.serve(context, binding.decode(request))
 
     try:
-        view = perform(environment, work, ticket=ticket, write=binding.write)
+        view = perform(environment, work, now=now, ticket=ticket, write=binding.write)
     except LockConflict as conflict:
         raise lock_fault(conflict) from None
     return binding.encode(view)

@@ -1,16 +1,16 @@
 """One request's work: its transaction, its caller, its instant.
 
 ``perform`` is the one place a request's transaction is opened: the session check and the
-service run in it, all or nothing (a service that raises leaves nothing changed). ``now`` is read
-once per request, from the environment's clock, so everything one request does happens at one
-instant; the clock is the seam an account's own clock plugs into.
+service run in it, all or nothing (a service that raises leaves nothing changed). The request's
+instant ``now`` is read once, by whoever answers it (the SOAP dispatcher, from its clock), and
+everything the request does happens at it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import Connection
@@ -21,10 +21,6 @@ from openpws.services.sessions import Caller
 from openpws.store.transactions import Store
 
 V = TypeVar("V")
-
-
-def real_time() -> datetime:
-    return datetime.now(UTC)
 
 
 def _at_once(work: Callable[[], None]) -> None:
@@ -53,14 +49,12 @@ class Environment:
     settings: Settings
     # Runs work the answer does not wait for (by default at once; the server hands it to its pool).
     defer: Callable[[Callable[[], None]], None] = _at_once
-    clock: Callable[[], datetime] = real_time
 
 
-def perform(environment: Environment, work: Callable[[Context], V], *, ticket: str | None,
+def perform(environment: Environment, work: Callable[[Context], V], *, now: datetime, ticket: str | None,
             write: bool) -> V:
-    """Run ``work`` in one transaction (a write transaction when ``write``), as the caller whose
-    session ``ticket`` names (no session check when None)."""
-    now = environment.clock()
+    """Run ``work`` at ``now`` in one transaction (a write transaction when ``write``), as the
+    caller whose session ``ticket`` names (no session check when None)."""
     store, settings = environment.store, environment.settings
     touch = False
     caller = None

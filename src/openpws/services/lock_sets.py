@@ -162,7 +162,9 @@ def _resolve(tx: Connection, caller: Caller, requests: Sequence[LockRequest]) ->
                                       scope_of_project(row.engagement_id, row.id, subtree=True), row.rowversion,
                                       NOUNS[PROJECT]))
         else:
-            parent = parents[row.project_id]
+            parent = parents.get(row.project_id)
+            if parent is None:  # a delete of its project completed between the two reads
+                raise _not_found(refs.ROLE, keys[i])
             targets.append(LockTarget(ROLE, row.id, row.uid, row.external_id,
                                       scope_of_role(parent.engagement_id, parent.id, row.id), row.rowversion,
                                       NOUNS[ROLE]))

@@ -1,5 +1,8 @@
 """From request bytes to response bytes: parse, find the operation, check SOAPAction, decode,
-run, encode. Errors of every kind leave through ``openpws.soap.faults``."""
+run, encode. This is the one place where errors of every kind become SOAP (through
+``openpws.soap.faults``), and where the clock is read: once for the instant the request's work
+happens at, and again for the response's ServerTimestampUtc (the moment it is written, after the
+work: a client that lists what changed since that timestamp does not see its own write again)."""
 
 from __future__ import annotations
 
@@ -55,13 +58,19 @@ def check_handlers(contract: Contract, handlers: Mapping[str, object]) -> None:
         )
 
 
+def _real_time() -> datetime:
+    return datetime.now(UTC)
+
+
 class Dispatcher(Generic[H]):
     def __init__(self, contract: Contract, handlers: Mapping[str, H],
-                 runner: Callable[[H, Record], Outcome]) -> None:
+                 runner: Callable[[H, Record, datetime], Outcome], *,
+                 clock: Callable[[], datetime] = _real_time) -> None:
         check_handlers(contract, handlers)
         self.contract = contract
         self.handlers = handlers
         self.runner = runner
+        self.clock = clock
         self.encoder = Encoder(contract.types)
 
     def handle(self, body: bytes, soap_action: str | None) -> tuple[int, bytes]:
@@ -85,8 +94,9 @@ class Dispatcher(Generic[H]):
         operation, request = prepared.operation, prepared.request
         try:
             request_id = request.get("RequestId") or 0
+            now = self.clock()
             try:
-                outcome = self.runner(prepared.handler, request)
+                outcome = self.runner(prepared.handler, request, now)
             except PwsError as error:
                 status, messages = faults.failure(error)
                 return 200, self._respond(operation, request_id, status, messages, {})
@@ -134,7 +144,7 @@ class Dispatcher(Generic[H]):
             "Messages": messages,
             "ResponseId": request_id,
             "Status": status,
-            "ServerTimestampUtc": datetime.now(UTC),
+            "ServerTimestampUtc": self.clock(),
         }
         result = self.encoder.result(ns.qname(ns.PWS, operation.result_member),
                                      self.contract.types.complex(operation.response_type), values)
