@@ -30,10 +30,11 @@ SETTINGS: tuple[Setting, ...] = (
             "Server processes. Each is stateless; all share the database (PostgreSQL, or one SQLite file "
             "on one host, where writers take turns)."),
     Setting("threads", "OPENPWS_THREADS", 8, int,
-            "Writes one process works on at once (a thread each, so a request waiting on a database "
-            "lock does not stall the others; reads, and with SQLite and one worker short writes, are "
-            "answered on the event loop). Each thread keeps one database connection: a PostgreSQL "
-            "server needs workers x (threads + 2) of them."),
+            "Requests one process works on at once on its worker threads (a thread each, so a request "
+            "waiting on the database does not stall the others): every PostgreSQL request, and SQLite's "
+            "long writes and writes that find another one under way (SQLite's reads and other short "
+            "writes are answered on the event loop). Each thread keeps one database connection: a "
+            "PostgreSQL server needs workers x (threads + 2) of them."),
     Setting("max_body_bytes", "OPENPWS_MAX_BODY_BYTES", 10 * 1024 * 1024, int,
             "Largest request body accepted, in bytes; a larger one is refused with HTTP 413 and a SOAP fault."),
     Setting("session_idle_minutes", "OPENPWS_SESSION_IDLE_MINUTES", 60.0, float,

@@ -1,0 +1,59 @@
+"""The layers' one-way import rules (docs/architecture.md), read from the source itself."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "src" / "openpws"
+
+# layer (a package directory or module of openpws) -> import prefixes it must never use
+FORBIDDEN: dict[str, tuple[str, ...]] = {
+    "soap": ("openpws.services", "openpws.store", "openpws.messages", "sqlalchemy"),
+    "messages": ("openpws.store", "sqlalchemy"),
+    "services": ("openpws.soap", "openpws.messages", "lxml"),
+    "store": ("openpws.soap", "openpws.messages", "openpws.services", "openpws.app", "openpws.runner",
+              "openpws.cli", "openpws.contract", "openpws.errors", "openpws.config"),
+    "entities.py": ("openpws.", "sqlalchemy", "lxml"),
+    "errors.py": ("openpws.soap", "openpws.messages", "openpws.services", "openpws.store"),
+}
+
+
+def imports_of(source: str) -> list[str]:
+    """Every module a source imports, at the top or inside functions."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module is not None and node.level == 0:
+            found.append(node.module)
+            found.extend(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def breaks(layer: str, name: str) -> bool:
+    return any(name == prefix or name.startswith(prefix + ".") for prefix in (p.rstrip(".") for p in FORBIDDEN[layer]))
+
+
+def violations(layer: str) -> list[str]:
+    path = PACKAGE / layer
+    files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+    assert files, f"no source found for layer {layer}"
+    return [f"{file.relative_to(PACKAGE)} imports {name}"
+            for file in files for name in imports_of(file.read_text()) if breaks(layer, name)]
+
+
+@pytest.mark.parametrize("layer", sorted(FORBIDDEN))
+def test_layer_imports_point_one_way(layer: str) -> None:
+    assert violations(layer) == []
+
+
+def test_the_rules_catch_an_import_that_breaks_them() -> None:
+    source = "from openpws.store.transactions import Store\ndef f():\n    import sqlalchemy.orm\n"
+    names = imports_of(source)
+    assert [n for n in names if breaks("messages", n)] == ["openpws.store.transactions",
+                                                           "openpws.store.transactions.Store", "sqlalchemy.orm"]
+    assert breaks("services", "lxml.etree") and breaks("entities.py", "openpws.store")
+    assert not breaks("messages", "openpws.services.refs") and not breaks("store", "openpws.entities")
