@@ -17,6 +17,7 @@ from lxml import etree
 
 from openpws.contract import compile_schema, ns
 from openpws.services import admin, lock_sets, locks
+from openpws.services.context import Context
 from openpws.services.permissions import ALL
 from openpws.services.refs import Key
 from openpws.store.transactions import Store
@@ -386,8 +387,9 @@ def _internal_lock(two: Two, code: str) -> int:
     """A lock as a back-office process holds it, taken by the service itself."""
     with two.store.write() as tx:
         caller = admin.caller_for(tx, two.account.code, two.other_login)
-        set_id, _ = lock_sets.acquire(tx, caller, 600, [lock_sets.LockRequest("E", Key(code, None), None)],
-                                  locks.NO_ASSERTION, datetime.now(UTC), internal=True)
+        request = lock_sets.LockRequest("E", Key(code, None), None)
+        set_id, _ = lock_sets.acquire(Context(tx, caller, datetime.now(UTC)), 600, [request], locks.NO_ASSERTION,
+                                      internal=True)
     return set_id
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 from openpws import errors
 from openpws.entities import AccountRow, ListedLock, UserRow
 from openpws.services import lock_sets, locks
+from openpws.services.context import Context
 from openpws.services.passwords import hash_password
 from openpws.services.permissions import Permission, expand
 from openpws.services.refs import Key
@@ -104,8 +105,8 @@ def take_lock(tx: Connection, account_code: str, login: str, entity: str, second
     caller = caller_for(tx, account_code, login)
     request = lock_sets.LockRequest(lock_type, Key(code.strip(), None), None)
     try:
-        set_id, _ = lock_sets.acquire(tx, caller, seconds, [request], locks.NO_ASSERTION, now, internal=internal,
-                                      by_admin=True)
+        set_id, _ = lock_sets.acquire(Context(tx, caller, now), seconds, [request], locks.NO_ASSERTION,
+                                      internal=internal, by_admin=True)
     except errors.PwsError as error:
         raise AdminError(_explain(*error.messages)) from None
     except locks.LockConflict as conflict:

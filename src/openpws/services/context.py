@@ -9,7 +9,7 @@ everything the request does happens at it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
@@ -35,7 +35,7 @@ class Context:
     tx: Connection
     caller: Caller | None
     now: datetime
-    settings: Settings
+    settings: Settings = field(default_factory=Settings)
 
     @property
     def user(self) -> Caller:

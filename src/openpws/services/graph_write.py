@@ -86,7 +86,7 @@ class GraphWrite:
 
     def guard(self, scopes: Sequence[Scope], assertion: Assertion = locks.NO_ASSERTION) -> locks.Stolen:
         """The lock guard over everything the write reaches (the graphs are locked already)."""
-        self.stolen = locks.guard(self.tx, self.ctx.user, scopes, assertion, self.ctx.now, graphs_locked=True)
+        self.stolen = locks.guard(self.tx, self.ctx.user, scopes, assertion, self.ctx.now)
         return self.stolen
 
     def check(self, entity: str, label: str, current: int, *sent: Stamp | None) -> None:

@@ -23,6 +23,7 @@ from openpws.services.access import require
 from openpws.services.checks import check_date_range, check_length, naive_utc
 from openpws.services.context import Context
 from openpws.services.engagements import Engagements
+from openpws.services.graph_write import GraphWrite
 from openpws.services.permissions import Permission
 from openpws.services.refs import Key
 from openpws.services.sessions import Caller
@@ -140,7 +141,7 @@ def create_invoice(ctx: Context, spec: InvoiceSpec) -> InvoiceView:
         raise errors.fail(errors.INVOICE_ENTITIES_MISMATCH, f"ProjectCode={project.code}",
                           reason=f"The project {project.code} does not belong to engagement {engagement.code}.")
     # The flag written below is what a concurrent delete of the engagement decides on: take turns with it.
-    engagement = refs.lock_engagement(tx, caller, engagement.id)
+    engagement = GraphWrite.open(ctx, [engagement.id]).engagement
     account_store.lock_numbering(tx, caller.account_id)
     assert spec.cost_center is not None and spec.currency is not None and spec.culture is not None
     invoice_id = store.insert_invoice(tx, caller.account_id, {

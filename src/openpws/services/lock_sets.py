@@ -21,6 +21,7 @@ from openpws.services import refs
 from openpws.services.access import require
 from openpws.services.checks import Stamp, check_timestamps
 from openpws.services.context import Context
+from openpws.services.graph_write import GraphWrite
 from openpws.services.locks import (
     ENGAGEMENT,
     PROJECT,
@@ -186,19 +187,23 @@ def _duration(seconds: int) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def acquire(tx: Connection, caller: Caller, seconds: int, requests: Sequence[LockRequest], assertion: Assertion,
-            now: datetime, *, internal: bool = False, by_admin: bool = False) -> tuple[int, list[LockState]]:
+def acquire(ctx: Context, seconds: int, requests: Sequence[LockRequest], assertion: Assertion, *,
+            internal: bool = False, by_admin: bool = False) -> tuple[int, list[LockState]]:
     """PwsAcquireProjectorLocks: lock every entity requested, in a new set or (with a
     ProjectorLockSetId) the caller's existing one, whose locks then count as acquired now and
     which then expires ``seconds`` from now. Nothing is locked unless everything can be.
 
     Locking is preparing to edit, so it needs projects-update; ``by_admin`` (the CLI taking a lock
     for a user, e.g. to show a sandbox what a colleague's edit looks like) skips that check."""
+    tx, caller, now = ctx.tx, ctx.user, ctx.now
     if not by_admin:
         require(caller, Permission.PROJECTS_UPDATE)
     duration = _duration(seconds)
     _check_count(requests)
     scopes = [t.scope for t in _resolve(tx, caller, requests)]
+    gone = errors.fail(errors.ENTITY_NOT_FOUND, "deleted by a request that completed meanwhile",
+                       entity="PwsProjectorLockEntity")
+    GraphWrite.open(ctx, [s.engagement_id for s in scopes], gone)
     taken = guard_locks(tx, caller, scopes, assertion, now)
     # Resolved again under the engagement locks: the versions checked are the ones being locked.
     targets = _resolve(tx, caller, requests)
@@ -290,7 +295,7 @@ def release(tx: Connection, caller: Caller, set_id: int, now: datetime) -> tuple
 
 def acquire_locks(ctx: Context, request: AcquireLocks) -> Acquired:
     """PwsAcquireProjectorLocks."""
-    set_id, states = acquire(ctx.tx, ctx.user, request.seconds, request.requests, request.assertion, ctx.now)
+    set_id, states = acquire(ctx, request.seconds, request.requests, request.assertion)
     return Acquired(set_id, states)
 
 

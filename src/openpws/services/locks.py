@@ -29,7 +29,6 @@ from sqlalchemy import Connection
 
 from openpws import errors
 from openpws.entities import HeldLock, LockRow, LockSetRow, PersonRow
-from openpws.services import refs
 from openpws.services.sessions import Caller
 from openpws.store import accounts as account_store
 from openpws.store import locks as store
@@ -228,13 +227,6 @@ def own_set(tx: Connection, caller: Caller, set_id: int, now: datetime, *, for_u
     return lock_set
 
 
-def lock_graphs(tx: Connection, caller: Caller, scopes: Sequence[Scope]) -> list[int]:
-    engagement_ids = sorted({s.engagement_id for s in scopes})
-    for engagement_id in engagement_ids:
-        refs.lock_engagement(tx, caller, engagement_id)
-    return engagement_ids
-
-
 def others_in(tx: Connection, caller: Caller, scopes: Sequence[Scope], now: datetime) -> list[HeldLock]:
     """Other users' live locks in any of ``scopes``."""
     held = store.held_in_graphs(tx, caller.account_id, {s.engagement_id for s in scopes}, lock_time(now))
@@ -264,10 +256,8 @@ def judge(held: Sequence[HeldLock], people: Mapping[int, PersonRow], assertion: 
 
 
 def guard_locks(tx: Connection, caller: Caller, scopes: Sequence[Scope], assertion: Assertion,
-                now: datetime, *, graphs_locked: bool = False) -> list[HeldLock]:
+                now: datetime) -> list[HeldLock]:
     """``guard``, answering with the locks it stole as they were."""
-    if not graphs_locked:
-        lock_graphs(tx, caller, scopes)
     held = others_in(tx, caller, scopes, now)
     sets = {h.lock.lock_set_id for h in held} if assertion.stealing else set()
     if assertion.lock_set_id is not None:
@@ -283,10 +273,9 @@ def guard_locks(tx: Connection, caller: Caller, scopes: Sequence[Scope], asserti
     return held
 
 
-def guard(tx: Connection, caller: Caller, scopes: Sequence[Scope], assertion: Assertion, now: datetime, *,
-          graphs_locked: bool = False) -> Stolen:
+def guard(tx: Connection, caller: Caller, scopes: Sequence[Scope], assertion: Assertion, now: datetime) -> Stolen:
     """The check every write makes before it changes anything in ``scopes``: raise a LockConflict,
-    or steal as the request asks and report what was stolen. It row-locks the scopes' engagements
-    first, unless the caller already did (``graphs_locked``)."""
-    taken = guard_locks(tx, caller, scopes, assertion, now, graphs_locked=graphs_locked)
+    or steal as the request asks and report what was stolen. The scopes' engagements are row-locked
+    already (``openpws.services.graph_write``)."""
+    taken = guard_locks(tx, caller, scopes, assertion, now)
     return Stolen(summarise(taken, people_of(tx, caller, taken)))

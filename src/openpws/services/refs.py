@@ -20,7 +20,6 @@ from openpws.entities import ClientRow, EngagementRow, InvoiceRow, PersonRow, Pr
 from openpws.services.sessions import Caller
 from openpws.store import accounts as account_store
 from openpws.store import clients as client_store
-from openpws.store import engagements as engagement_store
 from openpws.store import schema
 from openpws.store import stages as stage_store
 from openpws.store.lookups import ByCodeOrUid
@@ -173,17 +172,6 @@ ROLE: RefKind[RoleRow] = RefKind(
 INVOICE: RefKind[InvoiceRow] = RefKind(
     "PwsInvoiceRef", "InvoiceNumber", "InvoiceUid", errors.ENTITY_NOT_FOUND, errors.ENTITY_NOT_FOUND,
     ByCodeOrUid(schema.invoices, InvoiceRow, "draft_number"), "draft_number")
-
-
-def lock_engagement(tx: Connection, caller: Caller, engagement_id: int,
-                    gone: errors.PwsError | None = None) -> EngagementRow:
-    """The engagement, row-locked for the rest of the transaction so that writers of one graph
-    take turns, and read again; ``gone`` (by default 54061) when a request that committed while
-    this one waited deleted it."""
-    row = engagement_store.lock(tx, caller.account_id, engagement_id)
-    if row is None:
-        raise gone or errors.fail(errors.ENGAGEMENT_NOT_FOUND, "deleted by a request that completed meanwhile")
-    return row
 
 
 def lock_client(tx: Connection, caller: Caller, client: ClientRow) -> ClientRow:

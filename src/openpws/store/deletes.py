@@ -21,13 +21,8 @@ from typing import Any
 from sqlalchemy import Connection, Select, bindparam, delete, exists, select, update
 
 from openpws.entities import ClientRow, ProjectRow
-from openpws.store import projects as project_store
 from openpws.store.rows import fetch
 from openpws.store.schema import clients, engagements, locks, project_roles, projects, role_hours
-
-
-def project(connection: Connection, account_id: int, project_id: int) -> ProjectRow | None:
-    return project_store.by_ids(connection, account_id, [project_id]).get(project_id)
 
 
 def invoiced_projects(connection: Connection, engagement_id: int) -> list[ProjectRow]:
