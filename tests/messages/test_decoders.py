@@ -93,7 +93,7 @@ def test_list_queries_trim_their_text_and_read_since_as_naive_utc() -> None:
                                     "<req:LastUpdatedSinceTimestamp>2024-01-01T02:00:00+02:00</req:LastUpdatedSinceTimestamp>"
                                     "<req:MaxRowsToReturn>5</req:MaxRowsToReturn>")
     query = clients.decode_list(rq)
-    assert query.query == "acme" and query.max_rows == 5 and not query.include_inactive
+    assert query.query == "acme" and query.max_rows == 5 and not query.include_hidden
     assert query.updated_since is not None and query.updated_since.tzinfo is None
 
 

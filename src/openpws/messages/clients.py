@@ -7,9 +7,10 @@ from typing import Any
 from openpws.contract.record import Record
 from openpws.entities import ClientRow
 from openpws.messages.binding import Reply, require
-from openpws.messages.refs import client_key
+from openpws.messages.refs import client_key, list_query, text
 from openpws.messages.tokens import encode_rowversion, stamp
-from openpws.services.clients import ClientChanges, ClientQuery, Clients, SaveClient, SavedClient
+from openpws.services.clients import ClientChanges, Clients, SaveClient, SavedClient
+from openpws.services.lists import ListQuery
 from openpws.services.refs import Key
 
 
@@ -33,17 +34,6 @@ def client_element(row: ClientRow, parents: dict[int, ClientRow]) -> dict[str, A
     }}
 
 
-def text(record: Record, name: str) -> str | None:
-    """A text member, trimmed; None when absent or blank."""
-    return (record.get(name) or "").strip() or None
-
-
-def since(record: Record) -> Any:
-    """LastUpdatedSinceTimestamp as the store compares it (naive UTC), or None."""
-    sent = record.get("LastUpdatedSinceTimestamp")
-    return sent.replace(tzinfo=None) if sent else None
-
-
 # PwsGetClient: ClientIdentities (1..100 PwsClientRef) → Clients (PwsClientElement[]), in request
 # order; 105 AtLeastOneItemNotFound lists the refs that named no client.
 
@@ -59,11 +49,8 @@ def encode_get(found: Clients) -> Reply:
 # MaxRowsToReturn (104 RowCountExceeded when it cuts rows off), LastUpdatedSinceTimestamp
 # → PwsClientSummary[].
 
-def decode_list(rq: Record) -> ClientQuery:
-    identity = rq.get("ClientIdentity")
-    return ClientQuery(identity=client_key(identity) if identity else None, query=text(rq, "QueryString"),
-                       include_inactive=bool(rq.get("IncludeInactiveFlag")), updated_since=since(rq),
-                       max_rows=rq.get("MaxRowsToReturn"))
+def decode_list(rq: Record) -> ListQuery:
+    return list_query(rq, "ClientIdentity", client_key, "IncludeInactiveFlag")
 
 
 def encode_list(found: Clients) -> Reply:

@@ -6,7 +6,7 @@ from typing import Any
 
 from openpws.contract.record import Record
 from openpws.messages.binding import Reply, require
-from openpws.messages.clients import client_ref, client_summary, since, text
+from openpws.messages.clients import client_ref, client_summary
 from openpws.messages.common import (
     engagement_ref,
     project_ref,
@@ -17,15 +17,15 @@ from openpws.messages.common import (
     user_summary,
 )
 from openpws.messages.locks import assertion_of
-from openpws.messages.refs import client_key, engagement_key, optional, stage_key, user_key
+from openpws.messages.refs import client_key, engagement_key, list_query, optional, stage_key, text, user_key
 from openpws.messages.tokens import stamp
 from openpws.services.engagements import (
     EngagementChanges,
-    EngagementQuery,
     Engagements,
     SavedEngagement,
     SaveEngagement,
 )
+from openpws.services.lists import ListQuery
 from openpws.services.refs import Key
 
 
@@ -75,16 +75,8 @@ def encode_get(found: Engagements) -> Reply:
 # PurchaseOrderNumber, MaxRowsToReturn (104 when it cuts rows off), LastUpdatedSinceTimestamp
 # → PwsEngagementSummary[].
 
-def decode_list(rq: Record) -> EngagementQuery:
-    identity = rq.get("EngagementIdentity")
-    return EngagementQuery(
-        identity=engagement_key(identity) if identity else None,
-        query=text(rq, "QueryString"),
-        include_closed=bool(rq.get("IncludeClosedFlag")),
-        updated_since=since(rq),
-        purchase_order_number=text(rq, "PurchaseOrderNumber"),
-        max_rows=rq.get("MaxRowsToReturn"),
-    )
+def decode_list(rq: Record) -> ListQuery:
+    return list_query(rq, "EngagementIdentity", engagement_key, "IncludeClosedFlag")
 
 
 def encode_list(found: Engagements) -> Reply:

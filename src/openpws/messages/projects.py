@@ -7,7 +7,7 @@ from typing import Any
 
 from openpws.contract.record import Record
 from openpws.messages.binding import Reply, require
-from openpws.messages.clients import client_ref, since, text
+from openpws.messages.clients import client_ref
 from openpws.messages.common import (
     engagement_ref,
     project_ref,
@@ -18,13 +18,13 @@ from openpws.messages.common import (
     user_summary,
 )
 from openpws.messages.locks import assertion_of
-from openpws.messages.refs import engagement_key, present, project_key, stage_key, user_key
+from openpws.messages.refs import engagement_key, list_query, present, project_key, stage_key, text, user_key
 from openpws.messages.roles import read_mode, role_element
 from openpws.messages.tokens import stamp
+from openpws.services.lists import ListQuery
 from openpws.services.projects import (
     GetProjects,
     ProjectChanges,
-    ProjectQuery,
     Projects,
     ProjectShape,
     Saved,
@@ -89,11 +89,8 @@ def encode_get(found: Projects) -> Reply:
 # MaxRowsToReturn (104 when it cuts rows off), LastUpdatedSinceTimestamp → PwsProjectSummary[]
 # ordered by code.
 
-def decode_list(rq: Record) -> ProjectQuery:
-    identity = rq.get("ProjectIdentity")
-    return ProjectQuery(identity=project_key(identity) if identity else None, query=text(rq, "QueryString"),
-                        include_closed=bool(rq.get("IncludeClosedFlag")), updated_since=since(rq),
-                        max_rows=rq.get("MaxRowsToReturn"))
+def decode_list(rq: Record) -> ListQuery:
+    return list_query(rq, "ProjectIdentity", project_key, "IncludeClosedFlag")
 
 
 def encode_list(found: Projects) -> Reply:

@@ -1,10 +1,14 @@
-"""The Ref structures of requests, decoded into the typed keys services resolve."""
+"""The Ref structures of requests, decoded into the typed keys services resolve, and the other
+request members several operations share."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
+from openpws.contract.record import Record
+from openpws.services.lists import ListQuery
 from openpws.services.refs import Key, PersonKey, StageKey
 
 
@@ -70,3 +74,24 @@ def stage_key(ref: Mapping[str, Any] | None, kind: str) -> StageKey | None:
         return None
     prefix = "EngagementStage" if kind == "E" else "ProjectStage"
     return StageKey(_text(ref, f"{prefix}Name"), _text(ref, f"{prefix}ShortName"), ref.get(f"{prefix}Uid"))
+
+
+def text(record: Record, name: str) -> str | None:
+    """A text member, trimmed; None when absent or blank."""
+    return (record.get(name) or "").strip() or None
+
+
+def since(record: Record) -> datetime | None:
+    """LastUpdatedSinceTimestamp as the store compares it (naive UTC), or None."""
+    sent: datetime | None = record.get("LastUpdatedSinceTimestamp")
+    return sent.replace(tzinfo=None) if sent else None
+
+
+def list_query(rq: Record, identity_member: str, decode: Callable[[Mapping[str, Any] | None], Key],
+               hidden_flag: str) -> ListQuery:
+    """A Pws…List request: the identity (overrides the rest), QueryString, the flag that includes
+    closed or inactive rows, LastUpdatedSinceTimestamp, MaxRowsToReturn, and PurchaseOrderNumber
+    where the operation has it."""
+    return ListQuery(identity=optional(rq.get(identity_member), decode), query=text(rq, "QueryString"),
+                     include_hidden=bool(rq.get(hidden_flag)), updated_since=since(rq),
+                     max_rows=rq.get("MaxRowsToReturn"), purchase_order_number=text(rq, "PurchaseOrderNumber"))

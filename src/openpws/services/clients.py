@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -22,6 +21,7 @@ from openpws.services import refs
 from openpws.services.access import require
 from openpws.services.checks import Stamp, check_length, check_timestamps
 from openpws.services.context import Context
+from openpws.services.lists import ListQuery
 from openpws.services.permissions import Permission
 from openpws.services.refs import Key
 from openpws.services.sessions import Caller
@@ -44,17 +44,6 @@ class ClientChanges:
     billing_instructions: str | None
     purchase_order_number: str | None
     timestamp: Stamp | None
-
-
-@dataclass(frozen=True)
-class ClientQuery:
-    """A PwsGetClientList request."""
-
-    identity: Key | None
-    query: str | None
-    include_inactive: bool
-    updated_since: datetime | None
-    max_rows: int | None
 
 
 @dataclass(frozen=True)
@@ -108,17 +97,17 @@ def matching_subtrees(tx: Connection, caller: Caller, query: str) -> set[int]:
     return with_descendants(tx, caller, {row.id for row in store.search(tx, caller.account_id, query, True, None)})
 
 
-def list_clients(ctx: Context, request: ClientQuery) -> Clients:
+def list_clients(ctx: Context, request: ListQuery) -> Clients:
     rows, warnings = _list(ctx.tx, ctx.user, request)
     return Clients(rows, parents_of(ctx.tx, ctx.user, rows), tuple(warnings))
 
 
-def _list(tx: Connection, caller: Caller, request: ClientQuery) -> tuple[list[ClientRow], list[errors.Message]]:
+def _list(tx: Connection, caller: Caller, request: ListQuery) -> tuple[list[ClientRow], list[errors.Message]]:
     """PwsGetClientList. A ClientIdentity overrides every other criterion. QueryString matches the
     number or name, and the descendants of every match are returned too. MaxRowsToReturn (when
     above 0) caps the rows, with warning 104 when it cut some off."""
     require(caller, Permission.CLIENTS_VIEW)
-    identity, query, include_inactive = request.identity, request.query, request.include_inactive
+    identity, query, include_inactive = request.identity, request.query, request.include_hidden
     updated_since, max_rows = request.updated_since, request.max_rows
     if identity is not None and identity.given:
         row = refs.CLIENT.find(tx, caller, identity)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -24,6 +23,7 @@ from openpws.services.access import require
 from openpws.services.checks import Stamp, check_length
 from openpws.services.context import Context
 from openpws.services.graph_write import GraphWrite
+from openpws.services.lists import ListQuery, listed
 from openpws.services.permissions import Permission
 from openpws.services.refs import Key, PersonKey, StageKey
 from openpws.services.sessions import Caller
@@ -52,18 +52,6 @@ class EngagementChanges:
     billing_instructions: str | None
     purchase_order_number: str | None
     timestamps: tuple[Stamp, ...]  # EngagementTimestamp of the detail and of the request, where sent
-
-
-@dataclass(frozen=True)
-class EngagementQuery:
-    """A PwsGetEngagementList request."""
-
-    identity: Key | None
-    query: str | None
-    include_closed: bool
-    updated_since: datetime | None
-    purchase_order_number: str | None
-    max_rows: int | None
 
 
 @dataclass(frozen=True)
@@ -125,30 +113,21 @@ def get_engagements(ctx: Context, keys: Sequence[Key]) -> Engagements:
     return detailed(tx, caller, rows, warnings)
 
 
-def list_engagements(ctx: Context, request: EngagementQuery) -> Engagements:
-    rows, warnings = _list(ctx.tx, ctx.user, request)
-    return summarised(ctx.tx, ctx.user, rows, warnings)
-
-
-def _list(tx: Connection, caller: Caller, request: EngagementQuery) -> tuple[list[EngagementRow], list[errors.Message]]:
-    """PwsGetEngagementList. An EngagementIdentity overrides every other criterion. QueryString
-    matches the engagement's code or name, the number or name of its client or of any parent
-    client, and the code or name of any of its projects. Closed engagements are left out unless
-    IncludeClosedFlag. MaxRowsToReturn (above 0) caps the rows, with warning 104 when it cut some off."""
+def list_engagements(ctx: Context, request: ListQuery) -> Engagements:
+    """PwsGetEngagementList. QueryString matches the engagement's code or name, the number or name
+    of its client or of any parent client, and the code or name of any of its projects. Closed
+    engagements are left out unless IncludeClosedFlag."""
+    tx, caller, query = ctx.tx, ctx.user, request.query
     require(caller, Permission.PROJECTS_VIEW)
-    identity, query, max_rows = request.identity, request.query, request.max_rows
-    if identity is not None and identity.given:
-        row = refs.ENGAGEMENT.find(tx, caller, identity)
-        return ([row] if row else []), []
-    client_ids = clients.matching_subtrees(tx, caller, query) if query else set()
-    cap = max_rows if max_rows is not None and max_rows > 0 else None
-    rows = engagement_search.search(
-        tx, caller.account_id, query=query, client_ids=client_ids, include_closed=request.include_closed,
-        updated_since=request.updated_since, purchase_order_number=request.purchase_order_number,
-        limit=cap + 1 if cap is not None else None)
-    if cap is not None and len(rows) > cap:
-        return rows[:cap], [errors.message(errors.ROW_COUNT_EXCEEDED, f"more than {cap} rows matched")]
-    return rows, []
+
+    def search(limit: int | None) -> list[EngagementRow]:
+        client_ids = clients.matching_subtrees(tx, caller, query) if query else set()
+        return engagement_search.search(
+            tx, caller.account_id, query=query, client_ids=client_ids, include_closed=request.include_hidden,
+            updated_since=request.updated_since, purchase_order_number=request.purchase_order_number, limit=limit)
+
+    rows, warnings = listed(tx, caller, refs.ENGAGEMENT, request, search)
+    return summarised(tx, caller, rows, warnings)
 
 
 def _next_code(tx: Connection, caller: Caller) -> str:

@@ -27,6 +27,7 @@ from openpws.services.access import require
 from openpws.services.checks import Stamp, check_date_range, check_length, naive_utc
 from openpws.services.context import Context
 from openpws.services.graph_write import GraphWrite
+from openpws.services.lists import ListQuery, listed
 from openpws.services.permissions import Permission
 from openpws.services.refs import Key, PersonKey, StageKey
 from openpws.services.role_views import RoleView, role_views
@@ -63,17 +64,6 @@ class ProjectChanges:
     clear_percent_likelihood: bool
     project_timestamp: Stamp | None
     engagement_timestamps: tuple[Stamp, ...]  # EngagementTimestamp of the detail and of the request, where sent
-
-
-@dataclass(frozen=True)
-class ProjectQuery:
-    """A PwsGetProjectList request."""
-
-    identity: Key | None
-    query: str | None
-    include_closed: bool
-    updated_since: datetime | None
-    max_rows: int | None
 
 
 @dataclass(frozen=True)
@@ -149,31 +139,22 @@ def get_projects(ctx: Context, request: GetProjects) -> Projects:
     return detailed(tx, caller, rows, request.shape, warnings)
 
 
-def list_projects(ctx: Context, request: ProjectQuery) -> Projects:
-    rows, warnings = _list(ctx.tx, ctx.user, request)
-    engagements = engagement_store.by_ids(ctx.tx, ctx.user.account_id, {r.engagement_id for r in rows})
-    return Projects(rows, engagements, tuple(warnings))
-
-
-def _list(tx: Connection, caller: Caller, request: ProjectQuery) -> tuple[list[ProjectRow], list[errors.Message]]:
-    """PwsGetProjectList. A ProjectIdentity overrides every other criterion. QueryString matches
-    the project's code or name, its engagement's code or name, and the number or name of the
-    engagement's client or of any parent client. Projects in a closed stage are left out unless
-    IncludeClosedFlag. MaxRowsToReturn (above 0) caps the rows, with warning 104 when it cut some off."""
+def list_projects(ctx: Context, request: ListQuery) -> Projects:
+    """PwsGetProjectList, ordered by code. QueryString matches the project's code or name, its
+    engagement's code or name, and the number or name of the engagement's client or of any parent
+    client. Projects in a closed stage are left out unless IncludeClosedFlag."""
+    tx, caller, query = ctx.tx, ctx.user, request.query
     require(caller, Permission.PROJECTS_VIEW)
-    identity, query, max_rows = request.identity, request.query, request.max_rows
-    if identity is not None and identity.given:
-        row = refs.PROJECT.find(tx, caller, identity)
-        return ([row] if row else []), []
-    # A client matches when it or one of its parents matches: the clients under every match.
-    client_ids = clients.matching_subtrees(tx, caller, query) if query else set()
-    cap = max_rows if max_rows is not None and max_rows > 0 else None
-    rows = store.search(tx, caller.account_id, query=query, client_ids=client_ids,
-                        include_closed=request.include_closed, updated_since=request.updated_since,
-                        limit=cap + 1 if cap is not None else None)
-    if cap is not None and len(rows) > cap:
-        return rows[:cap], [errors.message(errors.ROW_COUNT_EXCEEDED, f"more than {cap} rows matched")]
-    return rows, []
+
+    def search(limit: int | None) -> list[ProjectRow]:
+        # A client matches when it or one of its parents matches: the clients under every match.
+        client_ids = clients.matching_subtrees(tx, caller, query) if query else set()
+        return store.search(tx, caller.account_id, query=query, client_ids=client_ids,
+                            include_closed=request.include_hidden, updated_since=request.updated_since, limit=limit)
+
+    rows, warnings = listed(tx, caller, refs.PROJECT, request, search)
+    engagements = engagement_store.by_ids(tx, caller.account_id, {r.engagement_id for r in rows})
+    return Projects(rows, engagements, tuple(warnings))
 
 
 def _next_code(tx: Connection, caller: Caller, engagement: EngagementRow) -> str:
