@@ -112,6 +112,7 @@ def _list(tx: Connection, caller: Caller, request: ListQuery) -> tuple[list[Clie
     if identity is not None and identity.given:
         row = refs.CLIENT.find(tx, caller, identity)
         return ([row] if row else []), []
+    request.check()
     rows = store.search(tx, caller.account_id, query, include_inactive, updated_since)
     if query:
         seen = {row.id for row in rows}

@@ -11,10 +11,14 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection
 
 from openpws import errors
+from openpws.services.checks import check_length
 from openpws.services.refs import Key, RefKind
 from openpws.services.sessions import Caller
 
 R = TypeVar("R")
+
+# QueryString is documented as String(255); PurchaseOrderNumber is as long as the one it matches.
+LIMITS = {"QueryString": 255, "PurchaseOrderNumber": 50}
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,10 @@ class ListQuery:
     max_rows: int | None  # above 0 caps the rows
     purchase_order_number: str | None = None  # PwsGetEngagementList only
 
+    def check(self) -> None:
+        """Each text within its documented length (990008 ValueTooLong), the same on every store."""
+        check_length(LIMITS, {"QueryString": self.query, "PurchaseOrderNumber": self.purchase_order_number})
+
     @property
     def cap(self) -> int | None:
         return self.max_rows if self.max_rows is not None and self.max_rows > 0 else None
@@ -40,6 +48,7 @@ def listed(tx: Connection, caller: Caller, kind: RefKind[Any], request: ListQuer
     if request.identity is not None and request.identity.given:
         row = kind.find(tx, caller, request.identity)
         return ([row] if row else []), []
+    request.check()
     cap = request.cap
     rows = search(cap + 1 if cap is not None else None)
     if cap is not None and len(rows) > cap:

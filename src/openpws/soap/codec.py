@@ -64,7 +64,10 @@ def parse_datetime(text: str) -> datetime | None:
     if zone and zone != "Z":
         sign = 1 if zone[0] == "+" else -1
         offset = timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
-        value = value.replace(tzinfo=timezone(sign * offset)).astimezone(UTC)
+        try:
+            value = value.replace(tzinfo=timezone(sign * offset)).astimezone(UTC)
+        except (OverflowError, ValueError):  # before year 1 or after 9999 in UTC, or a zone past ±24:00
+            return None
     return value
 
 
@@ -92,7 +95,8 @@ def _decode_simple(member: Member, base: str, text: str, enumeration: frozenset[
     if base == "dateTime":
         parsed = parse_datetime(value)
         if parsed is None:
-            raise _bad(member, text, "an xs:dateTime such as 2018-01-19T19:32:35.9700152Z")
+            raise _bad(member, text, "an xs:dateTime from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z in UTC, "
+                                     "such as 2018-01-19T19:32:35.9700152Z")
         return parsed
     if base == "base64Binary":
         try:
