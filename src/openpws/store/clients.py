@@ -46,11 +46,6 @@ def by_number(connection: Connection, account_id: int, number: str) -> ClientRow
     return found[0] if found else None
 
 
-def by_uid(connection: Connection, account_id: int, uid: int) -> ClientRow | None:
-    found = _rows(connection, clients.c.account_id == account_id, clients.c.uid == uid)
-    return found[0] if found else None
-
-
 def by_ids(connection: Connection, account_id: int, ids: set[int]) -> dict[int, ClientRow]:
     if not ids:
         return {}

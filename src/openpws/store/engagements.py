@@ -15,7 +15,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from openpws.store.counters import next_rowversion
 from openpws.store.prebuilt import Prebuilt
-from openpws.store.rows import ById, UpdateById, fetch_one
+from openpws.store.rows import ById, UpdateById
 from openpws.store.schema import engagements
 
 
@@ -33,16 +33,6 @@ class EngagementRow:
     ever_invoiced: bool
     rowversion: int
     updated_at: datetime
-
-
-def by_code(connection: Connection, account_id: int, code: str, *, for_update: bool = False) -> EngagementRow | None:
-    return fetch_one(connection, engagements, EngagementRow, engagements.c.account_id == account_id,
-                     engagements.c.code_key == code.upper(), for_update=for_update)
-
-
-def by_uid(connection: Connection, account_id: int, uid: int, *, for_update: bool = False) -> EngagementRow | None:
-    return fetch_one(connection, engagements, EngagementRow, engagements.c.account_id == account_id,
-                     engagements.c.uid == uid, for_update=for_update)
 
 
 _BY_IDS = ById(engagements, EngagementRow)

@@ -34,10 +34,6 @@ def normalise_url(url: str) -> str:
     raise DatabaseUrlError(f"unsupported database URL {url!r}: use sqlite:///FILE or postgresql://…")
 
 
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
-
-
 def make_engine(url: str, *, pool_size: int = 8) -> Engine:
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":

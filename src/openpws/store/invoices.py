@@ -53,10 +53,6 @@ def by_number(connection: Connection, account_id: int, number: str) -> InvoiceRo
                      invoices.c.draft_number == number.upper())
 
 
-def by_uid(connection: Connection, account_id: int, uid: int) -> InvoiceRow | None:
-    return fetch_one(connection, invoices, InvoiceRow, invoices.c.account_id == account_id, invoices.c.uid == uid)
-
-
 def next_draft_number(connection: Connection, account_id: int) -> str:
     """The next free DRAFTnnnnn number of the account: one above the highest taken (read from the
     unique index, so it costs the same however many invoices the account has)."""

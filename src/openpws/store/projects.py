@@ -36,10 +36,6 @@ def by_code(connection: Connection, account_id: int, code: str) -> ProjectRow | 
                      projects.c.code_key == code.upper())
 
 
-def by_uid(connection: Connection, account_id: int, uid: int) -> ProjectRow | None:
-    return fetch_one(connection, projects, ProjectRow, projects.c.account_id == account_id, projects.c.uid == uid)
-
-
 _BY_IDS = ById(projects, ProjectRow)
 
 

@@ -48,11 +48,6 @@ def by_external_id(connection: Connection, account_id: int, external_id: str) ->
                      project_roles.c.external_key == external_id.upper())
 
 
-def by_uid(connection: Connection, account_id: int, uid: int) -> RoleRow | None:
-    return fetch_one(connection, project_roles, RoleRow, project_roles.c.account_id == account_id,
-                     project_roles.c.uid == uid)
-
-
 _BY_IDS = ById(project_roles, RoleRow)
 
 
