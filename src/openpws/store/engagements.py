@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
+from openpws.store import statements
 from openpws.store.counters import next_rowversion
 from openpws.store.prebuilt import Prebuilt
 from openpws.store.rows import ById, UpdateById
@@ -49,10 +50,8 @@ def lock(connection: Connection, account_id: int, engagement_id: int) -> Engagem
 
 
 def insert_engagement(connection: Connection, account_id: int, values: dict[str, Any]) -> int:
-    return int(connection.execute(
-        insert(engagements).values(account_id=account_id, code_key=values["code"].upper(), **values)
-        .returning(engagements.c.id)
-    ).scalar_one())
+    return int(statements.scalar(connection, insert(engagements).values(
+        account_id=account_id, code_key=values["code"].upper(), **values).returning(engagements.c.id)))
 
 
 _UPDATE = UpdateById(engagements)
@@ -78,5 +77,5 @@ def bump(connection: Connection, engagement_id: int, now: datetime, *, version: 
 
 
 def count(connection: Connection, account_id: int) -> int:
-    return int(connection.execute(
-        select(func.count()).select_from(engagements).where(engagements.c.account_id == account_id)).scalar_one())
+    return int(statements.scalar(connection, select(func.count()).select_from(engagements).where(
+        engagements.c.account_id == account_id)))

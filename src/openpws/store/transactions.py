@@ -8,6 +8,7 @@ Leaving the block by an exception rolls everything back.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -16,13 +17,16 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from openpws.store.engine import begin, make_engine
+from openpws.config import SETTINGS
+from openpws.store import statements
+from openpws.store.engine import make_engine
+from openpws.store.sql_log import SqlLog
 
 IDLE_PING_SECONDS = 1.0
 
 
 class Store:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, sql_log: bool = False) -> None:
         self.engine = engine
         # SQLite lets one write transaction run at a time. Writers of this process queue here, in
         # turn, instead of in SQLite's busy handler, whose growing sleeps let some starve (writes'
@@ -37,12 +41,17 @@ class Store:
         # A PostgreSQL connection idle for a while is checked before use (the server may have
         # restarted or dropped it), as the pool's pre-ping did at every checkout.
         self._ping = engine.dialect.name == "postgresql"
+        self._sql_log = statements.TRACE.subscribe(SqlLog(engine)) if sql_log else None
 
     @classmethod
-    def open(cls, url: str, *, threads: int = 8) -> Store:
+    def open(cls, url: str, *, threads: int = 8, sql_log: bool | None = None) -> Store:
         """A store for a server of ``threads`` worker threads: each thread keeps a connection, and
-        the event loop's thread and transactions inside others need a few more."""
-        return cls(make_engine(url, pool_size=threads + 2))
+        the event loop's thread and transactions inside others need a few more. ``sql_log``
+        logs every statement (see ``sql_log.SqlLog``); None leaves it to the OPENPWS_SQL_LOG
+        setting."""
+        if sql_log is None:
+            sql_log = _sql_log_setting()
+        return cls(make_engine(url, pool_size=threads + 2), sql_log=sql_log)
 
     @property
     def dialect(self) -> str:
@@ -72,8 +81,7 @@ class Store:
         with self._writers if write and self._writers is not None else nullcontext():
             connection, own = self._take()
             try:
-                begin(connection, write=write)
-                with connection.begin():
+                with statements.transaction(connection, write=write):
                     yield connection
             except DBAPIError as error:
                 self._after(connection, error)
@@ -120,8 +128,17 @@ class Store:
         connection.close()
 
     def dispose(self) -> None:
+        if self._sql_log is not None:
+            statements.TRACE.unsubscribe(self._sql_log)
+            self._sql_log = None
         with self._kept_lock:
             kept, self._kept = self._kept, []
         for connection in kept:
             connection.close()
         self.engine.dispose()
+
+
+def _sql_log_setting() -> bool:
+    setting = next(s for s in SETTINGS if s.name == "sql_log")
+    raw = os.environ.get(setting.env, "")
+    return bool(setting.cast(raw)) if raw else bool(setting.default)

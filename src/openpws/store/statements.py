@@ -1,0 +1,247 @@
+"""The one path every statement of the store takes, and the one hook that sees each of them.
+
+Statements reach the database in three ways, all of them through this module and nowhere else in
+the store (a test keeps it so):
+
+- Core statements, run by SQLAlchemy's ``Connection.execute``: ad-hoc queries, inserts, the
+  set-based deletes (``rows``, ``scalar``, ``scalars``, ``change``). Each is read to its end here.
+- Prebuilt statements (``prebuilt.py``), compiled once and run on the driver's own cursor
+  (``cursor_rows``, ``cursor_change``): the hot ones, whose answer costs the database less than
+  an execution through SQLAlchemy costs Python.
+- The transaction's own (``transaction``): BEGIN on SQLite, COMMIT, ROLLBACK. On PostgreSQL the
+  driver sends BEGIN itself, just before a transaction's first statement, so its round trip
+  counts in that statement's time.
+
+``TRACE`` is told of each statement once it has run, failed ones included: an ``Executed`` with the
+SQL and parameters as the driver received them, the time it took (reading its rows included) and
+how many rows it gave or changed. SQLAlchemy's events see only the first kind, and only
+while the cursor runs; this hook sees all three. With nothing subscribed, a statement costs one
+attribute check more than running it directly.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from time import perf_counter
+from typing import Any, TypeVar, TypeVarTuple, overload
+
+from sqlalchemy import Connection, Row
+from sqlalchemy.exc import StatementError
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.selectable import TypedReturnsRows
+
+T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
+Parameters = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
+
+# What ``Executed.rows`` holds for a statement that neither gives nor changes rows (BEGIN, COMMIT),
+# or that failed.
+NO_ROWS = -1
+
+
+@dataclass(frozen=True, slots=True)
+class Executed:
+    """One statement that ran (or failed) on ``connection``."""
+
+    connection: Connection
+    sql: str
+    # As the driver received them: a tuple or a mapping, a list of them for an executemany,
+    # None for none.
+    parameters: Any
+    seconds: float
+    rows: int  # given (a SELECT, a RETURNING) or changed; NO_ROWS when neither applies or it failed
+    error: BaseException | None = None
+
+
+Subscriber = Callable[[Executed], None]
+
+
+class Trace:
+    """Who is told of each statement. Subscribers run on the thread that ran the statement, right
+    after it; one that raises fails the statement's caller, so they must not."""
+
+    __slots__ = ("_lock", "subscribers")
+
+    def __init__(self) -> None:
+        # Replaced whole, never changed in place: the statement path reads it without a lock.
+        self.subscribers: tuple[Subscriber, ...] = ()
+        self._lock = threading.Lock()
+
+    def subscribe(self, subscriber: Subscriber) -> Subscriber:
+        with self._lock:
+            self.subscribers = (*self.subscribers, subscriber)
+        return subscriber
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        with self._lock:
+            kept = list(self.subscribers)
+            if subscriber in kept:
+                kept.remove(subscriber)
+            self.subscribers = tuple(kept)
+
+    def emit(self, executed: Executed) -> None:
+        for subscriber in self.subscribers:
+            subscriber(executed)
+
+
+TRACE = Trace()
+
+
+# --- Core statements -------------------------------------------------------------------------------
+
+@overload
+def rows(tx: Connection, statement: TypedReturnsRows[*Ts], parameters: Parameters = None) -> Sequence[Row[*Ts]]: ...
+
+
+@overload
+def rows(tx: Connection, statement: Executable, parameters: Parameters = None) -> Sequence[Row[*tuple[Any, ...]]]: ...
+
+
+def rows(tx: Connection, statement: Executable, parameters: Parameters = None) -> Sequence[Row[*tuple[Any, ...]]]:
+    """Every row the statement gives (a SELECT, or an INSERT, UPDATE or DELETE … RETURNING)."""
+    if TRACE.subscribers:
+        found: Sequence[Row[*tuple[Any, ...]]] = _core_traced(
+            tx, statement, parameters, lambda result: result.all(), len)
+        return found
+    return tx.execute(statement, parameters).all()
+
+
+def scalar(tx: Connection, statement: Executable, parameters: Parameters = None) -> Any:
+    """The first column of the first row, or None when there is no row."""
+    found = rows(tx, statement, parameters)
+    return found[0][0] if found else None
+
+
+def scalars(tx: Connection, statement: Executable, parameters: Parameters = None) -> list[Any]:
+    """The first column of every row."""
+    return [row[0] for row in rows(tx, statement, parameters)]
+
+
+def change(tx: Connection, statement: Executable, parameters: Parameters = None) -> int:
+    """Run an INSERT, UPDATE or DELETE that gives no rows: how many rows it changed."""
+    if TRACE.subscribers:
+        changed: int = _core_traced(tx, statement, parameters, lambda result: result.rowcount, _itself)
+        return changed
+    return tx.execute(statement, parameters).rowcount
+
+
+def _itself(count: int) -> int:
+    return count
+
+
+def _core_traced(tx: Connection, statement: Executable, parameters: Parameters, read: Callable[[Any], T],
+                 count: Callable[[T], int]) -> T:
+    started = perf_counter()
+    try:
+        result = tx.execute(statement, parameters)
+        answer = read(result)
+    except BaseException as error:
+        seconds = perf_counter() - started
+        if isinstance(error, StatementError) and error.statement is not None:
+            sql, sent = error.statement, error.params
+        else:  # failed before reaching the driver
+            sql, sent = str(statement), parameters
+        TRACE.emit(Executed(tx, sql, sent, seconds, NO_ROWS, error))
+        raise
+    seconds = perf_counter() - started
+    context = result.context
+    sent = context.parameters[0] if len(context.parameters) == 1 else context.parameters
+    TRACE.emit(Executed(tx, context.statement, sent or None, seconds, count(answer)))
+    return answer
+
+
+# --- statements run on the driver's cursor ---------------------------------------------------------
+
+def cursor_rows(tx: Connection, sql: str, parameters: Any) -> tuple[list[tuple[Any, ...]], Any]:
+    """Every row the statement gives, as the driver gives them, and the cursor (for its
+    description)."""
+    cursor = _cursor(tx)
+    if TRACE.subscribers:
+        return _cursor_traced(tx, cursor, sql, parameters, True), cursor
+    cursor.execute(sql, parameters)
+    found: list[tuple[Any, ...]] = cursor.fetchall()
+    return found, cursor
+
+
+def cursor_change(tx: Connection, sql: str, parameters: Any) -> int:
+    """Run a statement that gives no rows: how many rows it changed."""
+    cursor = _cursor(tx)
+    if TRACE.subscribers:
+        changed: int = _cursor_traced(tx, cursor, sql, parameters, False)
+        return changed
+    cursor.execute(sql, parameters)
+    return int(cursor.rowcount)
+
+
+def _cursor_traced(tx: Connection, cursor: Any, sql: str, parameters: Any, fetch: bool) -> Any:
+    started = perf_counter()
+    try:
+        cursor.execute(sql, parameters)
+        answer = cursor.fetchall() if fetch else int(cursor.rowcount)
+    except BaseException as error:
+        TRACE.emit(Executed(tx, sql, parameters or None, perf_counter() - started, NO_ROWS, error))
+        raise
+    seconds = perf_counter() - started
+    TRACE.emit(Executed(tx, sql, parameters or None, seconds, len(answer) if isinstance(answer, list) else answer))
+    return answer
+
+
+def _cursor(tx: Connection) -> Any:
+    """The cursor kept with the driver's connection: making one per statement cost psycopg about
+    9 µs (measured). It is used by one thread at a time, as its connection is."""
+    record = tx.connection
+    driver = record.dbapi_connection
+    assert driver is not None
+    kept = record.info.get(_CURSOR)
+    if kept is None or kept[0] is not driver:  # none yet, or the pool replaced the connection
+        kept = record.info[_CURSOR] = (driver, driver.cursor())
+    return kept[1]
+
+
+_CURSOR = "openpws.cursor"
+
+
+# --- transactions ----------------------------------------------------------------------------------
+
+def begin(connection: Connection, *, write: bool) -> None:
+    """Start the transaction that ``connection.begin()`` will then own.
+
+    On SQLite, BEGIN is sent here on the driver's cursor (the driver's own transaction handling is
+    off), and a write transaction takes the database's write lock up front: a read-then-write
+    transaction that only upgraded later could fail with SQLITE_BUSY instead of waiting.
+    SQLAlchemy's own begin sends nothing to SQLite, and its commit and rollback end this
+    transaction. (Sent by a "begin" event listener instead, every request paid for the engine's
+    event dispatch.) On PostgreSQL the driver begins by itself."""
+    if connection.dialect.name == "sqlite":
+        cursor_change(connection, "BEGIN IMMEDIATE" if write else "BEGIN", ())
+
+
+@contextmanager
+def transaction(connection: Connection, *, write: bool) -> Iterator[Connection]:
+    """One transaction on ``connection``, committed at the end of the block (rolled back by an
+    exception)."""
+    begin(connection, write=write)
+    with connection.begin() as started:
+        try:
+            yield connection
+        except BaseException:
+            if started.is_active:
+                _end(connection, "ROLLBACK", started.rollback)
+            raise
+        _end(connection, "COMMIT", started.commit)
+
+
+def _end(connection: Connection, sql: str, end: Callable[[], None]) -> None:
+    if not TRACE.subscribers:
+        end()
+        return
+    started = perf_counter()
+    try:
+        end()
+    except BaseException as error:
+        TRACE.emit(Executed(connection, sql, None, perf_counter() - started, NO_ROWS, error))
+        raise
+    TRACE.emit(Executed(connection, sql, None, perf_counter() - started, NO_ROWS))
