@@ -13,6 +13,7 @@ import psycopg
 import pytest
 from lxml import etree
 from sqlalchemy import bindparam, event, select, text
+from sqlalchemy.exc import IntegrityError
 
 from openpws.app import create_app
 from openpws.config import SettingError, Settings, load_settings
@@ -277,3 +278,18 @@ def test_the_sql_log_setting_reads_yes_and_no_words() -> None:
     assert load_settings(switched_on.environment()) == switched_on
     with pytest.raises(SettingError, match="OPENPWS_SQL_LOG='maybe' is not a valid boolean"):
         load_settings({"OPENPWS_SQL_LOG": "maybe"})
+
+
+def test_a_commit_that_fails_is_traced_and_rolled_back(store: Store, trace: list[Executed]) -> None:
+    with store.engine.connect() as connection:
+        with pytest.raises(IntegrityError), statements.transaction(connection, write=True):
+            # A foreign key checked only at COMMIT, left unsatisfied.
+            statements.change(connection, text(
+                "CREATE TEMPORARY TABLE commit_check (id INTEGER PRIMARY KEY, parent INTEGER "
+                "REFERENCES commit_check (id) DEFERRABLE INITIALLY DEFERRED)"))
+            statements.change(connection, text("INSERT INTO commit_check (id, parent) VALUES (1, 2)"))
+        assert not connection.in_transaction()
+        assert statements.scalar(connection, text("SELECT 1")) == 1  # usable again
+        connection.rollback()
+    failed = next(executed for executed in reversed(trace) if executed.sql == "COMMIT")
+    assert failed.error is not None and failed.rows == NO_ROWS

@@ -16,19 +16,22 @@ the store (a test keeps it so):
 SQL and parameters as the driver received them, the time it took (reading its rows included) and
 how many rows it gave or changed. SQLAlchemy's events see only the first kind, and only
 while the cursor runs; this hook sees all three. With nothing subscribed, a statement costs one
-attribute check more than running it directly.
+attribute check more than running it directly. The hook is the process's: a subscriber that cares
+about one store compares ``Executed.connection.engine`` (as ``sql_log.SqlLog`` does).
+
+Not statements of the store, so not traced: what the pool does to a connection (SQLite's PRAGMAs
+when it opens one, PostgreSQL's pre-ping when one leaves it) and Alembic's migrations.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from time import perf_counter
 from typing import Any, TypeVar, TypeVarTuple, overload
 
-from sqlalchemy import Connection, Row
+from sqlalchemy import Connection, Row, Transaction
 from sqlalchemy.exc import StatementError
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.selectable import TypedReturnsRows
@@ -219,29 +222,44 @@ def begin(connection: Connection, *, write: bool) -> None:
         cursor_change(connection, "BEGIN IMMEDIATE" if write else "BEGIN", ())
 
 
-@contextmanager
-def transaction(connection: Connection, *, write: bool) -> Iterator[Connection]:
+class transaction:  # lower case: it was a function, and is still called as one
     """One transaction on ``connection``, committed at the end of the block (rolled back by an
-    exception)."""
-    begin(connection, write=write)
-    with connection.begin() as started:
-        try:
-            yield connection
-        except BaseException:
-            if started.is_active:
-                _end(connection, "ROLLBACK", started.rollback)
-            raise
-        _end(connection, "COMMIT", started.commit)
+    exception): ``with transaction(connection, write=True) as tx: …``. (A class: as a generator,
+    the context manager cost every request over a µs more.)"""
+
+    __slots__ = ("connection", "started", "write")
+    started: Transaction
+
+    def __init__(self, connection: Connection, *, write: bool) -> None:
+        self.connection = connection
+        self.write = write
+
+    def __enter__(self) -> Connection:
+        begin(self.connection, write=self.write)
+        self.started = self.connection.begin()
+        self.started.__enter__()
+        return self.connection
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: Any) -> None:
+        # SQLAlchemy's own block ends the transaction (and rolls back a COMMIT that failed), timed.
+        started = self.started
+        if kind is None:
+            _end(self.connection, "COMMIT", started, None, None, None)
+        elif started.is_active:
+            _end(self.connection, "ROLLBACK", started, kind, error, traceback)
+        else:
+            started.__exit__(kind, error, traceback)
 
 
-def _end(connection: Connection, sql: str, end: Callable[[], None]) -> None:
+def _end(connection: Connection, sql: str, started: Transaction, kind: type[BaseException] | None,
+         error: BaseException | None, traceback: Any) -> None:
     if not TRACE.subscribers:
-        end()
+        started.__exit__(kind, error, traceback)
         return
-    started = perf_counter()
+    began = perf_counter()
     try:
-        end()
-    except BaseException as error:
-        TRACE.emit(Executed(connection, sql, None, perf_counter() - started, NO_ROWS, error))
+        started.__exit__(kind, error, traceback)
+    except BaseException as failure:
+        TRACE.emit(Executed(connection, sql, None, perf_counter() - began, NO_ROWS, failure))
         raise
-    TRACE.emit(Executed(connection, sql, None, perf_counter() - started, NO_ROWS))
+    TRACE.emit(Executed(connection, sql, None, perf_counter() - began, NO_ROWS))
