@@ -3,10 +3,12 @@ Core alike, and the SQL log, when switched on, logs each one with its duration."
 
 from __future__ import annotations
 
+import ast
 import logging
 import re
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -28,6 +30,7 @@ from openpws.store.statements import NO_ROWS, TRACE, Executed
 from openpws.store.transactions import Store
 from tests.conftest import TEST_SCRYPT_COST, make_account
 
+STORE = Path(__file__).resolve().parents[2] / "src" / "openpws" / "store"
 LOGGED = re.compile(r"^\d+\.\d{3} ms  ")
 ACCOUNT_BY_CODE = Prebuilt(select(accounts.c.id, accounts.c.code).where(accounts.c.code_key == bindparam("key")))
 
@@ -267,6 +270,22 @@ def test_the_setting_switches_the_log_on_when_the_store_is_opened(
     assert all(LOGGED.match(message) for message in messages)
     assert any("0 rows  SELECT accounts.id" in message for message in messages)
     assert TRACE.subscribers == ()
+
+
+def test_every_statement_of_the_store_goes_through_the_statements_module() -> None:
+    """Nothing else in the store runs SQL: no execute, exec_driver_sql or cursor of its own (the
+    migrations, run by Alembic, and SQLite's PRAGMAs when the pool opens a connection aside)."""
+    running = {"execute", "executemany", "exec_driver_sql", "cursor", "driver_connection", "dbapi_connection"}
+    offenders = []
+    for path in sorted(STORE.glob("*.py")):
+        if path.name == "statements.py":
+            continue
+        tree = ast.parse(path.read_text())
+        setup = {line for node in ast.walk(tree) if isinstance(node, ast.FunctionDef) and node.name == "_sqlite_on_connect"
+                 for line in range(node.lineno, (node.end_lineno or node.lineno) + 1)}
+        offenders += [f"{path.name}:{node.lineno} .{node.attr}" for node in ast.walk(tree)
+                      if isinstance(node, ast.Attribute) and node.attr in running and node.lineno not in setup]
+    assert offenders == []
 
 
 def test_the_sql_log_setting_reads_yes_and_no_words() -> None:

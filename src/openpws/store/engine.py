@@ -50,7 +50,12 @@ def make_engine(url: str, *, pool_size: int = 8) -> Engine:
                                pool_reset_on_return=None, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_on_connect)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # Pre-ping: the one check that a PostgreSQL connection is still alive (the server may have
+    # restarted or dropped it), made whenever one leaves the pool (see transactions.Store).
+    # No reset on return, as for SQLite; nor does a connection the server dropped then fail a
+    # ROLLBACK, logged as an error, on its way back.
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+                         pool_reset_on_return=None)
 
 
 def _sqlite_on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
