@@ -17,9 +17,14 @@ from openpws.soap.http import SoapApp
 from openpws.store.transactions import Store
 
 
+def open_store(settings: Settings) -> Store:
+    """The store ``settings`` name, sized for their threads, with the SQL log if it is switched on."""
+    return Store.open(settings.database_url, threads=settings.threads, sql_log=settings.sql_log)
+
+
 def create_app(settings: Settings, store: Store | None = None) -> SoapApp:
     """The ASGI application for ``settings``; the schema must already be migrated."""
-    store = store or Store.open(settings.database_url, threads=settings.threads)
+    store = store or open_store(settings)
     runner = Runner(store, threads=settings.threads, workers=settings.workers)
     environment = Environment(store, settings, defer=runner.defer)
 

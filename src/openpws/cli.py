@@ -30,7 +30,7 @@ _database_option = click.option(
 
 def _open(database_url: str, threads: int = 1) -> Store:
     try:
-        store = Store.open(database_url, threads=threads)
+        store = Store.open(database_url, threads=threads, sql_log=load_settings().sql_log)
         migrate.upgrade(store.engine)
     except DatabaseUrlError as error:
         raise click.UsageError(str(error)) from None

@@ -21,6 +21,16 @@ class Setting:
     help: str
 
 
+def boolean(text: str) -> bool:
+    """A yes/no setting: true, yes, on or 1; false, no, off or 0 (any case)."""
+    lowered = text.strip().lower()
+    if lowered in ("true", "yes", "on", "1"):
+        return True
+    if lowered in ("false", "no", "off", "0"):
+        return False
+    raise ValueError(f"not a boolean: {text!r}")
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("database_url", "OPENPWS_DATABASE_URL", "sqlite:///./openpws.db", str,
             "Database to use: sqlite:///FILE (embedded, the default) or postgresql://USER@HOST:PORT/DB."),
@@ -44,6 +54,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("scrypt_cost", "OPENPWS_SCRYPT_COST", 2**15, int,
             "scrypt work factor N for newly stored passwords (a power of two; each check then takes "
             "about 0.1 s of CPU at the default)."),
+    Setting("sql_log", "OPENPWS_SQL_LOG", False, boolean,
+            "Log every SQL statement the server runs, with its duration in ms, its row count and its "
+            "parameter values, to the logger openpws.sql (at INFO; on stderr unless logging is set up "
+            "otherwise). For debugging: the values include password hashes when users are created."),
 )
 
 
@@ -58,6 +72,7 @@ class Settings:
     session_idle_minutes: float = 60.0
     session_lifetime_minutes: float = 720.0
     scrypt_cost: int = 2**15
+    sql_log: bool = False
 
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

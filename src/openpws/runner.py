@@ -26,7 +26,8 @@ from typing import Any
 
 from openpws.messages.binding import Binding
 from openpws.soap.dispatch import Prepared
-from openpws.store.transactions import Store, WouldWait
+from openpws.store.statements import WouldWait
+from openpws.store.transactions import Store
 
 log = logging.getLogger("openpws")
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Connection, bindparam, func, insert, select
 
 from openpws.entities import AccountRow, PersonRow, UserRow
+from openpws.store import statements
 from openpws.store.counters import next_uid
 from openpws.store.schema import accounts, user_permissions, users
 
@@ -20,21 +21,15 @@ def create_account(connection: Connection, code: str, name: str, now: datetime) 
     if find_account(connection, code) is not None:
         raise DuplicateError(f"account {code!r} already exists")
     uid = next_uid(connection)
-    account_id = connection.execute(
-        insert(accounts)
-        .values(uid=uid, code=code, code_key=code.lower(), name=name, created_at=now)
-        .returning(accounts.c.id)
-    ).scalar_one()
+    account_id = int(statements.scalar(connection, insert(accounts).values(
+        uid=uid, code=code, code_key=code.lower(), name=name, created_at=now).returning(accounts.c.id)))
     return AccountRow(account_id, uid, code, name)
 
 
 def find_account(connection: Connection, code: str) -> AccountRow | None:
-    row = connection.execute(
-        select(accounts.c.id, accounts.c.uid, accounts.c.code, accounts.c.name).where(
-            accounts.c.code_key == code.lower()
-        )
-    ).first()
-    return AccountRow(*row) if row else None
+    found = statements.rows(connection, select(accounts.c.id, accounts.c.uid, accounts.c.code, accounts.c.name).where(
+        accounts.c.code_key == code.lower()))
+    return AccountRow(*found[0]) if found else None
 
 
 def create_user(
@@ -52,20 +47,14 @@ def create_user(
     if find_user(connection, account.id, login) is not None:
         raise DuplicateError(f"user {login!r} already exists in account {account.code!r}")
     uid = next_uid(connection)
-    user_id = connection.execute(
-        insert(users)
-        .values(
-            uid=uid, account_id=account.id, login=login, login_key=login.lower(),
-            display_name=display_name, reference_id=reference_id, email=email,
-            password_hash=password_hash, created_at=now,
-        )
-        .returning(users.c.id)
-    ).scalar_one()
+    user_id = int(statements.scalar(connection, insert(users).values(
+        uid=uid, account_id=account.id, login=login, login_key=login.lower(), display_name=display_name,
+        reference_id=reference_id, email=email, password_hash=password_hash, created_at=now,
+    ).returning(users.c.id)))
     granted = frozenset(permissions)
     if granted:
-        connection.execute(
-            insert(user_permissions), [{"user_id": user_id, "permission": p} for p in sorted(granted)]
-        )
+        statements.change(connection, insert(user_permissions),
+                          [{"user_id": user_id, "permission": p} for p in sorted(granted)])
     return UserRow(user_id, uid, account.id, login, display_name, reference_id, email, password_hash, granted)
 
 
@@ -79,20 +68,18 @@ _PERMISSIONS = select(user_permissions.c.permission).where(user_permissions.c.us
 
 
 def permissions_of(connection: Connection, user_id: int) -> frozenset[str]:
-    return frozenset(connection.execute(_PERMISSIONS, {"user_id": user_id}).scalars())
+    return frozenset(statements.scalars(connection, _PERMISSIONS, {"user_id": user_id}))
 
 
 def find_user(connection: Connection, account_id: int, login: str) -> UserRow | None:
-    row = connection.execute(
-        select(*_USER_COLUMNS).where(users.c.account_id == account_id, users.c.login_key == login.lower())
-    ).first()
-    return UserRow(*row, permissions=permissions_of(connection, row.id)) if row else None
+    found = statements.rows(connection, select(*_USER_COLUMNS).where(
+        users.c.account_id == account_id, users.c.login_key == login.lower()))
+    return UserRow(*found[0], permissions=permissions_of(connection, found[0].id)) if found else None
 
 
 def list_users(connection: Connection, account_id: int) -> list[UserRow]:
-    rows = connection.execute(
-        select(*_USER_COLUMNS).where(users.c.account_id == account_id).order_by(users.c.login_key)
-    ).all()
+    rows = statements.rows(connection, select(*_USER_COLUMNS).where(
+        users.c.account_id == account_id).order_by(users.c.login_key))
     return [UserRow(*row, permissions=permissions_of(connection, row.id)) for row in rows]
 
 
@@ -104,9 +91,8 @@ def people_by_ids(connection: Connection, account_id: int, ids: Iterable[int | N
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    rows = connection.execute(
-        select(*_PERSON_COLUMNS).where(users.c.account_id == account_id, users.c.id.in_(wanted))
-    ).all()
+    rows = statements.rows(connection, select(*_PERSON_COLUMNS).where(
+        users.c.account_id == account_id, users.c.id.in_(wanted)))
     return {row.id: PersonRow(*row) for row in rows}
 
 
@@ -122,7 +108,7 @@ def find_people(connection: Connection, account_id: int, *, display_name: str | 
     if reference_id is not None:
         where.append(func.lower(users.c.reference_id) == reference_id.lower())
     assert len(where) > 1
-    return [PersonRow(*row) for row in connection.execute(select(*_PERSON_COLUMNS).where(*where).limit(2))]
+    return [PersonRow(*row) for row in statements.rows(connection, select(*_PERSON_COLUMNS).where(*where).limit(2))]
 
 
 def lock_numbering(connection: Connection, account_id: int) -> None:
@@ -132,4 +118,5 @@ def lock_numbering(connection: Connection, account_id: int) -> None:
     not block the key-share locks that inserts of the account's other rows take. Writers that also
     lock an engagement lock it first. SQLite's write transactions are already exclusive."""
     if connection.dialect.name == "postgresql":
-        connection.execute(select(accounts.c.id).where(accounts.c.id == account_id).with_for_update(key_share=True))
+        statements.rows(connection, select(accounts.c.id).where(accounts.c.id == account_id)
+                        .with_for_update(key_share=True))

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, or_, select
 
 from openpws.entities import ClientRow
+from openpws.store import statements
 from openpws.store.rows import UpdateById, fetch_one
 from openpws.store.schema import clients
 
@@ -23,16 +24,11 @@ def _rows(connection: Connection, *where: Any, order: bool = False, limit: int |
         query = query.order_by(clients.c.number_key)
     if limit is not None:
         query = query.limit(limit)
-    return [ClientRow(**row._asdict()) for row in connection.execute(query)]
+    return [ClientRow(**row._asdict()) for row in statements.rows(connection, query)]
 
 
 def by_number(connection: Connection, account_id: int, number: str) -> ClientRow | None:
     found = _rows(connection, clients.c.account_id == account_id, clients.c.number_key == number.upper())
-    return found[0] if found else None
-
-
-def by_uid(connection: Connection, account_id: int, uid: int) -> ClientRow | None:
-    found = _rows(connection, clients.c.account_id == account_id, clients.c.uid == uid)
     return found[0] if found else None
 
 
@@ -64,10 +60,8 @@ def search(connection: Connection, account_id: int, query: str | None, include_i
 
 
 def insert_client(connection: Connection, account_id: int, values: dict[str, Any]) -> int:
-    return int(connection.execute(
-        insert(clients).values(account_id=account_id, number_key=values["number"].upper(), **values)
-        .returning(clients.c.id)
-    ).scalar_one())
+    return int(statements.scalar(connection, insert(clients).values(
+        account_id=account_id, number_key=values["number"].upper(), **values).returning(clients.c.id)))
 
 
 _UPDATE = UpdateById(clients)
@@ -80,7 +74,7 @@ def update_client(connection: Connection, client_id: int, values: dict[str, Any]
 
 
 def count_clients(connection: Connection, account_id: int) -> int:
-    return int(connection.execute(select(func.count()).where(clients.c.account_id == account_id)).scalar_one())
+    return int(statements.scalar(connection, select(func.count()).where(clients.c.account_id == account_id)))
 
 
 def lock(connection: Connection, client_id: int) -> ClientRow | None:

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, bindparam, delete, exists, select, update
 
 from openpws.entities import ClientRow, ProjectRow
+from openpws.store import statements
 from openpws.store.rows import fetch
 from openpws.store.schema import clients, engagements, locks, project_roles, projects, role_hours
 
@@ -33,19 +34,18 @@ def invoiced_projects(connection: Connection, engagement_id: int) -> list[Projec
 
 def project_codes(connection: Connection, engagement_id: int, *, limit: int) -> list[str]:
     """Up to ``limit`` codes of the engagement's projects (enough to name them in a message)."""
-    return list(connection.execute(
-        select(projects.c.code).where(projects.c.engagement_id == engagement_id)
-        .order_by(projects.c.code_key).limit(limit)).scalars())
+    return statements.scalars(connection, select(projects.c.code).where(projects.c.engagement_id == engagement_id)
+                              .order_by(projects.c.code_key).limit(limit))
 
 
 def other_projects_exist(connection: Connection, engagement_id: int, project_id: int) -> bool:
-    return bool(connection.execute(select(exists().where(
-        projects.c.engagement_id == engagement_id, projects.c.id != project_id))).scalar())
+    return bool(statements.scalar(connection, select(exists().where(
+        projects.c.engagement_id == engagement_id, projects.c.id != project_id))))
 
 
 def live_roles_exist(connection: Connection, project_id: int) -> bool:
-    return bool(connection.execute(select(exists().where(
-        project_roles.c.project_id == project_id, project_roles.c.deleted.is_(False)))).scalar())
+    return bool(statements.scalar(connection, select(exists().where(
+        project_roles.c.project_id == project_id, project_roles.c.deleted.is_(False)))))
 
 
 # The statements of a role delete, built once: it is the write a benchmark runs by the thousand.
@@ -58,14 +58,14 @@ _DELETE_ROLE_LOCKS = delete(locks).where(
 
 def role_has_hours(connection: Connection, role_id: int) -> bool:
     """Whether the role has requested or booked minutes (buckets of 0 minutes are never kept)."""
-    return bool(connection.execute(_ROLE_HAS_HOURS, {"role": role_id}).scalar())
+    return bool(statements.scalar(connection, _ROLE_HAS_HOURS, {"role": role_id}))
 
 
 def _delete_under_projects(connection: Connection, project_ids: Select[Any] | list[int]) -> None:
     """The hours and roles (live and deleted) of these projects."""
     role_ids = select(project_roles.c.id).where(project_roles.c.project_id.in_(project_ids))
-    connection.execute(delete(role_hours).where(role_hours.c.role_id.in_(role_ids)))
-    connection.execute(delete(project_roles).where(project_roles.c.project_id.in_(project_ids)))
+    statements.change(connection, delete(role_hours).where(role_hours.c.role_id.in_(role_ids)))
+    statements.change(connection, delete(project_roles).where(project_roles.c.project_id.in_(project_ids)))
 
 
 def _graph_locks(account_id: int, engagement_id: int) -> Any:
@@ -76,25 +76,27 @@ def _graph_locks(account_id: int, engagement_id: int) -> Any:
 def delete_project(connection: Connection, account_id: int, engagement_id: int, project_id: int) -> None:
     """The project with its roles, their hours, and every lock on the project or its roles."""
     _delete_under_projects(connection, [project_id])
-    connection.execute(delete(locks).where(_graph_locks(account_id, engagement_id), locks.c.project_id == project_id))
-    connection.execute(delete(projects).where(projects.c.id == project_id))
+    statements.change(connection, delete(locks).where(_graph_locks(account_id, engagement_id),
+                                                      locks.c.project_id == project_id))
+    statements.change(connection, delete(projects).where(projects.c.id == project_id))
 
 
 def delete_engagement(connection: Connection, account_id: int, engagement_id: int) -> None:
     """The engagement with all its projects, their roles and hours, and every lock in its graph."""
     _delete_under_projects(connection, select(projects.c.id).where(projects.c.engagement_id == engagement_id))
-    connection.execute(delete(locks).where(_graph_locks(account_id, engagement_id)))
-    connection.execute(delete(projects).where(projects.c.engagement_id == engagement_id))
-    connection.execute(delete(engagements).where(engagements.c.id == engagement_id))
+    statements.change(connection, delete(locks).where(_graph_locks(account_id, engagement_id)))
+    statements.change(connection, delete(projects).where(projects.c.engagement_id == engagement_id))
+    statements.change(connection, delete(engagements).where(engagements.c.id == engagement_id))
 
 
 def delete_role_hours(connection: Connection, role_id: int) -> None:
     """Every requested and booked bucket of the role (ZeroOutHoursFlag)."""
-    connection.execute(_DELETE_ROLE_HOURS, {"role": role_id})
+    statements.change(connection, _DELETE_ROLE_HOURS, {"role": role_id})
 
 
 def delete_role_locks(connection: Connection, account_id: int, engagement_id: int, role_id: int) -> None:
-    connection.execute(_DELETE_ROLE_LOCKS, {"account": account_id, "engagement": engagement_id, "role": role_id})
+    statements.change(connection, _DELETE_ROLE_LOCKS,
+                      {"account": account_id, "engagement": engagement_id, "role": role_id})
 
 
 # --- clients ---------------------------------------------------------------------------------------
@@ -122,8 +124,8 @@ def clients_with_engagements(connection: Connection, client_ids: Iterable[int]) 
     wanted = set(client_ids)
     if not wanted:
         return set()
-    return set(connection.execute(select(engagements.c.client_id).distinct().where(
-        engagements.c.client_id.in_(wanted))).scalars())
+    return set(statements.scalars(connection, select(engagements.c.client_id).distinct().where(
+        engagements.c.client_id.in_(wanted))))
 
 
 def delete_clients(connection: Connection, client_ids: Iterable[int]) -> None:
@@ -131,9 +133,9 @@ def delete_clients(connection: Connection, client_ids: Iterable[int]) -> None:
     keys are checked when the statement ends."""
     wanted = set(client_ids)
     if wanted:
-        connection.execute(delete(clients).where(clients.c.id.in_(wanted)))
+        statements.change(connection, delete(clients).where(clients.c.id.in_(wanted)))
 
 
 def inactivate_client(connection: Connection, client_id: int, rowversion: int, now: datetime) -> None:
-    connection.execute(update(clients).where(clients.c.id == client_id)
-                       .values(inactive=True, rowversion=rowversion, updated_at=now))
+    statements.change(connection, update(clients).where(clients.c.id == client_id)
+                      .values(inactive=True, rowversion=rowversion, updated_at=now))

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, func, or_, select
 
 from openpws.entities import EngagementRow
+from openpws.store import statements
 from openpws.store.rows import columns_for, like_pattern
 from openpws.store.schema import engagements, projects, stages
 
@@ -39,4 +40,4 @@ def search(connection: Connection, account_id: int, *, query: str | None, client
     statement = select(*columns_for(engagements, EngagementRow)).where(*where).order_by(engagements.c.code_key)
     if limit is not None:
         statement = statement.limit(limit)
-    return [EngagementRow(**row._asdict()) for row in connection.execute(statement)]
+    return [EngagementRow(**row._asdict()) for row in statements.rows(connection, statement)]

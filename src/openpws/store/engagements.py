@@ -13,21 +13,11 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from openpws.entities import EngagementRow
+from openpws.store import statements
 from openpws.store.counters import next_rowversion
 from openpws.store.prebuilt import Prebuilt
-from openpws.store.rows import ById, UpdateById, fetch_one
+from openpws.store.rows import ById, UpdateById
 from openpws.store.schema import engagements
-
-
-def by_code(connection: Connection, account_id: int, code: str, *, for_update: bool = False) -> EngagementRow | None:
-    return fetch_one(connection, engagements, EngagementRow, engagements.c.account_id == account_id,
-                     engagements.c.code_key == code.upper(), for_update=for_update)
-
-
-def by_uid(connection: Connection, account_id: int, uid: int, *, for_update: bool = False) -> EngagementRow | None:
-    return fetch_one(connection, engagements, EngagementRow, engagements.c.account_id == account_id,
-                     engagements.c.uid == uid, for_update=for_update)
-
 
 _BY_IDS = ById(engagements, EngagementRow)
 
@@ -43,10 +33,8 @@ def lock(connection: Connection, account_id: int, engagement_id: int) -> Engagem
 
 
 def insert_engagement(connection: Connection, account_id: int, values: dict[str, Any]) -> int:
-    return int(connection.execute(
-        insert(engagements).values(account_id=account_id, code_key=values["code"].upper(), **values)
-        .returning(engagements.c.id)
-    ).scalar_one())
+    return int(statements.scalar(connection, insert(engagements).values(
+        account_id=account_id, code_key=values["code"].upper(), **values).returning(engagements.c.id)))
 
 
 _UPDATE = UpdateById(engagements)
@@ -72,5 +60,5 @@ def bump(connection: Connection, engagement_id: int, now: datetime, *, version: 
 
 
 def count(connection: Connection, account_id: int) -> int:
-    return int(connection.execute(
-        select(func.count()).select_from(engagements).where(engagements.c.account_id == account_id)).scalar_one())
+    return int(statements.scalar(connection, select(func.count()).select_from(engagements).where(
+        engagements.c.account_id == account_id)))

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import QueuePool
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+# The transaction helpers live with the other statements; importers of this module keep them.
+from openpws.store.statements import SQLITE_BUSY_TIMEOUT_MS, begin, transaction
+
+__all__ = ["DatabaseUrlError", "begin", "make_engine", "normalise_url", "transaction"]
+
 
 
 class DatabaseUrlError(ValueError):
@@ -34,10 +36,6 @@ def normalise_url(url: str) -> str:
     raise DatabaseUrlError(f"unsupported database URL {url!r}: use sqlite:///FILE or postgresql://…")
 
 
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
-
-
 def make_engine(url: str, *, pool_size: int = 8) -> Engine:
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
@@ -51,7 +49,12 @@ def make_engine(url: str, *, pool_size: int = 8) -> Engine:
                                pool_reset_on_return=None, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_on_connect)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # Pre-ping: the one check that a PostgreSQL connection is still alive (the server may have
+    # restarted or dropped it), made whenever one leaves the pool (see transactions.Store).
+    # No reset on return, as for SQLite; nor does a connection the server dropped then fail a
+    # ROLLBACK, logged as an error, on its way back.
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+                         pool_reset_on_return=None)
 
 
 def _sqlite_on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
@@ -62,27 +65,3 @@ def _sqlite_on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> No
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
-
-
-def begin(connection: Connection, *, write: bool) -> None:
-    """Start the transaction that ``connection.begin()`` will then own.
-
-    On SQLite, BEGIN is sent here with the driver itself (its own transaction handling is off), and
-    a write transaction takes the database's write lock up front: a read-then-write transaction
-    that only upgraded later could fail with SQLITE_BUSY instead of waiting. SQLAlchemy's own
-    begin sends nothing to SQLite, and its commit and rollback end this transaction. (Sent by a
-    "begin" event listener instead, every request paid for the engine's event dispatch.) On
-    PostgreSQL the driver begins by itself."""
-    if connection.dialect.name == "sqlite":
-        driver = connection.connection.driver_connection
-        assert driver is not None
-        driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-
-
-@contextmanager
-def transaction(connection: Connection, *, write: bool) -> Iterator[Connection]:
-    """One transaction on ``connection``, committed at the end of the block (rolled back by an
-    exception)."""
-    begin(connection, write=write)
-    with connection.begin():
-        yield connection

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select
 
 from openpws.entities import InvoiceRow
+from openpws.store import statements
 from openpws.store.rows import fetch_one
 from openpws.store.schema import invoices
 
@@ -23,17 +24,11 @@ def by_number(connection: Connection, account_id: int, number: str) -> InvoiceRo
                      invoices.c.draft_number == number.upper())
 
 
-def by_uid(connection: Connection, account_id: int, uid: int) -> InvoiceRow | None:
-    return fetch_one(connection, invoices, InvoiceRow, invoices.c.account_id == account_id, invoices.c.uid == uid)
-
-
 def next_draft_number(connection: Connection, account_id: int) -> str:
     """The next free DRAFTnnnnn number of the account: one above the highest taken (read from the
     unique index, so it costs the same however many invoices the account has)."""
-    highest = connection.execute(
-        select(func.max(invoices.c.draft_number)).where(invoices.c.account_id == account_id,
-                                                        invoices.c.draft_number.like(DRAFT_PREFIX + "%"))
-    ).scalar_one()
+    highest = statements.scalar(connection, select(func.max(invoices.c.draft_number)).where(
+        invoices.c.account_id == account_id, invoices.c.draft_number.like(DRAFT_PREFIX + "%")))
     digits = str(highest)[len(DRAFT_PREFIX):] if highest else ""
     candidate = int(digits) + 1 if digits.isdigit() else 1
     # Past DRAFT99999 the numbers grow a digit and no longer sort last as text: step over taken ones.
@@ -43,9 +38,8 @@ def next_draft_number(connection: Connection, account_id: int) -> str:
 
 
 def insert_invoice(connection: Connection, account_id: int, values: dict[str, Any]) -> int:
-    return int(connection.execute(
-        insert(invoices).values(account_id=account_id, **values).returning(invoices.c.id)
-    ).scalar_one())
+    return int(statements.scalar(connection, insert(invoices).values(account_id=account_id, **values)
+                                 .returning(invoices.c.id)))
 
 
 def by_id(connection: Connection, account_id: int, invoice_id: int) -> InvoiceRow:

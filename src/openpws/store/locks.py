@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from openpws.entities import HeldLock, ListedLock, LockRow, LockSetRow
+from openpws.store import statements
 from openpws.store.rows import columns_for, fetch, fetch_one
 from openpws.store.schema import lock_sets, locks, users
 
@@ -29,36 +30,36 @@ def lock_sets_for_update(connection: Connection, account_id: int, set_ids: Itera
     deadlock (SQLite's write transactions are exclusive already)."""
     wanted = set(set_ids)
     if wanted and connection.dialect.name == "postgresql":
-        connection.execute(select(lock_sets.c.id).where(lock_sets.c.account_id == account_id,
-                                                        lock_sets.c.id.in_(wanted))
-                           .order_by(lock_sets.c.id).with_for_update())
+        statements.rows(connection, select(lock_sets.c.id).where(lock_sets.c.account_id == account_id,
+                                                                 lock_sets.c.id.in_(wanted))
+                        .order_by(lock_sets.c.id).with_for_update())
 
 
 def create_set(connection: Connection, account_id: int, user_id: int, *, internal: bool, now: datetime,
                expires_at: datetime) -> int:
-    return int(connection.execute(insert(lock_sets).values(
+    return int(statements.scalar(connection, insert(lock_sets).values(
         account_id=account_id, user_id=user_id, internal=internal, created_at=now, expires_at=expires_at,
-    ).returning(lock_sets.c.id)).scalar_one())
+    ).returning(lock_sets.c.id)))
 
 
 def renew_set(connection: Connection, set_id: int, expires_at: datetime, now: datetime) -> None:
     """The set lives until ``expires_at`` and its locks count as acquired ``now``: a renewal is a
     change of the lock state that a LocksToSteal read before it must not match."""
-    connection.execute(update(lock_sets).where(lock_sets.c.id == set_id).values(expires_at=expires_at))
-    connection.execute(update(locks).where(locks.c.lock_set_id == set_id).values(acquired_at=now))
+    statements.change(connection, update(lock_sets).where(lock_sets.c.id == set_id).values(expires_at=expires_at))
+    statements.change(connection, update(locks).where(locks.c.lock_set_id == set_id).values(acquired_at=now))
 
 
 def release_set(connection: Connection, set_id: int, now: datetime) -> None:
-    connection.execute(update(lock_sets).where(lock_sets.c.id == set_id).values(released_at=now))
-    connection.execute(delete(locks).where(locks.c.lock_set_id == set_id))
+    statements.change(connection, update(lock_sets).where(lock_sets.c.id == set_id).values(released_at=now))
+    statements.change(connection, delete(locks).where(locks.c.lock_set_id == set_id))
 
 
 def steal_sets(connection: Connection, set_ids: Iterable[int], by_user_id: int, now: datetime) -> None:
     wanted = set(set_ids)
     if wanted:
-        connection.execute(update(lock_sets).where(lock_sets.c.id.in_(wanted))
-                           .values(stolen_by_user_id=by_user_id, stolen_at=now))
-        connection.execute(delete(locks).where(locks.c.lock_set_id.in_(wanted)))
+        statements.change(connection, update(lock_sets).where(lock_sets.c.id.in_(wanted))
+                          .values(stolen_by_user_id=by_user_id, stolen_at=now))
+        statements.change(connection, delete(locks).where(locks.c.lock_set_id.in_(wanted)))
 
 
 def purge_expired(connection: Connection, account_id: int, engagement_ids: Iterable[int], now: datetime) -> None:
@@ -66,12 +67,12 @@ def purge_expired(connection: Connection, account_id: int, engagement_ids: Itera
     wanted = set(engagement_ids)
     if wanted:
         expired = select(lock_sets.c.id).where(lock_sets.c.account_id == account_id, lock_sets.c.expires_at <= now)
-        connection.execute(delete(locks).where(locks.c.account_id == account_id, locks.c.engagement_id.in_(wanted),
-                                               locks.c.lock_set_id.in_(expired)))
+        statements.change(connection, delete(locks).where(
+            locks.c.account_id == account_id, locks.c.engagement_id.in_(wanted), locks.c.lock_set_id.in_(expired)))
 
 
 def add_lock(connection: Connection, account_id: int, values: dict[str, Any]) -> None:
-    connection.execute(insert(locks).values(account_id=account_id, **values))
+    statements.change(connection, insert(locks).values(account_id=account_id, **values))
 
 
 def locks_of_set(connection: Connection, set_id: int) -> list[LockRow]:
@@ -95,7 +96,7 @@ def held_in_graphs(connection: Connection, account_id: int, engagement_ids: Iter
     if not wanted:
         return []
     found = []
-    for row in connection.execute(_HELD, {"account": account_id, "engagements": wanted, "now": now}):
+    for row in statements.rows(connection, _HELD, {"account": account_id, "engagements": wanted, "now": now}):
         values = row._asdict()
         user_id, internal = values.pop("user_id"), values.pop("internal")
         found.append(HeldLock(LockRow(**values), user_id, internal))
@@ -111,7 +112,7 @@ def listed_in_account(connection: Connection, account_id: int, now: datetime) ->
              .where(locks.c.account_id == account_id, *_live(now))
              .order_by(locks.c.lock_set_id, locks.c.id))
     found = []
-    for row in connection.execute(query):
+    for row in statements.rows(connection, query):
         values = row._asdict()
         extra = {name: values.pop(name) for name in ("expires_at", "internal", "login", "display_name")}
         found.append(ListedLock(LockRow(**values), **extra))

@@ -6,9 +6,10 @@ from importlib import resources
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
-from openpws.store.engine import transaction
+from openpws.store import statements
+from openpws.store.statements import transaction
 
 
 def _config() -> Config:
@@ -22,6 +23,6 @@ def upgrade(engine: Engine) -> None:
     with engine.connect() as connection, transaction(connection, write=True):
         if connection.dialect.name == "postgresql":
             # Several server processes may start at once: one migrates, the others wait here.
-            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")
+            statements.rows(connection, text("SELECT pg_advisory_xact_lock(727274)"))
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

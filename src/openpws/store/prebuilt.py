@@ -1,10 +1,11 @@
-"""Statements compiled once and run on the driver's own connection, inside the caller's transaction.
+"""Statements compiled once and run on the driver's own cursor, inside the caller's transaction.
 
 Executing even a cached statement through SQLAlchemy's Connection costs about 40-60 µs of Python
 (execution context, events, result wrapper): several times what SQLite takes to answer an indexed
 lookup, and most of a small request's budget. The statements every request runs (the session
 check, ref lookups, reads by id, counters, the engagement bump) are therefore compiled by
-SQLAlchemy once per dialect and per length of each IN list, and executed with the driver's cursor.
+SQLAlchemy once per dialect and per length of each IN list, and executed with the driver's cursor
+(through ``statements``, the store's one statement path, whose hook sees them as it sees the rest).
 Values go in and come out through SQLAlchemy's own bind and result processors for each column's
 type, so a row reads exactly as ``Connection.execute`` would give it (a test compares the two on
 both stores).
@@ -21,6 +22,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
+
+from openpws.store import statements
 
 R = TypeVar("R")
 Processor = Callable[[Any], Any] | None
@@ -98,7 +101,8 @@ class Prebuilt:
                 (index, processor) for index, processor in enumerate(chosen) if processor is not None)
         return found
 
-    def _run(self, tx: Connection, params: Mapping[str, Any]) -> tuple[Any, _Plan]:
+    def _parameters(self, tx: Connection, params: Mapping[str, Any]) -> tuple[_Plan, Any]:
+        """The plan for these parameters, and its values as the driver takes them."""
         plan = self._plan(tx.dialect, params)
         values: list[Any] = []
         for _name, source, index, processor, own in plan.binds:
@@ -107,17 +111,14 @@ class Prebuilt:
             else:
                 value = params[source] if index is None else params[source][index]
             values.append(processor(value) if processor is not None else value)
-        cursor = _cursor(tx)
         if plan.positional:
-            cursor.execute(plan.sql, values)
-        else:
-            cursor.execute(plan.sql, {bind[0]: value for bind, value in zip(plan.binds, values, strict=True)})
-        return cursor, plan
+            return plan, values
+        return plan, {bind[0]: value for bind, value in zip(plan.binds, values, strict=True)}
 
     def all(self, tx: Connection, **params: Any) -> list[tuple[Any, ...]]:
         """Every row, its values converted as SQLAlchemy would."""
-        cursor, _plan = self._run(tx, params)
-        rows: list[tuple[Any, ...]] = cursor.fetchall()
+        plan, values = self._parameters(tx, params)
+        rows, cursor = statements.cursor_rows(tx, plan.sql, values)
         processors = self._results.get(tx.dialect.name)
         if processors is None:  # (a cursor's description costs a Python object per column)
             processors = self._processors(tx.dialect, cursor.description)
@@ -140,23 +141,8 @@ class Prebuilt:
 
     def run(self, tx: Connection, **params: Any) -> int:
         """Run a statement that gives no rows: the number of rows it changed."""
-        cursor, _plan = self._run(tx, params)
-        return int(cursor.rowcount)
-
-
-def _cursor(tx: Connection) -> Any:
-    """The cursor kept with the driver's connection: making one per statement cost psycopg about
-    9 µs (measured). It is used by one thread at a time, as its connection is."""
-    record = tx.connection
-    driver = record.dbapi_connection
-    assert driver is not None
-    kept = record.info.get(_CURSOR)
-    if kept is None or kept[0] is not driver:  # none yet, or the pool replaced the connection
-        kept = record.info[_CURSOR] = (driver, driver.cursor())
-    return kept[1]
-
-
-_CURSOR = "openpws.cursor"
+        plan, values = self._parameters(tx, params)
+        return statements.cursor_change(tx, plan.sql, values)
 
 
 class PrebuiltRows(Prebuilt, Generic[R]):

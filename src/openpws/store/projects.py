@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, or_, select
 
 from openpws.entities import ProjectRow
+from openpws.store import statements
 from openpws.store.rows import ById, UpdateById, columns_for, fetch, fetch_one, like_pattern
 from openpws.store.schema import engagements, projects, stages
 
@@ -16,10 +17,6 @@ from openpws.store.schema import engagements, projects, stages
 def by_code(connection: Connection, account_id: int, code: str) -> ProjectRow | None:
     return fetch_one(connection, projects, ProjectRow, projects.c.account_id == account_id,
                      projects.c.code_key == code.upper())
-
-
-def by_uid(connection: Connection, account_id: int, uid: int) -> ProjectRow | None:
-    return fetch_one(connection, projects, ProjectRow, projects.c.account_id == account_id, projects.c.uid == uid)
 
 
 _BY_IDS = ById(projects, ProjectRow)
@@ -30,8 +27,8 @@ def by_ids(connection: Connection, account_id: int, ids: Iterable[int]) -> dict[
 
 
 def codes_of_engagement(connection: Connection, account_id: int, engagement_id: int) -> list[str]:
-    return list(connection.execute(select(projects.c.code).where(
-        projects.c.account_id == account_id, projects.c.engagement_id == engagement_id)).scalars())
+    return statements.scalars(connection, select(projects.c.code).where(
+        projects.c.account_id == account_id, projects.c.engagement_id == engagement_id))
 
 
 def search(connection: Connection, account_id: int, *, query: str | None, client_ids: Set[int],
@@ -58,7 +55,7 @@ def search(connection: Connection, account_id: int, *, query: str | None, client
     statement = select(*columns_for(projects, ProjectRow)).where(*where).order_by(projects.c.code_key)
     if limit is not None:
         statement = statement.limit(limit)
-    return [ProjectRow(**row._asdict()) for row in connection.execute(statement)]
+    return [ProjectRow(**row._asdict()) for row in statements.rows(connection, statement)]
 
 
 def of_engagements(connection: Connection, account_id: int, engagement_ids: Iterable[int]) -> list[ProjectRow]:
@@ -71,10 +68,8 @@ def of_engagements(connection: Connection, account_id: int, engagement_ids: Iter
 
 
 def insert_project(connection: Connection, account_id: int, values: dict[str, Any]) -> int:
-    return int(connection.execute(
-        insert(projects).values(account_id=account_id, code_key=values["code"].upper(), **values)
-        .returning(projects.c.id)
-    ).scalar_one())
+    return int(statements.scalar(connection, insert(projects).values(
+        account_id=account_id, code_key=values["code"].upper(), **values).returning(projects.c.id)))
 
 
 _UPDATE = UpdateById(projects)

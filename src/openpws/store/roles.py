@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert
 
 from openpws.entities import HoursRow, RoleRow
+from openpws.store import statements
 from openpws.store.rows import ById, UpdateById, fetch, fetch_one
 from openpws.store.schema import project_roles, role_hours
 
@@ -17,11 +18,6 @@ from openpws.store.schema import project_roles, role_hours
 def by_external_id(connection: Connection, account_id: int, external_id: str) -> RoleRow | None:
     return fetch_one(connection, project_roles, RoleRow, project_roles.c.account_id == account_id,
                      project_roles.c.external_key == external_id.upper())
-
-
-def by_uid(connection: Connection, account_id: int, uid: int) -> RoleRow | None:
-    return fetch_one(connection, project_roles, RoleRow, project_roles.c.account_id == account_id,
-                     project_roles.c.uid == uid)
 
 
 _BY_IDS = ById(project_roles, RoleRow)
@@ -52,10 +48,8 @@ def live_names(connection: Connection, account_id: int, project_id: int) -> dict
 
 
 def insert_role(connection: Connection, account_id: int, values: dict[str, Any]) -> int:
-    return int(connection.execute(
-        insert(project_roles).values(account_id=account_id, **_keys(values), **values)
-        .returning(project_roles.c.id)
-    ).scalar_one())
+    return int(statements.scalar(connection, insert(project_roles).values(
+        account_id=account_id, **_keys(values), **values).returning(project_roles.c.id)))
 
 
 _UPDATE = UpdateById(project_roles)
@@ -88,10 +82,10 @@ def hours_of(connection: Connection, role_ids: Iterable[int], kind: str | None =
 def put_hours(connection: Connection, rows: Iterable[HoursRow]) -> None:
     """Write buckets, replacing any bucket of the same role, kind and week."""
     for row in rows:
-        connection.execute(delete(role_hours).where(
+        statements.change(connection, delete(role_hours).where(
             role_hours.c.role_id == row.role_id, role_hours.c.kind == row.kind,
             role_hours.c.bucket_start == row.bucket_start))
-        connection.execute(insert(role_hours).values(
+        statements.change(connection, insert(role_hours).values(
             role_id=row.role_id, kind=row.kind, bucket_start=row.bucket_start, scheduling_mode=row.scheduling_mode,
             weekly_minutes=row.weekly_minutes, daily_minutes=row.daily_minutes))
 
@@ -105,4 +99,4 @@ def clear_hours(connection: Connection, role_id: int, kind: str, start: date | N
         where.append(role_hours.c.bucket_start >= start)
     if end is not None:
         where.append(role_hours.c.bucket_start <= end)
-    return int(connection.execute(delete(role_hours).where(*where)).rowcount)
+    return statements.change(connection, delete(role_hours).where(*where))

@@ -8,6 +8,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import Connection, Table, bindparam, select, update
 
+from openpws.store import statements
 from openpws.store.prebuilt import Prebuilt, PrebuiltRows
 
 R = TypeVar("R")
@@ -36,7 +37,7 @@ def fetch(connection: Connection, table: Table, row_type: type[R], *where: Any,
         query = query.limit(limit)
     if for_update and connection.dialect.name == "postgresql":
         query = query.with_for_update()
-    return [row_type(**row._asdict()) for row in connection.execute(query)]
+    return [row_type(**row._asdict()) for row in statements.rows(connection, query)]
 
 
 def fetch_one(connection: Connection, table: Table, row_type: type[R], *where: Any,

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
+from openpws.store import statements
 from openpws.store.prebuilt import Prebuilt
 from openpws.store.schema import accounts, sessions, user_permissions, users
 
@@ -23,21 +24,17 @@ class SessionRow:
 
 
 def insert_session(connection: Connection, ticket_hash: str, account_id: int, user_id: int, now: datetime) -> None:
-    connection.execute(
-        insert(sessions).values(
-            ticket_hash=ticket_hash, account_id=account_id, user_id=user_id, created_at=now, last_seen_at=now
-        )
-    )
+    statements.change(connection, insert(sessions).values(
+        ticket_hash=ticket_hash, account_id=account_id, user_id=user_id, created_at=now, last_seen_at=now))
 
 
 def touch_session(connection: Connection, session_id: int, now: datetime) -> None:
-    connection.execute(
-        update(sessions).where(sessions.c.id == session_id, sessions.c.ended_at.is_(None)).values(last_seen_at=now)
-    )
+    statements.change(connection, update(sessions).where(
+        sessions.c.id == session_id, sessions.c.ended_at.is_(None)).values(last_seen_at=now))
 
 
 def end_session(connection: Connection, session_id: int, now: datetime) -> None:
-    connection.execute(update(sessions).where(sessions.c.id == session_id).values(ended_at=now))
+    statements.change(connection, update(sessions).where(sessions.c.id == session_id).values(ended_at=now))
 
 
 @dataclass(frozen=True)

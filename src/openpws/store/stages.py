@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, insert
 
 from openpws.entities import StageRow
+from openpws.store import statements
 from openpws.store.counters import next_uid
 from openpws.store.rows import fetch, fetch_one
 from openpws.store.schema import stages
@@ -19,7 +20,7 @@ DEFAULT_STAGES = (
 
 def seed_stages(connection: Connection, account_id: int) -> None:
     for order, (kind, name, short, closed) in enumerate(DEFAULT_STAGES):
-        connection.execute(insert(stages).values(
+        statements.change(connection, insert(stages).values(
             uid=next_uid(connection), account_id=account_id, kind=kind, name=name, name_key=name.lower(),
             short_name=short, closed=closed, sort_order=order))
 

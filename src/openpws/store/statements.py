@@ -1,0 +1,291 @@
+"""The one path every statement of the store takes, and the one hook that sees each of them.
+
+Statements reach the database in three ways, all of them through this module and nowhere else in
+the store (a test keeps it so):
+
+- Core statements, run by SQLAlchemy's ``Connection.execute``: ad-hoc queries, inserts, the
+  set-based deletes (``rows``, ``scalar``, ``scalars``, ``change``). Each is read to its end here.
+- Prebuilt statements (``prebuilt.py``), compiled once and run on the driver's own cursor
+  (``cursor_rows``, ``cursor_change``): the hot ones, whose answer costs the database less than
+  an execution through SQLAlchemy costs Python.
+- The transaction's own (``transaction``): BEGIN on SQLite, COMMIT, ROLLBACK. On PostgreSQL the
+  driver sends BEGIN itself, just before a transaction's first statement, so its round trip
+  counts in that statement's time.
+
+``TRACE`` is told of each statement once it has run, failed ones included: an ``Executed`` with the
+SQL and parameters as the driver received them, the time it took (reading its rows included) and
+how many rows it gave or changed. SQLAlchemy's events see only the first kind, and only
+while the cursor runs; this hook sees all three. With nothing subscribed, a statement costs one
+attribute check more than running it directly. The hook is the process's: a subscriber that cares
+about one store compares ``Executed.connection.engine`` (as ``sql_log.SqlLog`` does).
+
+Not statements of the store, so not traced: what the pool does to a connection (SQLite's PRAGMAs
+when it opens one, PostgreSQL's pre-ping when one leaves it) and Alembic's migrations.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from time import perf_counter
+from typing import Any, TypeVar, TypeVarTuple, overload
+
+from sqlalchemy import Connection, Row, Transaction
+from sqlalchemy.exc import StatementError
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.selectable import TypedReturnsRows
+
+T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
+Parameters = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
+
+# What ``Executed.rows`` holds for a statement that neither gives nor changes rows (BEGIN, COMMIT),
+# or that failed.
+NO_ROWS = -1
+
+
+@dataclass(frozen=True, slots=True)
+class Executed:
+    """One statement that ran (or failed) on ``connection``."""
+
+    connection: Connection
+    sql: str
+    # As the driver received them: a tuple or a mapping, a list of them for an executemany,
+    # None for none.
+    parameters: Any
+    seconds: float
+    rows: int  # given (a SELECT, a RETURNING) or changed; NO_ROWS when neither applies or it failed
+    error: BaseException | None = None
+
+
+Subscriber = Callable[[Executed], None]
+
+
+class Trace:
+    """Who is told of each statement. Subscribers run on the thread that ran the statement, right
+    after it; one that raises fails the statement's caller, so they must not."""
+
+    __slots__ = ("_lock", "subscribers")
+
+    def __init__(self) -> None:
+        # Replaced whole, never changed in place: the statement path reads it without a lock.
+        self.subscribers: tuple[Subscriber, ...] = ()
+        self._lock = threading.Lock()
+
+    def subscribe(self, subscriber: Subscriber) -> Subscriber:
+        with self._lock:
+            self.subscribers = (*self.subscribers, subscriber)
+        return subscriber
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        with self._lock:
+            kept = list(self.subscribers)
+            if subscriber in kept:
+                kept.remove(subscriber)
+            self.subscribers = tuple(kept)
+
+    def emit(self, executed: Executed) -> None:
+        for subscriber in self.subscribers:
+            subscriber(executed)
+
+
+TRACE = Trace()
+
+
+# --- Core statements -------------------------------------------------------------------------------
+
+@overload
+def rows(tx: Connection, statement: TypedReturnsRows[*Ts], parameters: Parameters = None) -> Sequence[Row[*Ts]]: ...
+
+
+@overload
+def rows(tx: Connection, statement: Executable, parameters: Parameters = None) -> Sequence[Row[*tuple[Any, ...]]]: ...
+
+
+def rows(tx: Connection, statement: Executable, parameters: Parameters = None) -> Sequence[Row[*tuple[Any, ...]]]:
+    """Every row the statement gives (a SELECT, or an INSERT, UPDATE or DELETE … RETURNING)."""
+    if TRACE.subscribers:
+        found: Sequence[Row[*tuple[Any, ...]]] = _core_traced(
+            tx, statement, parameters, lambda result: result.all(), len)
+        return found
+    return tx.execute(statement, parameters).all()
+
+
+def scalar(tx: Connection, statement: Executable, parameters: Parameters = None) -> Any:
+    """The first column of the first row, or None when there is no row."""
+    found = rows(tx, statement, parameters)
+    return found[0][0] if found else None
+
+
+def scalars(tx: Connection, statement: Executable, parameters: Parameters = None) -> list[Any]:
+    """The first column of every row."""
+    return [row[0] for row in rows(tx, statement, parameters)]
+
+
+def change(tx: Connection, statement: Executable, parameters: Parameters = None) -> int:
+    """Run an INSERT, UPDATE or DELETE that gives no rows: how many rows it changed."""
+    if TRACE.subscribers:
+        changed: int = _core_traced(tx, statement, parameters, lambda result: result.rowcount, _itself)
+        return changed
+    return tx.execute(statement, parameters).rowcount
+
+
+def _itself(count: int) -> int:
+    return count
+
+
+def _core_traced(tx: Connection, statement: Executable, parameters: Parameters, read: Callable[[Any], T],
+                 count: Callable[[T], int]) -> T:
+    started = perf_counter()
+    try:
+        result = tx.execute(statement, parameters)
+        answer = read(result)
+    except BaseException as error:
+        seconds = perf_counter() - started
+        if isinstance(error, StatementError) and error.statement is not None:
+            sql, sent = error.statement, error.params
+        else:  # failed before reaching the driver
+            sql, sent = str(statement), parameters
+        TRACE.emit(Executed(tx, sql, sent, seconds, NO_ROWS, error))
+        raise
+    seconds = perf_counter() - started
+    context = result.context
+    sent = context.parameters[0] if len(context.parameters) == 1 else context.parameters
+    TRACE.emit(Executed(tx, context.statement, sent or None, seconds, count(answer)))
+    return answer
+
+
+# --- statements run on the driver's cursor ---------------------------------------------------------
+
+def cursor_rows(tx: Connection, sql: str, parameters: Any) -> tuple[list[tuple[Any, ...]], Any]:
+    """Every row the statement gives, as the driver gives them, and the cursor (for its
+    description)."""
+    cursor = _cursor(tx)
+    if TRACE.subscribers:
+        return _cursor_traced(tx, cursor, sql, parameters, True), cursor
+    cursor.execute(sql, parameters)
+    found: list[tuple[Any, ...]] = cursor.fetchall()
+    return found, cursor
+
+
+def cursor_change(tx: Connection, sql: str, parameters: Any) -> int:
+    """Run a statement that gives no rows: how many rows it changed."""
+    cursor = _cursor(tx)
+    if TRACE.subscribers:
+        changed: int = _cursor_traced(tx, cursor, sql, parameters, False)
+        return changed
+    cursor.execute(sql, parameters)
+    return int(cursor.rowcount)
+
+
+def _cursor_traced(tx: Connection, cursor: Any, sql: str, parameters: Any, fetch: bool) -> Any:
+    started = perf_counter()
+    try:
+        cursor.execute(sql, parameters)
+        answer = cursor.fetchall() if fetch else int(cursor.rowcount)
+    except BaseException as error:
+        TRACE.emit(Executed(tx, sql, parameters or None, perf_counter() - started, NO_ROWS, error))
+        raise
+    seconds = perf_counter() - started
+    TRACE.emit(Executed(tx, sql, parameters or None, seconds, len(answer) if isinstance(answer, list) else answer))
+    return answer
+
+
+def _cursor(tx: Connection) -> Any:
+    """The cursor kept with the driver's connection: making one per statement cost psycopg about
+    9 µs (measured). It is used by one thread at a time, as its connection is."""
+    record = tx.connection
+    driver = record.dbapi_connection
+    assert driver is not None
+    kept = record.info.get(_CURSOR)
+    if kept is None or kept[0] is not driver:  # none yet, or the pool replaced the connection
+        kept = record.info[_CURSOR] = (driver, driver.cursor())
+    return kept[1]
+
+
+_CURSOR = "openpws.cursor"
+
+
+# --- transactions ----------------------------------------------------------------------------------
+
+# How long SQLite's busy handler lets a statement wait for a lock another connection holds.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class WouldWait(BaseException):
+    """A write asked to wait at most a moment for SQLite's write lock would wait longer (another
+    process holds it); nothing was done. A BaseException, so that it passes the handlers that
+    turn errors into answers on its way back to whoever asked (the runner)."""
+
+
+def begin(connection: Connection, *, write: bool, wait_ms: int | None = None) -> None:
+    """Start the transaction that ``connection.begin()`` will then own.
+
+    On SQLite, BEGIN is sent here on the driver's cursor (the driver's own transaction handling is
+    off), and a write transaction takes the database's write lock up front: a read-then-write
+    transaction that only upgraded later could fail with SQLITE_BUSY instead of waiting.
+    SQLAlchemy's own begin sends nothing to SQLite, and its commit and rollback end this
+    transaction. (Sent by a "begin" event listener instead, every request paid for the engine's
+    event dispatch.) On PostgreSQL the driver begins by itself.
+
+    ``wait_ms`` bounds how long a SQLite write waits for the write lock: longer raises WouldWait."""
+    if connection.dialect.name != "sqlite":
+        return
+    if wait_ms is None or not write:
+        cursor_change(connection, "BEGIN IMMEDIATE" if write else "BEGIN", ())
+        return
+    cursor_change(connection, f"PRAGMA busy_timeout={int(wait_ms)}", ())
+    try:
+        cursor_change(connection, "BEGIN IMMEDIATE", ())
+    except sqlite3.OperationalError as error:
+        if "locked" in str(error) or "busy" in str(error):
+            raise WouldWait from None
+        raise
+    finally:
+        cursor_change(connection, f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}", ())
+
+
+class transaction:  # lower case: it was a function, and is still called as one
+    """One transaction on ``connection``, committed at the end of the block (rolled back by an
+    exception): ``with transaction(connection, write=True) as tx: …``. (A class: as a generator,
+    the context manager cost every request over a µs more.)"""
+
+    __slots__ = ("connection", "started", "wait_ms", "write")
+    started: Transaction
+
+    def __init__(self, connection: Connection, *, write: bool, wait_ms: int | None = None) -> None:
+        self.connection = connection
+        self.write = write
+        self.wait_ms = wait_ms
+
+    def __enter__(self) -> Connection:
+        begin(self.connection, write=self.write, wait_ms=self.wait_ms)
+        self.started = self.connection.begin()
+        self.started.__enter__()
+        return self.connection
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: Any) -> None:
+        # SQLAlchemy's own block ends the transaction (and rolls back a COMMIT that failed), timed.
+        started = self.started
+        if kind is None:
+            _end(self.connection, "COMMIT", started, None, None, None)
+        elif started.is_active:
+            _end(self.connection, "ROLLBACK", started, kind, error, traceback)
+        else:
+            started.__exit__(kind, error, traceback)
+
+
+def _end(connection: Connection, sql: str, started: Transaction, kind: type[BaseException] | None,
+         error: BaseException | None, traceback: Any) -> None:
+    if not TRACE.subscribers:
+        started.__exit__(kind, error, traceback)
+        return
+    began = perf_counter()
+    try:
+        started.__exit__(kind, error, traceback)
+    except BaseException as failure:
+        TRACE.emit(Executed(connection, sql, None, perf_counter() - began, NO_ROWS, failure))
+        raise
+    TRACE.emit(Executed(connection, sql, None, perf_counter() - began, NO_ROWS))
