@@ -36,7 +36,7 @@ class Two:
         self.me = Pws(soap, account)  # "User admin@…", reference id E1
         self.other_login = f"other@{account.code}"
         make_user(store, account.code, self.other_login, ALL, reference_id="OTHER")
-        self.other = Pws(SoapClient(soap.base_url), account, self.other_login)
+        self.other = Pws(soap.another(), account, self.other_login)
         self.engagement = self.me.engagement(self.me.client("Acme"), "Locked work")
         self.project = self.me.project(self.engagement, "Build")
         self.second_project = self.me.project(self.engagement, "Run")
@@ -287,7 +287,7 @@ def test_a_view_only_user_cannot_take_locks(two: Two) -> None:
 
 def test_two_step_steal_with_zeep(two: Two) -> None:
     victim_set = set_of(acquire(two.other, entity("E", two.engagement)))
-    client = zeep.Client(two.soap.endpoint + "?wsdl")
+    client = zeep.Client(two.soap.endpoint + "?wsdl", transport=two.soap.zeep_transport())
     request = {"SessionTicket": two.me.ticket, "LockDurationSeconds": 600, "RequestId": 3,
                "Locks": {"PwsProjectorLockRequest": [{"EntityIdentity": {"EntityCode": two.project, "LockType": "P"}}]}}
     with pytest.raises(zeep.exceptions.Fault) as raised:
@@ -404,7 +404,7 @@ def test_internal_locks_cannot_be_stolen(two: Two) -> None:
 
 
 def test_the_callers_own_locks_never_block_it(two: Two) -> None:
-    second_session = Pws(SoapClient(two.soap.base_url), two.account)
+    second_session = Pws(two.soap.another(), two.account)
     first = set_of(acquire(two.me, entity("E", two.engagement)))
     second = set_of(acquire(second_session, entity("E", two.engagement)))
     third = set_of(acquire(second_session, entity("P", two.project)))
@@ -458,6 +458,7 @@ def two_workers(database_url: str, tmp_path: Path) -> Iterator[Server]:
     stop_server(server)
 
 
+@pytest.mark.serve  # two server processes
 def test_concurrent_acquirers_of_one_entity_exactly_one_wins(two_workers: Server, store: Store) -> None:
     """Separate connections to two server processes: the engagement row lock lets one through."""
     base_url = two_workers.base_url

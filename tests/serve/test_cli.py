@@ -13,9 +13,11 @@ from click.testing import CliRunner
 
 from openpws.cli import main
 from tests.conftest import PASSWORD, AccountFixture, start_server, stop_server
+from tests.messages.test_locks import acquire, entity, fault_numbers, holders_as_locks_to_steal
 from tests.pws import SoapClient
-from tests.test_locks import acquire, entity, fault_numbers, holders_as_locks_to_steal
 from tests.tree import Pws
+
+pytestmark = pytest.mark.serve
 
 
 def openpws(database_url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:

@@ -23,6 +23,8 @@ from tests.deletes_model import Model, Outcome
 from tests.pws import Answer, SoapClient
 from tests.tree import Pws
 
+pytestmark = pytest.mark.serve
+
 ROUNDS = 6
 
 
