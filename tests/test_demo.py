@@ -10,7 +10,7 @@ from openpws.contract import ns
 from tests.conftest import start_server, stop_server
 from tests.pws import Answer, SoapClient
 
-pytestmark = pytest.mark.serve
+pytestmark = [pytest.mark.serve, pytest.mark.slow]
 
 NS = {"sch": ns.SCHEDULING, "com": ns.COMMON, "rs": ns.RESPONSES, "bil": ns.BILLING}
 

@@ -459,6 +459,7 @@ def two_workers(database_url: str, tmp_path: Path) -> Iterator[Server]:
 
 
 @pytest.mark.serve  # two server processes
+@pytest.mark.slow
 def test_concurrent_acquirers_of_one_entity_exactly_one_wins(two_workers: Server, store: Store) -> None:
     """Separate connections to two server processes: the engagement row lock lets one through."""
     base_url = two_workers.base_url

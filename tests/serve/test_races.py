@@ -23,7 +23,8 @@ from tests.deletes_model import Model, Outcome
 from tests.pws import Answer, SoapClient
 from tests.tree import Pws
 
-pytestmark = pytest.mark.serve
+# Slow, and sharing a module-scoped server of two workers: under xdist, on one worker.
+pytestmark = [pytest.mark.serve, pytest.mark.slow, pytest.mark.xdist_group("races")]
 
 ROUNDS = 6
 
