@@ -83,8 +83,17 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         engine.dispose()
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Slow tests first, so that under xdist they do not start last and finish alone."""
+    """Under xdist (--dist loadgroup), the tests that use one of the session's server processes
+    go to one worker, which starts that server once. Slow tests go first, so that they do not
+    start last and finish alone."""
+    for item in items:
+        used = getattr(item, "fixturenames", ())
+        if "two_workers" in used:
+            item.add_marker(pytest.mark.xdist_group("two-workers"))
+        elif item.get_closest_marker("serve") is not None and ("soap" in used or "server" in used):
+            item.add_marker(pytest.mark.xdist_group("server"))
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
@@ -228,6 +237,15 @@ def stop_server(server: Server) -> None:
 def server(store: Store, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """``openpws serve`` on this session's database, started when a test first asks for it."""
     running = start_server(database_url, tmp_path_factory.mktemp("server"))
+    yield running
+    stop_server(running)
+
+
+@pytest.fixture(scope="session")
+def two_workers(store: Store, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """``openpws serve --workers 2`` on this session's database: two processes, so that racing
+    calls may reach different ones. Started when a test first asks for it."""
+    running = start_server(database_url, tmp_path_factory.mktemp("workers"), "--workers", "2")
     yield running
     stop_server(running)
 

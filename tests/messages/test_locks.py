@@ -6,9 +6,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import zeep
@@ -19,7 +17,7 @@ from openpws.contract import compile_schema, ns
 from openpws.services import admin, lock_sets, locks
 from openpws.services.permissions import ALL
 from openpws.store.transactions import Store
-from tests.conftest import AccountFixture, Server, make_account, make_user, start_server, stop_server
+from tests.conftest import AccountFixture, Server, make_account, make_user
 from tests.pws import NAMESPACES, Answer, SoapClient
 from tests.tree import Pws, ref, tag
 
@@ -449,13 +447,6 @@ def test_another_accounts_or_users_set_is_not_found(two: Two, store: Store) -> N
     assert check(two.me, set_id).status == "Ok"  # untouched
     # The stranger's account has no such engagement either.
     assert acquire(stranger, entity("E", two.engagement)).error_numbers() == [50024]
-
-
-@pytest.fixture
-def two_workers(database_url: str, tmp_path: Path) -> Iterator[Server]:
-    server = start_server(database_url, tmp_path, "--workers", "2")
-    yield server
-    stop_server(server)
 
 
 @pytest.mark.serve  # two server processes
