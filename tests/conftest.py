@@ -1,12 +1,17 @@
 """Fixtures: a scratch database (SQLite file or a PostgreSQL database made for this run and
-dropped after it), one real ``openpws serve`` process on it, and an account per test.
+dropped after it), the openpws application served in-process on it, an account per test, and,
+for the tests that need one, a real ``openpws serve`` process on the same database.
+
+Under pytest-xdist every worker process has its own session: its own scratch database, which it
+creates and drops, its own in-process application and, if one of its tests asks, its own server.
 
 The PostgreSQL leg runs when ``--postgres URL`` (or OPENPWS_TEST_POSTGRES) names a server to
-create the scratch database on; it fails loudly when that server cannot be reached.
+create the scratch databases on; it fails loudly when that server cannot be reached.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import socket
@@ -19,20 +24,32 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import hypothesis
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from openpws.app import create_app
+from openpws.config import Settings
 from openpws.services import admin
 from openpws.services.permissions import ALL, VIEW_ONLY, Permission
 from openpws.store import migrate
 from openpws.store.transactions import Store
+from tests.asgi import AsgiTransport
 from tests.pws import SoapClient
 
 # Password hashing is deliberately slow in production; tests create many users and log in often,
 # so they store hashes with a small scrypt cost (the stored hash records its own cost).
 TEST_SCRYPT_COST = 2**10
 PASSWORD = "Pa55-word!"
+# The in-process application answers any host name; this one is never looked up.
+IN_PROCESS_URL = "http://openpws.test"
+
+# Hypothesis's default deadline (200 ms an example) fails tests as "flaky" when an example happens
+# to run slowly: under coverage's tracing, on a shared 2-core machine, with a second xdist worker
+# busy. What the tests check is the answers, not the time.
+hypothesis.settings.register_profile("openpws", deadline=None)
+hypothesis.settings.load_profile("openpws")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -47,10 +64,49 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"openpws store: {'PostgreSQL via ' + url if url else 'SQLite'}"
 
 
+def _admin_engine(admin_url: str) -> Engine:
+    return create_engine(make_url(admin_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Before any worker starts: the PostgreSQL leg stops at once, and loudly, if it cannot connect."""
+    admin_url = session.config.getoption("--postgres")
+    if not admin_url or hasattr(session.config, "workerinput"):
+        return
+    engine = _admin_engine(admin_url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:
+        pytest.exit(f"PostgreSQL leg requested but {admin_url} cannot be used: {error}", returncode=3)
+    finally:
+        engine.dispose()
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under xdist (--dist loadgroup), the tests that use one of the session's server processes
+    go to one worker, which starts that server once. Slow tests go first, so that they do not
+    start last and finish alone."""
+    for item in items:
+        used = getattr(item, "fixturenames", ())
+        if "two_workers" in used:
+            item.add_marker(pytest.mark.xdist_group("two-workers"))
+        elif item.get_closest_marker("serve") is not None and ("soap" in used or "server" in used):
+            item.add_marker(pytest.mark.xdist_group("server"))
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def worker_id(config: pytest.Config) -> str:
+    """This xdist worker's name (gw0, gw1, …), or "main" without xdist."""
+    workerinput = getattr(config, "workerinput", None)
+    return str(workerinput["workerid"]) if workerinput else "main"
 
 
 @pytest.fixture(scope="session")
@@ -59,10 +115,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     if not admin_url:
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'openpws.db'}"
         return
-    name = f"openpws_test_{secrets.token_hex(6)}"
-    admin_engine = create_engine(
-        make_url(admin_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
-    )
+    name = f"openpws_test_{worker_id(request.config)}_{secrets.token_hex(6)}"
+    admin_engine = _admin_engine(admin_url)
     try:
         with admin_engine.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
@@ -83,6 +137,63 @@ def store(database_url: str) -> Iterator[Store]:
     yield opened
     opened.dispose()
 
+
+# --- the application, in-process ------------------------------------------------------------------
+
+class ErrorLog(logging.Handler):
+    """What the application logs at ERROR or above (unexpected errors, with their tracebacks)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def since(self, start: int) -> str:
+        return "\n".join(self.format(record) for record in self.records[start:])
+
+
+@pytest.fixture(scope="session")
+def server_errors() -> Iterator[ErrorLog]:
+    handler = ErrorLog()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("openpws")
+    logger.addHandler(handler)
+    yield handler
+    logger.removeHandler(handler)
+
+
+@pytest.fixture(scope="session")
+def app_transport(store: Store, database_url: str) -> Iterator[AsgiTransport]:
+    """The application as ``openpws serve`` builds it, on this session's database, served
+    in-process. It has a store of its own, as the server process had."""
+    settings = Settings(database_url=database_url, scrypt_cost=TEST_SCRYPT_COST)
+    served = Store.open(database_url, threads=settings.threads)
+    transport = AsgiTransport(create_app(settings, served))
+    yield transport
+    transport.shutdown()
+    served.dispose()
+
+
+@pytest.fixture
+def soap(request: pytest.FixtureRequest, server_errors: ErrorLog) -> Iterator[SoapClient]:
+    """A client of the application: in-process, or, for a test marked ``serve``, of the real
+    ``openpws serve`` process over a socket. An in-process test fails if the application logged
+    an error meanwhile (the server would have logged a traceback)."""
+    if request.node.get_closest_marker("serve") is not None:
+        server: Server = request.getfixturevalue("server")
+        with SoapClient(server.base_url) as client:
+            yield client
+        return
+    transport: AsgiTransport = request.getfixturevalue("app_transport")
+    start = len(server_errors.records)
+    with SoapClient(IN_PROCESS_URL, transport) as client:
+        yield client
+    assert len(server_errors.records) == start, f"the application logged:\n{server_errors.since(start)}"
+
+
+# --- a real server process ------------------------------------------------------------------------
 
 @dataclass
 class Server:
@@ -109,7 +220,7 @@ def start_server(database_url: str, tmp: Path, *args: str, env: dict[str, str] |
             if httpx.get(base_url + "/health", timeout=1).status_code == 200:
                 return Server(base_url, process, output)
         except httpx.TransportError:
-            time.sleep(0.1)
+            time.sleep(0.05)
     process.kill()
     raise RuntimeError(f"openpws serve did not come up:\n{output.read_text()}")
 
@@ -124,17 +235,22 @@ def stop_server(server: Server) -> None:
 
 @pytest.fixture(scope="session")
 def server(store: Store, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """``openpws serve`` on this session's database, started when a test first asks for it."""
     running = start_server(database_url, tmp_path_factory.mktemp("server"))
     yield running
     stop_server(running)
 
 
-@pytest.fixture
-def soap(server: Server) -> Iterator[SoapClient]:
-    client = SoapClient(server.base_url)
-    yield client
-    client.close()
+@pytest.fixture(scope="session")
+def two_workers(store: Store, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """``openpws serve --workers 2`` on this session's database: two processes, so that racing
+    calls may reach different ones. Started when a test first asks for it."""
+    running = start_server(database_url, tmp_path_factory.mktemp("workers"), "--workers", "2")
+    yield running
+    stop_server(running)
 
+
+# --- accounts -------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class AccountFixture:

@@ -6,9 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import requests
+import zeep
 from lxml import etree
 
 from openpws.contract import ns
+from tests.asgi import RequestsAdapter
 
 SERVICE_PATH = "/OpsProjectorWcfSvc/PwsProjectorServices.svc"
 NAMESPACES = {
@@ -75,11 +78,24 @@ class Answer:
 
 
 class SoapClient:
-    """Talks to a running openpws over real HTTP."""
+    """Talks HTTP to openpws: to a running server at ``base_url``, or, given the in-process
+    application's ``transport``, to that application (``base_url`` then only names the host)."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, transport: httpx.BaseTransport | None = None) -> None:
         self.base_url = base_url
-        self.http = httpx.Client(base_url=base_url, timeout=60)
+        self.transport = transport
+        self.http = httpx.Client(base_url=base_url, timeout=60, transport=transport)
+
+    def another(self) -> SoapClient:
+        """A client of its own (its own connections) to the same server."""
+        return SoapClient(self.base_url, self.transport)
+
+    def zeep_transport(self) -> zeep.Transport:
+        """A zeep transport that reaches the same server."""
+        session = requests.Session()
+        if self.transport is not None:
+            session.mount("http://", RequestsAdapter(self.transport))
+        return zeep.Transport(session=session)
 
     @property
     def endpoint(self) -> str:
@@ -115,3 +131,9 @@ class SoapClient:
 
     def close(self) -> None:
         self.http.close()
+
+    def __enter__(self) -> SoapClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from openpws.contract import ns
 from tests.conftest import start_server, stop_server
 from tests.pws import Answer, SoapClient
+
+pytestmark = [pytest.mark.serve, pytest.mark.slow]
 
 NS = {"sch": ns.SCHEDULING, "com": ns.COMMON, "rs": ns.RESPONSES, "bil": ns.BILLING}
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from openpws.cli import main
@@ -61,6 +62,7 @@ def test_every_command_has_help_with_an_example() -> None:
         assert "openpws " + command[0] in result.output
 
 
+@pytest.mark.serve  # the example runs as a script of its own, against a real server
 def test_readme_zeep_example_works_as_written(soap: SoapClient, account: AccountFixture, tmp_path: Path) -> None:
     code = re.search(r"```python\n(.*?)```", README, re.DOTALL)
     assert code is not None

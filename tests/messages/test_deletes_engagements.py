@@ -13,8 +13,7 @@ from openpws.services.permissions import Permission
 from openpws.store.schema import projects
 from openpws.store.transactions import Store
 from tests.conftest import AccountFixture
-from tests.pws import NAMESPACES, SoapClient
-from tests.test_deletes_common import (
+from tests.messages.deletes_common import (
     FAULT,
     acquire,
     delete_engagement,
@@ -27,6 +26,7 @@ from tests.test_deletes_common import (
     project_exists,
     result_text,
 )
+from tests.pws import NAMESPACES, SoapClient
 from tests.tree import Pws, ref, tag
 
 NIL = "{" + ns.XSI + "}nil"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -202,6 +203,7 @@ class DeleteMachine(RuleBasedStateMachine):
         assert wire.observe(self.pws, self.store) == self.model.view()
 
 
+@pytest.mark.slow
 def test_deletes_follow_the_model(soap: SoapClient, store: Store) -> None:
     # About 20 seconds a store: PostgreSQL's commits cost more than SQLite's.
     examples = 20 if store.dialect == "sqlite" else 10

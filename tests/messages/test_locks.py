@@ -6,9 +6,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import zeep
@@ -21,7 +19,7 @@ from openpws.services.context import Context
 from openpws.services.permissions import ALL
 from openpws.services.refs import Key
 from openpws.store.transactions import Store
-from tests.conftest import AccountFixture, Server, make_account, make_user, start_server, stop_server
+from tests.conftest import AccountFixture, Server, make_account, make_user
 from tests.pws import NAMESPACES, Answer, SoapClient
 from tests.tree import Pws, ref, tag
 
@@ -38,7 +36,7 @@ class Two:
         self.me = Pws(soap, account)  # "User admin@…", reference id E1
         self.other_login = f"other@{account.code}"
         make_user(store, account.code, self.other_login, ALL, reference_id="OTHER")
-        self.other = Pws(SoapClient(soap.base_url), account, self.other_login)
+        self.other = Pws(soap.another(), account, self.other_login)
         self.engagement = self.me.engagement(self.me.client("Acme"), "Locked work")
         self.project = self.me.project(self.engagement, "Build")
         self.second_project = self.me.project(self.engagement, "Run")
@@ -289,7 +287,7 @@ def test_a_view_only_user_cannot_take_locks(two: Two) -> None:
 
 def test_two_step_steal_with_zeep(two: Two) -> None:
     victim_set = set_of(acquire(two.other, entity("E", two.engagement)))
-    client = zeep.Client(two.soap.endpoint + "?wsdl")
+    client = zeep.Client(two.soap.endpoint + "?wsdl", transport=two.soap.zeep_transport())
     request = {"SessionTicket": two.me.ticket, "LockDurationSeconds": 600, "RequestId": 3,
                "Locks": {"PwsProjectorLockRequest": [{"EntityIdentity": {"EntityCode": two.project, "LockType": "P"}}]}}
     with pytest.raises(zeep.exceptions.Fault) as raised:
@@ -407,7 +405,7 @@ def test_internal_locks_cannot_be_stolen(two: Two) -> None:
 
 
 def test_the_callers_own_locks_never_block_it(two: Two) -> None:
-    second_session = Pws(SoapClient(two.soap.base_url), two.account)
+    second_session = Pws(two.soap.another(), two.account)
     first = set_of(acquire(two.me, entity("E", two.engagement)))
     second = set_of(acquire(second_session, entity("E", two.engagement)))
     third = set_of(acquire(second_session, entity("P", two.project)))
@@ -454,13 +452,8 @@ def test_another_accounts_or_users_set_is_not_found(two: Two, store: Store) -> N
     assert acquire(stranger, entity("E", two.engagement)).error_numbers() == [50024]
 
 
-@pytest.fixture
-def two_workers(database_url: str, tmp_path: Path) -> Iterator[Server]:
-    server = start_server(database_url, tmp_path, "--workers", "2")
-    yield server
-    stop_server(server)
-
-
+@pytest.mark.serve  # two server processes
+@pytest.mark.slow
 def test_concurrent_acquirers_of_one_entity_exactly_one_wins(two_workers: Server, store: Store) -> None:
     """Separate connections to two server processes: the engagement row lock lets one through."""
     base_url = two_workers.base_url

@@ -319,6 +319,7 @@ def test_no_invoice_of_another_account_resolves(soap: SoapClient, store: Store, 
     assert get(pws, number).text(INVOICE + "Engagement/com:EngagementName") == "Website rebuild"
 
 
+@pytest.mark.serve  # concurrent connections to the server process
 def test_concurrent_creates_take_distinct_numbers(soap: SoapClient, account: AccountFixture, pws: Pws,
                                                   tree: Tree) -> None:
     # Invoices of different engagements share nothing but the account's numbering: racing creates
@@ -326,7 +327,7 @@ def test_concurrent_creates_take_distinct_numbers(soap: SoapClient, account: Acc
     trees = [Tree(tree.client, pws.engagement(tree.client, f"Parallel {n}")) for n in range(6)]
 
     def one(target: Tree) -> str:
-        own = SoapClient(soap.base_url)
+        own = soap.another()
         try:
             return identity(created(Pws(own, account), spec(target)))[0]
         finally:
@@ -363,7 +364,7 @@ def test_create_then_get_round_trips_modelled_fields(pws: Pws, tree: Tree, name:
 
 
 def test_zeep_creates_and_reads_an_invoice(soap: SoapClient, account: AccountFixture, pws: Pws, tree: Tree) -> None:
-    client = zeep.Client(soap.endpoint + "?wsdl")
+    client = zeep.Client(soap.endpoint + "?wsdl", transport=soap.zeep_transport())
     ticket = client.service.PwsAuthenticate(serviceRequest={
         "AccountCode": account.code, "UserName": account.admin, "Password": account.password}).SessionTicket
     made = client.service.PwsCreateInvoice(serviceRequest={"SessionTicket": ticket, "InvoiceSpec": {

@@ -8,8 +8,8 @@ import pytest
 from openpws.contract import ns
 from openpws.store.transactions import Store
 from tests.conftest import AccountFixture
+from tests.messages.deletes_common import clients_state, delete_client, engagement_state, other_user, result_text
 from tests.pws import NAMESPACES, SoapClient
-from tests.test_deletes_common import clients_state, delete_client, engagement_state, other_user, result_text
 from tests.tree import Pws, ref
 
 FLAGS = [(False, False), (False, True), (True, False), (True, True)]

@@ -11,8 +11,7 @@ from openpws.contract import ns
 from openpws.services.permissions import Permission
 from openpws.store.transactions import Store
 from tests.conftest import AccountFixture
-from tests.pws import NAMESPACES, SoapClient
-from tests.test_deletes_common import (
+from tests.messages.deletes_common import (
     FAULT,
     acquire,
     delete_project,
@@ -27,6 +26,7 @@ from tests.test_deletes_common import (
     project_state,
     result_text,
 )
+from tests.pws import NAMESPACES, SoapClient
 from tests.tree import Pws, ref, tag
 
 NIL = "{" + ns.XSI + "}nil"

@@ -11,8 +11,7 @@ import pytest
 from openpws.services.permissions import Permission
 from openpws.store.transactions import Store
 from tests.conftest import AccountFixture
-from tests.pws import NAMESPACES, Answer, SoapClient
-from tests.test_deletes_common import (
+from tests.messages.deletes_common import (
     FAULT,
     RoleState,
     acquire,
@@ -26,6 +25,7 @@ from tests.test_deletes_common import (
     result_text,
     undelete_role,
 )
+from tests.pws import NAMESPACES, Answer, SoapClient
 from tests.tree import Pws, ref, tag
 
 ZERO_OUT = tag("ZeroOutHoursFlag", True)

@@ -637,7 +637,7 @@ def test_save_then_get_round_trips_modelled_fields(tree: Tree, name: str, descri
 
 def test_zeep_creates_a_role_books_daily_hours_and_reads_them(soap: SoapClient, tree: Tree,
                                                               account: AccountFixture) -> None:
-    client = zeep.Client(soap.endpoint + "?wsdl")
+    client = zeep.Client(soap.endpoint + "?wsdl", transport=soap.zeep_transport())
     ticket = client.service.PwsAuthenticate(serviceRequest={
         "AccountCode": account.code, "UserName": account.admin, "Password": account.password}).SessionTicket
     saved = client.service.PwsSaveProjectRole(serviceRequest={

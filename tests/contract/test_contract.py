@@ -107,7 +107,7 @@ def test_service_page(soap: SoapClient) -> None:
 @pytest.mark.parametrize("form", ["?wsdl", "?singleWsdl"])
 def test_zeep_consumes_the_contract_and_calls_every_operation(soap: SoapClient, account: AccountFixture,
                                                                form: str) -> None:
-    client = zeep.Client(soap.endpoint + form)
+    client = zeep.Client(soap.endpoint + form, transport=soap.zeep_transport())
     operations = set(client.service._binding._operations)
     assert operations == set(load_contract().operations)
     login = client.service.PwsAuthenticate(serviceRequest={
@@ -126,7 +126,7 @@ def test_zeep_consumes_the_contract_and_calls_every_operation(soap: SoapClient, 
 
 
 def test_zeep_sees_a_client_fault(soap: SoapClient) -> None:
-    client = zeep.Client(soap.endpoint + "?wsdl")
+    client = zeep.Client(soap.endpoint + "?wsdl", transport=soap.zeep_transport())
     with pytest.raises(zeep.exceptions.Fault) as raised:
         client.service.PwsUnauthenticate(serviceRequest={"RequestId": 1})
     assert "SessionTicket is required" in raised.value.message

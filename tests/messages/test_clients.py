@@ -241,7 +241,7 @@ def test_save_then_get_round_trips_modelled_fields(clients: Clients, name: str, 
 
 
 def test_zeep_builds_and_reads_a_client_tree(soap: SoapClient, account: AccountFixture) -> None:
-    client = zeep.Client(soap.endpoint + "?wsdl")
+    client = zeep.Client(soap.endpoint + "?wsdl", transport=soap.zeep_transport())
     ticket = client.service.PwsAuthenticate(serviceRequest={
         "AccountCode": account.code, "UserName": account.admin, "Password": account.password}).SessionTicket
     parent = client.service.PwsSaveClient(serviceRequest={"SessionTicket": ticket, "Client": {"ClientName": "Zeep Parent"}})

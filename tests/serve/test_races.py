@@ -18,19 +18,19 @@ import pytest
 from openpws.services.permissions import ALL
 from openpws.store.transactions import Store
 from tests import deletes_model as wire
-from tests.conftest import Server, make_account, make_user, start_server, stop_server
+from tests.conftest import Server, make_account, make_user
 from tests.deletes_model import Model, Outcome
 from tests.pws import Answer, SoapClient
 from tests.tree import Pws
+
+pytestmark = [pytest.mark.serve, pytest.mark.slow]
 
 ROUNDS = 6
 
 
 @pytest.fixture(scope="module")
-def workers(store: Store, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = start_server(database_url, tmp_path_factory.mktemp("workers"), "--workers", "2")
-    yield running
-    stop_server(running)
+def workers(two_workers: Server) -> Server:
+    return two_workers
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import datetime
@@ -13,19 +14,27 @@ from click.testing import CliRunner
 
 from openpws.cli import main
 from tests.conftest import PASSWORD, AccountFixture, start_server, stop_server
+from tests.messages.test_locks import acquire, entity, fault_numbers, holders_as_locks_to_steal
 from tests.pws import SoapClient
-from tests.test_locks import acquire, entity, fault_numbers, holders_as_locks_to_steal
 from tests.tree import Pws
+
+pytestmark = pytest.mark.serve
+
+
+def coverage_environment() -> dict[str, str]:
+    """The variables that have coverage measure a Python subprocess, when the tests are measured."""
+    return {name: value for name, value in os.environ.items() if name.startswith("COVERAGE_")}
 
 
 def openpws(database_url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "openpws", *args, "--database", database_url],
         input=stdin, capture_output=True, text=True, timeout=120,
-        env={"OPENPWS_SCRYPT_COST": "1024", "PATH": "/usr/bin:/bin"},
+        env={"OPENPWS_SCRYPT_COST": "1024", "PATH": "/usr/bin:/bin", **coverage_environment()},
     )
 
 
+@pytest.mark.slow
 def test_accounts_and_users_from_the_command_line(database_url: str, soap: SoapClient) -> None:
     created = openpws(database_url, "account", "create", "cli-acct", "--name", "CLI Account")
     assert created.returncode == 0, created.stderr
@@ -66,6 +75,7 @@ def test_unsupported_database_url_is_a_usage_error(tmp_path: Path) -> None:
     assert done.returncode == 2 and "unsupported database URL" in done.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workers", [1, 2])
 def test_serve_demo(tmp_path: Path, database_url: str, workers: int) -> None:
     """serve --demo prints where it listens and the demo logins, which work (also with 2 workers)."""
@@ -95,6 +105,7 @@ def test_lock_commands_have_help_with_an_example() -> None:
         assert "Example:" in result.output and f"openpws {' '.join(command)} --account" in result.output, command
 
 
+@pytest.mark.slow
 def test_lock_take_puts_the_sandbox_into_somebody_else_is_editing(database_url: str, soap: SoapClient,
                                                                  account: AccountFixture) -> None:
     pws = Pws(soap, account)

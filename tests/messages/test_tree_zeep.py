@@ -11,7 +11,7 @@ from tests.pws import SoapClient
 
 
 def test_zeep_builds_and_reads_a_whole_tree(soap: SoapClient, account: AccountFixture) -> None:
-    service = zeep.Client(soap.endpoint + "?singleWsdl").service
+    service = zeep.Client(soap.endpoint + "?singleWsdl", transport=soap.zeep_transport()).service
     ticket = service.PwsAuthenticate(serviceRequest={
         "AccountCode": account.code, "UserName": account.admin, "Password": account.password}).SessionTicket
 

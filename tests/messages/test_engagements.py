@@ -282,7 +282,7 @@ def test_save_then_get_round_trips_modelled_fields(pws: Pws, name: str, po: str 
 
 
 def test_zeep_builds_and_reads_an_engagement(soap: SoapClient, account: AccountFixture) -> None:
-    client = zeep.Client(soap.endpoint + "?wsdl")
+    client = zeep.Client(soap.endpoint + "?wsdl", transport=soap.zeep_transport())
     ticket = client.service.PwsAuthenticate(serviceRequest={
         "AccountCode": account.code, "UserName": account.admin, "Password": account.password}).SessionTicket
     owner = client.service.PwsSaveClient(serviceRequest={"SessionTicket": ticket, "Client": {"ClientName": "Zeep Co"}})
@@ -303,8 +303,9 @@ def test_zeep_builds_and_reads_an_engagement(soap: SoapClient, account: AccountF
     assert [e.EngagementName for e in listed_rows.Engagements.PwsEngagementSummary] == ["Zeep work"]
 
 
+@pytest.mark.serve  # concurrent connections to the server process
 def test_concurrent_inserts_get_distinct_numbers_and_codes(soap: SoapClient, account: AccountFixture, pws: Pws) -> None:
-    writers = [Pws(SoapClient(soap.base_url), account) for _ in range(6)]
+    writers = [Pws(soap.another(), account) for _ in range(6)]
     try:
         with ThreadPoolExecutor(len(writers)) as pool:
             numbers = list(pool.map(lambda writer: writer.client("Parallel"), writers))

@@ -12,9 +12,11 @@ from zeep.exceptions import Fault
 from openpws.contract import ns
 from openpws.store.transactions import Store
 from tests.conftest import AccountFixture, Server
+from tests.messages.deletes_common import acquire, engagement_state, hours, other_user, project_exists
 from tests.pws import SERVICE_PATH, SoapClient
-from tests.test_deletes_common import acquire, engagement_state, hours, other_user, project_exists
 from tests.tree import Pws
+
+pytestmark = pytest.mark.serve
 
 
 @pytest.fixture(scope="module")

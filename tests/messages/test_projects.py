@@ -373,9 +373,10 @@ def test_engagement_timestamp_follows_every_project_save(pws: Projects) -> None:
     assert pws.save(project(code), tag("EngagementTimestamp", seen[-1] or "")).status == "Ok"
 
 
+@pytest.mark.serve  # concurrent connections to the server process
 def test_concurrent_inserts_into_one_engagement_take_turns(soap: SoapClient, pws: Projects) -> None:
     engagement = pws.engagement(pws.client("Busy"), "Shared")
-    writers = [Projects(SoapClient(soap.base_url), pws.account) for _ in range(6)]
+    writers = [Projects(soap.another(), pws.account) for _ in range(6)]
     with ThreadPoolExecutor(len(writers)) as pool:
         answers = list(pool.map(lambda writer: writer.save(new(engagement, "Parallel"), full=False), writers))
     for writer in writers:
@@ -526,7 +527,7 @@ def test_save_then_get_round_trips_modelled_fields(pws: Projects, name: str, des
 
 
 def test_zeep_builds_and_reads_a_project(soap: SoapClient, account: AccountFixture) -> None:
-    client = zeep.Client(soap.endpoint + "?wsdl")
+    client = zeep.Client(soap.endpoint + "?wsdl", transport=soap.zeep_transport())
     ticket = client.service.PwsAuthenticate(serviceRequest={
         "AccountCode": account.code, "UserName": account.admin, "Password": account.password}).SessionTicket
     owner = client.service.PwsSaveClient(serviceRequest={"SessionTicket": ticket, "Client": {"ClientName": "Zeep Co"}})
