@@ -135,9 +135,20 @@ def _next_number(tx: Connection, caller: Caller) -> str:
     return refs.CLIENT.next_free_code(tx, caller, "C", store.count_clients(tx, caller.account_id) + 1)
 
 
-def _parent_for(tx: Connection, caller: Caller, changes: ClientChanges, row: ClientRow | None) -> int | None:
-    assert changes.parent is not None
-    parent = refs.lock_client(tx, caller, refs.CLIENT.resolve(tx, caller, changes.parent))
+def _locked(tx: Connection, caller: Caller, row: ClientRow | None, parent: ClientRow | None,
+            key: Key) -> tuple[ClientRow | None, ClientRow | None]:
+    """The client saved and its new parent, row-locked (in id order, as every writer of two
+    clients takes them) and read again: a PwsDeleteClient that committed meanwhile took them
+    (50024), one still running finishes first."""
+    wanted = sorted({c.id for c in (row, parent) if c is not None})
+    locked = {c.id: c for c in store.lock_many(tx, caller.account_id, wanted)}
+    for client, described in ((row, refs.CLIENT.describe(key)), (parent, "ParentClientIdentity")):
+        if client is not None and client.id not in locked:
+            raise errors.fail(errors.ENTITY_NOT_FOUND, f"{described} (deleted meanwhile)", entity=refs.CLIENT.ref_type)
+    return (locked[row.id] if row else None), (locked[parent.id] if parent else None)
+
+
+def _check_cycle(tx: Connection, caller: Caller, row: ClientRow | None, parent: ClientRow) -> None:
     if row is not None:
         ancestor: ClientRow | None = parent
         while ancestor is not None:
@@ -145,7 +156,6 @@ def _parent_for(tx: Connection, caller: Caller, changes: ClientChanges, row: Cli
                 raise errors.fail(errors.CLIENT_HIERARCHY_CYCLE, f"{row.number} under {parent.number}")
             ancestor = (store.by_ids(tx, caller.account_id, {ancestor.parent_id}).get(ancestor.parent_id)
                         if ancestor.parent_id is not None else None)
-    return parent.id
 
 
 def save_client(ctx: Context, request: SaveClient) -> SavedClient:
@@ -157,6 +167,10 @@ def save_client(ctx: Context, request: SaveClient) -> SavedClient:
     row = refs.CLIENT.find(tx, caller, key)
     if row is None and key.uid is not None:
         raise errors.fail(errors.ENTITY_NOT_FOUND, refs.CLIENT.describe(key), entity=refs.CLIENT.ref_type)
+    parent = (refs.CLIENT.resolve(tx, caller, changes.parent)
+              if changes.parent is not None and not clear_parent else None)
+    # Clients are locked before the account's numbering, by every writer.
+    row, parent = _locked(tx, caller, row, parent, key)
     check_length(LIMITS, {"ClientName": changes.name, "NewClientNumber": changes.new_number,
                           "ClientNumber": key.code, "BillingInstructions": changes.billing_instructions,
                           "PurchaseOrderNumber": changes.purchase_order_number})
@@ -171,8 +185,9 @@ def save_client(ctx: Context, request: SaveClient) -> SavedClient:
         values["purchase_order_number"] = changes.purchase_order_number
     if clear_parent:
         values["parent_id"] = None
-    elif changes.parent is not None:
-        values["parent_id"] = _parent_for(tx, caller, changes, row)
+    elif parent is not None:
+        _check_cycle(tx, caller, row, parent)
+        values["parent_id"] = parent.id
     if (number := refs.CLIENT.code_to_store(tx, caller, row, key, changes.new_number, "client number")) is not None:
         values["number"] = number
     values.update(rowversion=next_rowversion(tx), updated_at=now.replace(tzinfo=None))

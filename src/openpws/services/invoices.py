@@ -142,6 +142,8 @@ def create_invoice(ctx: Context, spec: InvoiceSpec) -> InvoiceView:
                           reason=f"The project {project.code} does not belong to engagement {engagement.code}.")
     # The flag written below is what a concurrent delete of the engagement decides on: take turns with it.
     engagement = GraphWrite.open(ctx, [engagement.id]).engagement
+    # Engagement, then client, then the account's numbering: the order every writer takes them in.
+    client = refs.lock_client(tx, caller, client)
     account_store.lock_numbering(tx, caller.account_id)
     assert spec.cost_center is not None and spec.currency is not None and spec.culture is not None
     invoice_id = store.insert_invoice(tx, caller.account_id, {

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, func, insert, or_, select
 
 from openpws.entities import ClientRow
 from openpws.store import statements
-from openpws.store.rows import UpdateById, fetch_one
+from openpws.store.rows import UpdateById, fetch, fetch_one
 from openpws.store.schema import clients
 
 _COLUMNS = (
@@ -81,3 +81,12 @@ def lock(connection: Connection, client_id: int) -> ClientRow | None:
     """The client, row-locked until commit (on SQLite the write transaction already excludes
     other writers), or None when it is gone."""
     return fetch_one(connection, clients, ClientRow, clients.c.id == client_id, for_update=True)
+
+
+def lock_many(connection: Connection, account_id: int, ids: list[int]) -> list[ClientRow]:
+    """These clients of the account, row-locked until commit in id order (so that two writers
+    locking overlapping sets cannot deadlock); those that are gone are missing."""
+    if not ids:
+        return []
+    return fetch(connection, clients, ClientRow, clients.c.account_id == account_id, clients.c.id.in_(ids),
+                 order_by=clients.c.id, for_update=True)
