@@ -98,6 +98,7 @@ class LoggedServer:
                    "--workers", str(workers)]
         if threads:
             command += ["--threads", str(threads)]
+        self._killed = False
         self._log_file: IO[bytes] = log.open("ab")
         self.process = subprocess.Popen(command, stdout=self._log_file, stderr=subprocess.STDOUT, env=env,
                                         start_new_session=True)
@@ -126,6 +127,8 @@ class LoggedServer:
         raise RuntimeError(f"openpws serve did not come up within {seconds:g} s; see {self.log}")
 
     def _signal(self, sig: int) -> None:
+        if self._killed:
+            return
         try:
             os.killpg(self.process.pid, sig)
         except ProcessLookupError:
@@ -133,6 +136,7 @@ class LoggedServer:
 
     def kill(self) -> None:
         self._signal(signal.SIGKILL)
+        self._killed = True
         self.process.wait()
         self._log_file.close()
 
