@@ -409,6 +409,7 @@ def run_store(kind: str, args: argparse.Namespace, rng: random.Random, results: 
                 before, tree, note = kill_during(database, log, ticket, engine, tree_kind, root, delay)
                 store.dispose()  # its kept connection is not one of the killed server's sessions
                 waited = wait_backends_gone(engine)
+                store = Store.open(database)
                 result, detail = outcome(before, snapshot(engine), tree)
                 with LoggedServer(database, 1, log) as server:
                     fine, said = consistent(server.port, ticket, tree, result)
