@@ -11,10 +11,11 @@ Per store (SQLite, PostgreSQL) on a scratch database, two kinds of delete, in tu
   engagement: the call deletes the rest and marks those three and their ancestors inactive.
 
 Trees are inserted directly through the store layer. First each kind of delete is timed
-uninterrupted on a tree of its own. Then each trial builds a fresh tree, starts ``openpws serve``,
-sends the delete, SIGKILLs the server's process group after a delay drawn across the measured
-duration (stratified over the trials of that kind), waits until PostgreSQL has ended the killed
-server's sessions, and compares the database with the snapshot taken before the delete:
+uninterrupted on trees of its own, run as the trials run (--measures times; the longest counts).
+Then each trial builds a fresh tree, starts ``openpws serve``, sends the delete, SIGKILLs the
+server's process group after a delay drawn across --span times that duration (stratified over the
+trials of that kind), waits until PostgreSQL has ended the killed server's sessions, and compares
+the database with the snapshot taken before the delete:
 
 - kept whole: every row exactly as before (ids, versions, flags, hours, locks);
 - deleted whole: exactly the rows the delete removes are gone (for the client tree, the clients it
@@ -326,24 +327,13 @@ def consistent(port: int, ticket: str, tree: Tree, result: str) -> tuple[bool, s
 # --- the run -----------------------------------------------------------------------------------------
 
 
-def time_delete(database: str, log: Path, ticket: str, tree: Tree) -> float:
-    with LoggedServer(database, 1, log) as server:
-        warm(server.port, ticket)
-        operation, members = delete_members(tree.kind, tree.uid)
-        began = time.monotonic()
-        answer = call(server.port, ticket, operation, members, timeout=600)
-        elapsed = time.monotonic() - began
-    if answer.kind not in ("Ok", "OkWithWarnings"):
-        raise RuntimeError(f"the uninterrupted {tree.kind} delete failed: {answer.kind} {answer.detail}")
-    return elapsed
-
-
 def kill_during(database: str, log: Path, ticket: str, engine: Engine, kind: str, root: int,
-                delay: float) -> tuple[Rows, Tree, str]:
+                delay: float | None) -> tuple[Rows, Tree, str, float]:
     """Start the server, lock part of an engagement tree (the caller's own locks), snapshot the
     database, send the delete and SIGKILL the server's process group ``delay`` seconds after the
-    request went out. Returns the snapshot, the tree, and whether an answer had begun to arrive
-    before the kill."""
+    request went out (None: wait for the answer instead, to time the delete the way the trials
+    run it). Returns the snapshot, the tree, a note on whether an answer had begun to arrive
+    before the kill, and the seconds from the request to that answer (if one came)."""
     server = LoggedServer(database, 1, log)
     try:
         warm(server.port, ticket)
@@ -353,9 +343,17 @@ def kill_during(database: str, log: Path, ticket: str, engine: Engine, kind: str
         removed, inactivated = tree_rows(before, kind, root)
         tree = Tree(kind, uid_of(engine, kind, root), removed, inactivated)
         operation, members = delete_members(kind, tree.uid)
-        sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=600)
         sock.sendall(_http(soap_body(ticket, operation, members)))
         sent = time.monotonic()
+        if delay is None:
+            status, body = _read_response(sock, sent + 600)
+            elapsed = time.monotonic() - sent
+            sock.close()
+            answer = classify(status, body)
+            if answer.kind not in ("Ok", "OkWithWarnings"):
+                raise RuntimeError(f"the uninterrupted {kind} delete failed: {answer.kind} {answer.detail}")
+            return before, tree, "", elapsed
         answered = None
         while (left := sent + delay - time.monotonic()) > 0:
             readable, _, _ = select.select([sock], [], [], left)
@@ -367,7 +365,8 @@ def kill_during(database: str, log: Path, ticket: str, engine: Engine, kind: str
         sock.close()
     finally:
         server.stop()
-    return before, tree, "" if answered is None else f" (answer began at {answered * 1000:.0f} ms)"
+    note = "" if answered is None else f" (answer began at {answered * 1000:.0f} ms)"
+    return before, tree, note, answered or 0.0
 
 
 def run_store(kind: str, args: argparse.Namespace, rng: random.Random, results: list[dict[str, Any]]) -> None:
@@ -386,18 +385,23 @@ def run_store(kind: str, args: argparse.Namespace, rng: random.Random, results: 
             with LoggedServer(database, 1, log) as server:
                 ticket = login(server.port, "b")
             name = store.dialect
+            # The longest of a few uninterrupted deletes, each run exactly as a trial runs its own.
             durations: dict[str, float] = {}
             for tree_kind in KINDS:
-                root = build(store, owner, tree_kind, f"M{tree_kind[0].upper()}", args, bench_client)
-                analyze(store)
-                tree = Tree(tree_kind, uid_of(engine, tree_kind, root), {}, set())
-                durations[tree_kind] = time_delete(database, log, ticket, tree)
-                clean(store, owner, engine)
+                times = []
+                for n in range(args.measures):
+                    root = build(store, owner, tree_kind, f"M{n}{tree_kind[0].upper()}", args, bench_client)
+                    analyze(store)
+                    times.append(kill_during(database, log, ticket, engine, tree_kind, root, None)[3])
+                    clean(store, owner, engine)
+                durations[tree_kind] = max(times)
             rows = args.projects * (1 + args.roles * (1 + 2 * args.weeks))
             clients = 1 + args.children * (1 + args.grandchildren)
-            print(f"== {name}: uninterrupted PwsDeleteEngagement cascade of {args.projects} projects x {args.roles} "
-                  f"roles ({rows} rows) {durations['engagement'] * 1000:.0f} ms; PwsDeleteClient cascade+inactivate "
-                  f"of {clients} clients {durations['client'] * 1000:.0f} ms", flush=True)
+            print(f"== {name}: uninterrupted (longest of {args.measures}): PwsDeleteEngagement cascade of "
+                  f"{args.projects} projects x {args.roles} roles ({rows} rows) "
+                  f"{durations['engagement'] * 1000:.0f} ms; "
+                  f"PwsDeleteClient cascade+inactivate of {clients} clients {durations['client'] * 1000:.0f} ms",
+                  flush=True)
             per_kind = {k: [t for t in range(args.trials) if KINDS[t % 2] == k] for k in KINDS}
             for trial in range(args.trials):
                 tree_kind = KINDS[trial % 2]
@@ -406,7 +410,7 @@ def run_store(kind: str, args: argparse.Namespace, rng: random.Random, results: 
                 delay = span * (slot + rng.random()) / len(per_kind[tree_kind])
                 root = build(store, owner, tree_kind, f"T{trial}{tree_kind[0].upper()}", args, bench_client)
                 analyze(store)
-                before, tree, note = kill_during(database, log, ticket, engine, tree_kind, root, delay)
+                before, tree, note, _ = kill_during(database, log, ticket, engine, tree_kind, root, delay)
                 store.dispose()  # its kept connection is not one of the killed server's sessions
                 waited = wait_backends_gone(engine)
                 store = Store.open(database)
@@ -452,8 +456,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "(default 2).")
     parser.add_argument("--children", type=int, default=20, help="Children of the root client (default 20).")
     parser.add_argument("--grandchildren", type=int, default=50, help="Children of each child (default 50).")
-    parser.add_argument("--span", type=float, default=1.1, help="Kill delays are drawn over this multiple of the "
-                        "measured duration (default 1.1: a few land after the commit).")
+    parser.add_argument("--span", type=float, default=1.5, help="Kill delays are drawn over this multiple of the "
+                        "measured duration (default 1.5: some land after the commit).")
+    parser.add_argument("--measures", type=int, default=3, help="Uninterrupted deletes timed per kind; the longest "
+                        "sets the span of the kills (default 3).")
     parser.add_argument("--seed", type=int, default=1, help="Seed of the kill delays (default 1).")
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
