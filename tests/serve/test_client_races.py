@@ -42,8 +42,9 @@ def sessions(server: Server, store: Store) -> tuple[Pws, Pws]:
     return Pws(SoapClient(server.base_url), account), Pws(SoapClient(server.base_url), account, other)
 
 
-def rename(number: str) -> Callable[[Pws], Answer]:
-    return lambda pws: pws.call("PwsSaveClient", f"<req:Client>{ref('Client', number)}"
+def rename(uid: str) -> Callable[[Pws], Answer]:
+    # By Uid: a Uid that names no client is not found, where a number alone would insert one.
+    return lambda pws: pws.call("PwsSaveClient", f"<req:Client>{ref('Client', None, uid)}"
                                                  "<com:ClientName>Renamed</com:ClientName></req:Client>")
 
 
@@ -51,8 +52,10 @@ def test_renaming_a_client_while_it_is_deleted_is_either_first_or_not_found(two_
                                                                              store: Store) -> None:
     first, second = sessions(two_workers, store)
     for _ in range(PAIRS):
-        number = first.client("Doomed")
-        renamed, deleted = together(first, second, rename(number),
+        made = first.ok("PwsSaveClient", "<req:Client><com:ClientName>Doomed</com:ClientName></req:Client>")
+        number = made.text(".//{*}ClientIdentity/com:ClientNumber") or ""
+        uid = made.text(".//{*}ClientIdentity/com:ClientUid") or ""
+        renamed, deleted = together(first, second, rename(uid),
                                     lambda pws, n=number: wire.delete_client(pws, n, cascade=False, inactivate=False))
         assert deleted.status == "Ok", deleted.content.decode()
         assert (renamed.status, renamed.error_numbers()) in (("Ok", []), ("Fail", [50024])), renamed.content.decode()
