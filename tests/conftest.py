@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import hypothesis
@@ -83,18 +84,30 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         engine.dispose()
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under xdist (--dist loadgroup), the tests that use one of the session's server processes
-    go to one worker, which starts that server once. Slow tests go first, so that they do not
-    start last and finish alone."""
-    for item in items:
-        used = getattr(item, "fixturenames", ())
-        if "two_workers" in used:
-            item.add_marker(pytest.mark.xdist_group("two-workers"))
-        elif item.get_closest_marker("serve") is not None and ("soap" in used or "server" in used):
-            item.add_marker(pytest.mark.xdist_group("server"))
+    """Slow tests first, so that under xdist they do not start last and finish alone."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+# The modules whose tests share a module-scoped server process: under xdist, each goes whole to
+# one worker, which starts that server once.
+ONE_WORKER_MODULES = ("tests/serve/test_races.py",)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """For --dist load: tests go to the workers one at a time, as they become free, except the
+    modules of ONE_WORKER_MODULES, which go whole. (xdist's --dist loadgroup cannot do this
+    here: it groups tests by renaming their node ids, which pytest 9 no longer allows.)"""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModulesTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in ONE_WORKER_MODULES else nodeid
+
+    return ModulesTogether(config, log)
 
 
 def free_port() -> int:
@@ -237,15 +250,6 @@ def stop_server(server: Server) -> None:
 def server(store: Store, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """``openpws serve`` on this session's database, started when a test first asks for it."""
     running = start_server(database_url, tmp_path_factory.mktemp("server"))
-    yield running
-    stop_server(running)
-
-
-@pytest.fixture(scope="session")
-def two_workers(store: Store, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """``openpws serve --workers 2`` on this session's database: two processes, so that racing
-    calls may reach different ones. Started when a test first asks for it."""
-    running = start_server(database_url, tmp_path_factory.mktemp("workers"), "--workers", "2")
     yield running
     stop_server(running)
 

@@ -4,7 +4,6 @@ PwsReleaseProjectorLocks over real HTTP: two users in two sessions, PwsFault, ex
 from __future__ import annotations
 
 import copy
-import threading
 import time
 from datetime import UTC, datetime
 
@@ -19,7 +18,7 @@ from openpws.services.context import Context
 from openpws.services.permissions import ALL
 from openpws.services.refs import Key
 from openpws.store.transactions import Store
-from tests.conftest import AccountFixture, Server, make_account, make_user
+from tests.conftest import AccountFixture, make_account, make_user
 from tests.pws import NAMESPACES, Answer, SoapClient
 from tests.tree import Pws, ref, tag
 
@@ -450,37 +449,3 @@ def test_another_accounts_or_users_set_is_not_found(two: Two, store: Store) -> N
     assert check(two.me, set_id).status == "Ok"  # untouched
     # The stranger's account has no such engagement either.
     assert acquire(stranger, entity("E", two.engagement)).error_numbers() == [50024]
-
-
-@pytest.mark.serve  # two server processes
-@pytest.mark.slow
-def test_concurrent_acquirers_of_one_entity_exactly_one_wins(two_workers: Server, store: Store) -> None:
-    """Separate connections to two server processes: the engagement row lock lets one through."""
-    base_url = two_workers.base_url
-    account = make_account(store)
-    owner = Pws(SoapClient(base_url), account)
-    engagement = owner.engagement(owner.client("Race"), "Contested")
-    racers = []
-    for n in range(6):
-        login = f"racer{n}@{account.code}"
-        make_user(store, account.code, login, ALL)
-        racers.append(Pws(SoapClient(base_url), account, login))
-    start = threading.Barrier(len(racers))
-    answers: dict[int, Answer] = {}
-
-    def race(n: int) -> None:
-        start.wait()
-        answers[n] = acquire(racers[n], entity("E", engagement))
-
-    threads = [threading.Thread(target=race, args=(n,)) for n in range(len(racers))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(answers) == len(racers)
-    winners = [a for a in answers.values() if a.status_code == 200]
-    assert len(winners) == 1 and winners[0].status == "Ok", [a.content for a in answers.values()]
-    assert all(fault_numbers(a) == [54076] for a in answers.values() if a.status_code != 200)
-    with store.read() as tx:
-        live = lock_sets.list_locks(tx, admin.require_account(tx, account.code).id, datetime.now(UTC))
-    assert len(live) == 1 and live[0].lock.lock_set_id == set_of(winners[0])

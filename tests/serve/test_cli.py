@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from datetime import datetime
@@ -21,16 +20,11 @@ from tests.tree import Pws
 pytestmark = pytest.mark.serve
 
 
-def coverage_environment() -> dict[str, str]:
-    """The variables that have coverage measure a Python subprocess, when the tests are measured."""
-    return {name: value for name, value in os.environ.items() if name.startswith("COVERAGE_")}
-
-
 def openpws(database_url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "openpws", *args, "--database", database_url],
         input=stdin, capture_output=True, text=True, timeout=120,
-        env={"OPENPWS_SCRYPT_COST": "1024", "PATH": "/usr/bin:/bin", **coverage_environment()},
+        env={"OPENPWS_SCRYPT_COST": "1024", "PATH": "/usr/bin:/bin"},
     )
 
 

@@ -4,6 +4,7 @@ in-memory model gives for one of the two orders, and neither answer is a server 
 
 The server runs with two worker processes, so the calls may reach different processes: on
 PostgreSQL they meet only in the database, and on SQLite writers take turns on the one file.
+The same server has six users race for one engagement lock: exactly one gets it.
 """
 
 from __future__ import annotations
@@ -12,14 +13,17 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import pytest
 
+from openpws.services import admin, lock_sets
 from openpws.services.permissions import ALL
 from openpws.store.transactions import Store
 from tests import deletes_model as wire
-from tests.conftest import Server, make_account, make_user
+from tests.conftest import Server, make_account, make_user, start_server, stop_server
 from tests.deletes_model import Model, Outcome
+from tests.messages.test_locks import acquire, entity, fault_numbers, set_of
 from tests.pws import Answer, SoapClient
 from tests.tree import Pws
 
@@ -29,8 +33,10 @@ ROUNDS = 6
 
 
 @pytest.fixture(scope="module")
-def workers(two_workers: Server) -> Server:
-    return two_workers
+def workers(store: Store, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    running = start_server(database_url, tmp_path_factory.mktemp("workers"), "--workers", "2")
+    yield running
+    stop_server(running)
 
 
 @dataclass(frozen=True)
@@ -199,3 +205,35 @@ def test_cascade_delete_against_booking_hours_on_a_role_below(workers: Server, s
         role = race.role(project, "R")
         delete = cascade_engagement_delete(engagement) if number % 2 else delete_project(project, empty=False)
         race.race(delete, request_hours(role, "A" if number % 4 < 2 else "R"))
+
+
+def test_concurrent_acquirers_of_one_entity_exactly_one_wins(workers: Server, store: Store) -> None:
+    """Separate connections to two server processes: the engagement row lock lets one through."""
+    base_url = workers.base_url
+    account = make_account(store)
+    owner = Pws(SoapClient(base_url), account)
+    engagement = owner.engagement(owner.client("Race"), "Contested")
+    racers = []
+    for n in range(6):
+        login = f"racer{n}@{account.code}"
+        make_user(store, account.code, login, ALL)
+        racers.append(Pws(SoapClient(base_url), account, login))
+    start = threading.Barrier(len(racers))
+    answers: dict[int, Answer] = {}
+
+    def race(n: int) -> None:
+        start.wait()
+        answers[n] = acquire(racers[n], entity("E", engagement))
+
+    threads = [threading.Thread(target=race, args=(n,)) for n in range(len(racers))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == len(racers)
+    winners = [a for a in answers.values() if a.status_code == 200]
+    assert len(winners) == 1 and winners[0].status == "Ok", [a.content for a in answers.values()]
+    assert all(fault_numbers(a) == [54076] for a in answers.values() if a.status_code != 200)
+    with store.read() as tx:
+        live = lock_sets.list_locks(tx, admin.require_account(tx, account.code).id, datetime.now(UTC))
+    assert len(live) == 1 and live[0].lock.lock_set_id == set_of(winners[0])
