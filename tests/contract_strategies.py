@@ -123,11 +123,12 @@ RUN_CHARACTERS = ["x", "ß", "ﬃ", "İ", "é", "\U0001f600", " "]
 def texts(pool: Sequence[str] | None = None) -> st.SearchStrategy[str]:
     """Any string: real values, odd ones, random text and runs of one character around the lengths
     columns and documented limits have."""
-    runs = st.builds(lambda n, c: c * n, st.sampled_from(LONG_LENGTHS), st.sampled_from(RUN_CHARACTERS))
+    runs = st.builds(lambda n, c: c * n, st.sampled_from(LONG_LENGTHS) | st.integers(1, 60),
+                     st.sampled_from(RUN_CHARACTERS))
     choices: list[st.SearchStrategy[str]] = [st.sampled_from(ODD_TEXTS), st.text(XML_CHARS, max_size=12), runs, runs]
-    if pool is not None:
+    if pool is not None:  # mostly a real value: requests that name real rows get furthest
         real = pick(pool, "X")
-        choices = [real, real, real, st.builds(_vary, real, st.integers(0, 5)), *choices]
+        choices = [real] * 8 + [st.builds(_vary, real, st.integers(0, 5)), *choices]
     return st.one_of(choices)
 
 
@@ -349,12 +350,19 @@ def member_node(draw: st.DrawFn, member: Member, pools: Pools, k: Knobs, depth: 
     return node
 
 
+def _frequency(member: Member, small: bool, k: Knobs) -> int:
+    """How often a member is sent, in percent. A ref's Uid is sent less often than its code: with
+    both, they must name the same row, and most drawn pairs do not."""
+    if member.name.endswith("Uid"):
+        return 35
+    return 85 if _modelled(member) else 50 if small else k.density
+
+
 @st.composite
 def complex_children(draw: st.DrawFn, ctype: ComplexType, pools: Pools, k: Knobs, depth: int) -> list[Node]:
     """The members of one value of ``ctype``: the ones services read often, the rest seldom."""
     small = len(ctype.members) <= 8
-    chosen = [m for m in ctype.members
-              if ctype.is_array or _hit(draw, 75 if _modelled(m) else 50 if small else k.density)]
+    chosen = [m for m in ctype.members if ctype.is_array or _hit(draw, _frequency(m, small, k))]
     nodes: list[Node] = []
     for member in chosen:
         nodes.extend(draw(member_nodes(member, pools, k, depth)))

@@ -165,11 +165,17 @@ class InProcess:
             stages, short = column(s.stages, "name"), column(s.stages, "short_name")
             texts["Name"] = stages + column(s.project_roles, "name") + column(s.clients, "name")
             texts["ShortName"] = short
-            ints["Uid"] = [v for table in (s.clients, s.engagements, s.projects, s.project_roles, s.invoices,
-                                           s.users, s.stages) for v in column(table, "uid")]
+            uids = {table.name: column(table, "uid") for table in (s.clients, s.engagements, s.projects,
+                                                                   s.project_roles, s.invoices, s.users, s.stages)}
+            ints.update(ClientUid=uids["clients"], EngagementUid=uids["engagements"], ProjectUid=uids["projects"],
+                        ProjectRoleUid=uids["project_roles"], InvoiceUid=uids["invoices"], UserUid=uids["users"],
+                        ResourceUid=uids["users"], EngagementStageUid=uids["stages"], ProjectStageUid=uids["stages"],
+                        EntityUid=uids["engagements"] + uids["projects"] + uids["project_roles"],
+                        Uid=[uid for values in uids.values() for uid in values])
             ints["LockSetId"] = column(s.lock_sets, "id")
         texts.update(
-            Mode=["R", "A", "E", " r ", "D", "W", "X"], LockType=["E", "P", "R", "e", "C", "RT", "I", "Z"],
+            Mode=["R", "A", "E", "r", " A ", "X"], SchedulingMode=["D", "W", "d", "X"],
+            DefaultSchedulingMode=["D", "W", "d", "X"], LockType=["E", "P", "R", "e", "C", "RT", "I", "Z"],
             AccountCode=[self.account.code], Password=[self.account.password],
             UserName=[self.account.admin, self.account.viewer, self.account.no_web],
             InvoiceContent=["B", "F", "A", "M", "S", "C", "T", "Z"], InvoiceScope=["P", "E", "X"],
