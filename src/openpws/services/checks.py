@@ -3,7 +3,7 @@ and datetimes as the store keeps them (naive UTC)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -19,12 +19,24 @@ class Stamp:
     token: str
 
 
-def check_length(limits: Mapping[str, int], values: Mapping[str, str | None]) -> None:
-    """Each value sent must fit its member's maximum length (990008 ValueTooLong)."""
+def stored_length(value: str) -> int:
+    """The characters a code or name takes in its columns: it is kept as sent and with its case
+    folded (upper-cased codes, lower-cased names: the keys it is found by), and some characters
+    grow when their case changes (ß → SS, ﬃ → FFI, İ → i̇)."""
+    return max(len(value), len(value.upper()), len(value.lower()))
+
+
+def check_length(limits: Mapping[str, int], values: Mapping[str, str | None], keyed: Collection[str] = ()) -> None:
+    """Each value sent must fit its member's maximum length (990008 ValueTooLong); a ``keyed`` one
+    (a code or name kept with a case-folded key of the same width) in every case too."""
     for field, value in values.items():
+        if value is None:
+            continue
         maximum = limits[field]
-        if value is not None and len(value) > maximum:
-            raise errors.fail(errors.VALUE_TOO_LONG, f"{len(value)} characters", field=field, maximum=maximum)
+        length = stored_length(value) if field in keyed else len(value)
+        if length > maximum:
+            detail = f"{len(value)} characters" + (f", {length} with its case changed" if length != len(value) else "")
+            raise errors.fail(errors.VALUE_TOO_LONG, detail, field=field, maximum=maximum)
 
 
 def check_timestamps(entity: str, label: str, current: int, *sent: Stamp | None) -> None:

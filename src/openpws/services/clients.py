@@ -30,6 +30,7 @@ from openpws.store.counters import next_rowversion, next_uid
 
 LIMITS = {"ClientName": 50, "NewClientNumber": 20, "ClientNumber": 20, "BillingInstructions": 1000,
           "PurchaseOrderNumber": 50}
+KEYED = ("ClientNumber", "NewClientNumber")  # kept upper-cased too, as the number's key
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,7 @@ def save_client(ctx: Context, request: SaveClient) -> SavedClient:
     row, parent = _locked(tx, caller, row, parent, key)
     check_length(LIMITS, {"ClientName": changes.name, "NewClientNumber": changes.new_number,
                           "ClientNumber": key.code, "BillingInstructions": changes.billing_instructions,
-                          "PurchaseOrderNumber": changes.purchase_order_number})
+                          "PurchaseOrderNumber": changes.purchase_order_number}, KEYED)
     values: dict[str, Any] = {}
     if changes.name is not None:
         values["name"] = changes.name

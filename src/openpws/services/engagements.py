@@ -37,6 +37,7 @@ from openpws.store.counters import next_rowversion, next_uid
 
 LIMITS = {"EngagementCode": 20, "NewEngagementCode": 20, "EngagementName": 255, "BillingInstructions": 1000,
           "PurchaseOrderNumber": 50}
+KEYED = ("EngagementCode", "NewEngagementCode")  # kept upper-cased too, as the code's key
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ def save_engagement(ctx: Context, request: SaveEngagement) -> SavedEngagement:
         stolen = unit.guard([locks.scope_of_engagement(row.id)], assertion)
     check_length(LIMITS, {"EngagementCode": key.code, "NewEngagementCode": changes.new_code,
                           "EngagementName": changes.name, "BillingInstructions": changes.billing_instructions,
-                          "PurchaseOrderNumber": changes.purchase_order_number})
+                          "PurchaseOrderNumber": changes.purchase_order_number}, KEYED)
     values: dict[str, Any] = {}
     if changes.name is not None:
         values["name"] = changes.name

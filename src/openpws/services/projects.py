@@ -42,6 +42,7 @@ from openpws.store.counters import next_uid
 
 CODE_LENGTH = 24
 LIMITS = {"ProjectCode": CODE_LENGTH, "NewProjectCode": CODE_LENGTH, "ProjectName": 255, "Description": 4000}
+KEYED = ("ProjectCode", "NewProjectCode")  # kept upper-cased too, as the code's key
 PERCENT_RANGE = (0.0, 100.0)
 
 
@@ -168,7 +169,7 @@ def _next_code(tx: Connection, caller: Caller, engagement: EngagementRow) -> str
     while store.by_code(tx, caller.account_id, f"{engagement.code}-{candidate:03d}") is not None:
         candidate += 1
     code = f"{engagement.code}-{candidate:03d}"
-    check_length({"ProjectCode": CODE_LENGTH}, {"ProjectCode": code})
+    check_length({"ProjectCode": CODE_LENGTH}, {"ProjectCode": code}, KEYED)
     return code
 
 
@@ -240,7 +241,7 @@ def save_project(ctx: Context, request: SaveProject) -> Saved:
     if row is None and key.uid is not None:
         raise errors.fail(errors.ENTITY_NOT_FOUND, refs.PROJECT.describe(key), entity="PwsProjectRef")
     check_length(LIMITS, {"ProjectCode": key.code, "NewProjectCode": changes.new_code, "ProjectName": changes.name,
-                          "Description": changes.description})
+                          "Description": changes.description}, KEYED)
     engagement = _engagement_for(tx, caller, changes, row)
     # Writers of one engagement graph take turns; what was read before the lock is read again.
     # A delete that completed while this waited took the project (an update) or its engagement (an insert).

@@ -23,7 +23,7 @@ from openpws import errors
 from openpws.entities import ProjectRow, RoleRow
 from openpws.services import locks, refs
 from openpws.services.access import require
-from openpws.services.checks import Stamp, check_date_range, check_length, naive_utc
+from openpws.services.checks import Stamp, check_date_range, check_length, naive_utc, stored_length
 from openpws.services.context import Context
 from openpws.services.graph_write import GraphWrite
 from openpws.services.permissions import Permission
@@ -38,6 +38,8 @@ from openpws.store.counters import next_uid
 NAME_LENGTH = 50
 LIMITS = {"RoleName": NAME_LENGTH, "Description": 255, "ExternalSystemIdentifier": 50,
           "NewExternalSystemIdentifier": 50}
+# Kept case-folded too, as their keys: the name lower-cased, the identifier upper-cased.
+KEYED = ("RoleName", "ExternalSystemIdentifier", "NewExternalSystemIdentifier")
 SCHEDULING_MODES = ("D", "W")
 DEFAULT_SCHEDULING_MODE = "W"
 ENTITY = "project role"
@@ -147,11 +149,14 @@ def _project(tx: Connection, caller: Caller, changes: RoleChanges, existing: Rol
 
 
 def unique_name(name: str, taken: set[str]) -> str:
-    """``name`` with the first free " 2", " 3", … suffix, shortened so the result fits."""
+    """``name`` with the first free " 2", " 3", … suffix, shortened so the result fits (in every
+    case: the name is kept lower-cased too, as its key)."""
     number = 2
     while True:
         suffix = f" {number}"
         candidate = name[:NAME_LENGTH - len(suffix)] + suffix
+        while stored_length(candidate) > NAME_LENGTH:
+            candidate = candidate[:-len(suffix) - 1] + suffix
         if candidate.lower() not in taken:
             return candidate
         number += 1
@@ -226,7 +231,7 @@ def save_role(ctx: Context, request: SaveRole) -> SavedRole:
     require(caller, Permission.PROJECTS_UPDATE)
     check_length(LIMITS, {"RoleName": changes.name, "Description": changes.description,
                           "ExternalSystemIdentifier": changes.key.code,
-                          "NewExternalSystemIdentifier": changes.new_external_id})
+                          "NewExternalSystemIdentifier": changes.new_external_id}, KEYED)
     scheduling_mode = _scheduling_mode(changes.scheduling_mode)
     existing = _existing(tx, caller, changes.key)
     project = _project(tx, caller, changes, existing)
