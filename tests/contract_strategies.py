@@ -59,6 +59,7 @@ class Pools:
     texts: Mapping[str, Sequence[str]] = field(default_factory=dict)  # member name -> values
     ints: Mapping[str, Sequence[int]] = field(default_factory=dict)
     tickets: Sequence[str] = ()  # good session tickets, the first the main user's
+    closed: frozenset[str] = frozenset()  # names whose pool holds nearly every value they take
 
     # Whether a member has a pool depends on its name only, never on what the database holds
     # now: hypothesis replays an example's draws, which must not change shape with the data.
@@ -67,6 +68,18 @@ class Pools:
 
     def int_pool(self, name: str) -> Sequence[int] | None:
         return self.ints[name] if name in self.ints else self.ints.get(_family(name))
+
+
+@st.composite
+def weighted(draw: st.DrawFn, choices: Sequence[tuple[int, st.SearchStrategy[T]]]) -> T:
+    """A value of one of ``choices``, each taken ``weight`` times in the sum of the weights; the
+    simplest draw takes the first. (``st.one_of`` cannot weigh: it drops repeated strategies.)"""
+    roll = draw(st.integers(0, sum(weight for weight, _ in choices) - 1))
+    for weight, strategy in choices:
+        if roll < weight:
+            return draw(strategy)
+        roll -= weight
+    raise AssertionError("unreachable")
 
 
 def pick(pool: Sequence[T], fallback: T) -> st.SearchStrategy[T]:
@@ -120,16 +133,24 @@ LONG_LENGTHS = [15, 16, 20, 21, 24, 25, 30, 31, 50, 51, 90, 91, 100, 101, 255, 2
 RUN_CHARACTERS = ["x", "ß", "ﬃ", "İ", "é", "\U0001f600", " "]
 
 
-def texts(pool: Sequence[str] | None = None) -> st.SearchStrategy[str]:
-    """Any string: real values, odd ones, random text and runs of one character around the lengths
-    columns and documented limits have."""
+PLAIN = st.text("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -_.", min_size=1, max_size=20)
+
+
+def texts(pool: Sequence[str] | None = None, closed: bool = False) -> st.SearchStrategy[str]:
+    """Any string: real values, plain ones, odd ones, random text and runs of one character around
+    the lengths columns and documented limits have. A ``closed`` pool (one-letter modes and types)
+    holds nearly every value the member takes."""
     runs = st.builds(lambda n, c: c * n, st.sampled_from(LONG_LENGTHS) | st.integers(1, 60),
                      st.sampled_from(RUN_CHARACTERS))
-    choices: list[st.SearchStrategy[str]] = [st.sampled_from(ODD_TEXTS), st.text(XML_CHARS, max_size=12), runs, runs]
-    if pool is not None:  # mostly a real value: requests that name real rows get furthest
-        real = pick(pool, "X")
-        choices = [real] * 8 + [st.builds(_vary, real, st.integers(0, 5)), *choices]
-    return st.one_of(choices)
+    odd = st.sampled_from(ODD_TEXTS)
+    random = st.text(XML_CHARS, max_size=12)
+    if pool is None:
+        return weighted([(4, PLAIN), (1, odd), (1, random), (2, runs)])
+    real = pick(pool, "X")  # mostly a real value: requests that name real rows get furthest
+    if closed:
+        return weighted([(12, real), (1, odd), (1, random)])
+    return weighted([(8, real), (1, st.builds(_vary, real, st.integers(0, 5))), (1, PLAIN), (1, odd), (1, random),
+                     (2, runs)])
 
 
 def _vary(value: str, how: int) -> str:
@@ -144,7 +165,7 @@ def integers(base: str, pool: Sequence[int] | None = None) -> st.SearchStrategy[
     choices: list[st.SearchStrategy[int]] = [
         st.sampled_from([e for e in edges if low <= e <= high]), st.integers(low, high), st.integers(-3, 300)]
     if pool is not None:
-        choices = [pick(pool, max(low, min(high, 1)))] * 3 + choices
+        return weighted([(3, pick(pool, max(low, min(high, 1)))), *((1, c) for c in choices)])
     return st.one_of(choices)
 
 
@@ -207,7 +228,7 @@ def tokens(pool: Sequence[str] | None) -> st.SearchStrategy[str]:
     made = st.binary(max_size=12).map(lambda b: base64.b64encode(b).decode())
     choices = [st.sampled_from(TOKEN_TEXTS), made, texts()]
     if pool is not None:
-        choices = [pick(pool, "AAAAAAAAAAE=")] * 3 + choices
+        return weighted([(3, pick(pool, "AAAAAAAAAAE=")), *((1, c) for c in choices)])
     return st.one_of(choices)
 
 
@@ -232,7 +253,7 @@ def simple_text(member: Member, base: str, enumeration: frozenset[str] | None, p
         return texts() if broken else st.sampled_from(sorted(enumeration))
     if name.endswith("Timestamp"):
         return tokens(pools.text_pool(name))
-    return texts(pools.text_pool(name))
+    return texts(pools.text_pool(name), closed=name in pools.closed or _family(name) in pools.closed)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -351,10 +372,13 @@ def member_node(draw: st.DrawFn, member: Member, pools: Pools, k: Knobs, depth: 
 
 
 def _frequency(member: Member, small: bool, k: Knobs) -> int:
-    """How often a member is sent, in percent. A ref's Uid is sent less often than its code: with
-    both, they must name the same row, and most drawn pairs do not."""
-    if member.name.endswith("Uid"):
+    """How often a member is sent, in percent: members the services read more often than the rest;
+    a ref's Uid less often than its code (with both, they must name the same row, and most drawn
+    pairs do not)."""
+    if member.name.endswith(("Uid", "Timestamp")):  # a timestamp must be the current one: most are not
         return 35
+    if not small and member.name in ("ProjectorLockSetId", "LocksToSteal"):  # most writes assert no lock set
+        return 25
     return 85 if _modelled(member) else 50 if small else k.density
 
 

@@ -174,15 +174,17 @@ class InProcess:
                         Uid=[uid for values in uids.values() for uid in values])
             ints["LockSetId"] = column(s.lock_sets, "id")
         texts.update(
-            Mode=["R", "A", "E", "r", " A ", "X"], SchedulingMode=["D", "W", "d", "X"],
-            DefaultSchedulingMode=["D", "W", "d", "X"], LockType=["E", "P", "R", "e", "C", "RT", "I", "Z"],
+            Mode=["R", "A", "R", "A", "E", "r", " A "], SchedulingMode=["D", "W", "d"],
+            DefaultSchedulingMode=["D", "W", "d"], LockType=["E", "P", "R", "e", "C", "RT", "I", "Z"],
             AccountCode=[self.account.code], Password=[self.account.password],
             UserName=[self.account.admin, self.account.viewer, self.account.no_web],
             InvoiceContent=["B", "F", "A", "M", "S", "C", "T", "Z"], InvoiceScope=["P", "E", "X"],
         )
         ints.update(LockDurationSeconds=[1, 60, 86400, 86401, 0], MaxRowsToReturn=[0, 1, 2],
                     WeeklyMinutes=[0, 60, 600, 10080, 10081], short=[0, 60, 1440, 1441, -1])
-        return Pools(texts, ints, (self.ticket, *extra_tickets))
+        closed = frozenset({"Mode", "SchedulingMode", "DefaultSchedulingMode", "LockType", "InvoiceContent",
+                            "InvoiceScope"})
+        return Pools(texts, ints, (self.ticket, *extra_tickets), closed)
 
     # -----------------------------------------------------------------------------------------
     # What a request may not change when it fails

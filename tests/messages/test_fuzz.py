@@ -107,7 +107,7 @@ def test_every_request_is_answered_in_the_contract_and_a_failure_changes_nothing
     note(f"answer {answer.status_code}: {answer.content[:4000]!r}")
     assert target.log.take() == []
     kind = check_answer(operation, answer)
-    event(f"{kind} {answer.error_numbers()[:1] if kind != 'fault' else answer.faultstring[:160]}")
+    event(f"{kind} {[m['AdditionalErrorText'][:60] for m in answer.messages()][:1] if kind != 'fault' else answer.faultstring[:160]}")
     if kind in ("Fail", "FailSessionInvalid", "fault") or not OPERATIONS[operation].write:
         assert app.fingerprint() == before, f"{operation} answered {kind} but changed the account's rows"
 
