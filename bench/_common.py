@@ -162,6 +162,29 @@ def children(pid: int) -> list[int]:
     return [int(c) for c in found]
 
 
+def wait_ready(process: subprocess.Popen[bytes], port: int, workers: int, seconds: float, log: object = None) -> None:
+    """Until ``openpws serve`` answers /health on ``port`` with all its ``workers`` up; a
+    RuntimeError when it exits or takes longer than ``seconds`` (naming ``log`` if given)."""
+    where = f"; see {log}" if log is not None else ""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"openpws serve exited with {process.returncode}{where}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            connection.request("GET", "/health")
+            ready = connection.getresponse().status == 200
+            connection.close()
+        except OSError:
+            ready = False
+        # With several workers, one answering does not mean all of them are up.
+        if ready and (workers == 1 or len(children(process.pid)) >= workers):
+            time.sleep(0.5 if workers == 1 else 2.0)
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"openpws serve did not come up within {seconds:g} s{where}")
+
+
 class Server:
     """``openpws serve`` on ``database``, on a free port of 127.0.0.1; stop() ends it."""
 
@@ -182,24 +205,11 @@ class Server:
         return pids
 
     def _wait_ready(self) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"openpws serve exited with {self.process.returncode}")
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
-                connection.request("GET", "/health")
-                ready = connection.getresponse().status == 200
-                connection.close()
-            except OSError:
-                ready = False
-            # With several workers, one answering does not mean all of them are up.
-            if ready and (self.workers == 1 or len(children(self.process.pid)) >= self.workers):
-                time.sleep(0.5 if self.workers == 1 else 2.0)
-                return
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("openpws serve did not come up within 60 s")
+        try:
+            wait_ready(self.process, self.port, self.workers, 60)
+        except RuntimeError:
+            self.stop()
+            raise
 
     @property
     def worker_pids(self) -> list[int]:

@@ -17,14 +17,13 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from _common import ACCOUNT, PASSWORD, PATH, SCRYPT_COST, children, envelope, free_port, now
+from _common import ACCOUNT, PASSWORD, PATH, SCRYPT_COST, envelope, free_port, now, wait_ready
 from lxml import etree
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -109,22 +108,7 @@ class LoggedServer:
             raise
 
     def _wait_ready(self, seconds: float) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"openpws serve exited with {self.process.returncode}; see {self.log}")
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
-                connection.request("GET", "/health")
-                ready = connection.getresponse().status == 200
-                connection.close()
-            except OSError:
-                ready = False
-            if ready and (self.workers == 1 or len(children(self.process.pid)) >= self.workers):
-                time.sleep(0.3 if self.workers == 1 else 2.0)
-                return
-            time.sleep(0.05)
-        raise RuntimeError(f"openpws serve did not come up within {seconds:g} s; see {self.log}")
+        wait_ready(self.process, self.port, self.workers, seconds, self.log)
 
     def _signal(self, sig: int) -> None:
         if self._killed:
