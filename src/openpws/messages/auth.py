@@ -31,13 +31,3 @@ def encode_authenticate(result: Authenticated) -> Reply:
         "User": {**user_ref(user), "EmailAddress": user.email, "FirstName": None, "LastName": None,
                  "MiddleName": None},
     })
-
-
-# PwsUnauthenticate ends the session of the SessionTicket sent; using the ticket afterwards gives -101.
-
-def nothing(_rq: Record) -> None:
-    """For operations whose request carries nothing but the session ticket."""
-
-
-def empty(_view: object) -> Reply:
-    return Reply()

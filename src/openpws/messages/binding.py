@@ -45,6 +45,15 @@ class Binding(Generic[Rq, V]):
     long: bool = False
 
 
+def nothing(_request: Record) -> None:
+    """The decoder of an operation whose request carries nothing but its session ticket."""
+
+
+def empty(_view: object) -> Reply:
+    """The encoder of an operation whose response carries nothing but the common members."""
+    return Reply()
+
+
 def require(record: Record, name: str) -> Any:
     """A member the operation cannot do without: absent or nil is a malformed request."""
     value = record.get(name)

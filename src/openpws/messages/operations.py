@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from openpws.messages import auth, clients, deletes, engagements, invoices, locks, projects, roles
-from openpws.messages.binding import Binding
+from openpws.messages.binding import Binding, empty, nothing
 from openpws.services import (
     client_deletes,
     hours,
@@ -33,7 +33,8 @@ from openpws.services import roles as role_services
 OPERATIONS: Mapping[str, Binding[Any, Any]] = {
     "PwsAuthenticate": Binding(auth.decode_authenticate, logins.log_in, auth.encode_authenticate,
                                session=False, write=True, long=True),
-    "PwsUnauthenticate": Binding(auth.nothing, logins.log_out, auth.empty, write=True),
+    # PwsUnauthenticate ends the session of the SessionTicket sent; using it afterwards gives -101.
+    "PwsUnauthenticate": Binding(nothing, logins.log_out, empty, write=True),
     "PwsGetClient": Binding(clients.decode_get, client_services.get_clients, clients.encode_get),
     "PwsGetClientList": Binding(clients.decode_list, client_services.list_clients, clients.encode_list),
     "PwsSaveClient": Binding(clients.decode_save, client_services.save_client, clients.encode_save, write=True),
@@ -56,7 +57,7 @@ OPERATIONS: Mapping[str, Binding[Any, Any]] = {
     "PwsAcquireProjectorLocks": Binding(locks.decode_acquire, lock_sets.acquire_locks, locks.encode_acquire,
                                         write=True),
     "PwsCheckProjectorLocks": Binding(locks.decode_check, lock_sets.check_locks, locks.encode_check, write=True),
-    "PwsRenewProjectorLocks": Binding(locks.decode_renew, lock_sets.renew_locks, auth.empty, write=True),
+    "PwsRenewProjectorLocks": Binding(locks.decode_renew, lock_sets.renew_locks, empty, write=True),
     "PwsReleaseProjectorLocks": Binding(locks.decode_release, lock_sets.release_locks, locks.encode_release,
                                         write=True),
     "PwsDeleteClient": Binding(deletes.decode_client, client_deletes.delete_client, deletes.encode_client,
