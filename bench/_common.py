@@ -92,14 +92,15 @@ def median(values: Sequence[float]) -> float:
 
 
 @contextmanager
-def scratch_database(kind: str, postgres_admin: str) -> Iterator[str]:
+def scratch_database(kind: str, postgres_admin: str, label: str = "bench") -> Iterator[str]:
     """A new, empty database for one benchmark run, removed afterwards: a temp SQLite file, or
-    ``openpws_bench_<hex>`` created on the PostgreSQL server ``postgres_admin`` names."""
+    ``openpws_<label>_<hex>`` created on the PostgreSQL server ``postgres_admin`` names (dropped
+    WITH (FORCE), so that connections a killed server left behind do not keep it)."""
     if kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="openpws-bench-") as folder:
-            yield f"sqlite:///{folder}/bench.db"
+        with tempfile.TemporaryDirectory(prefix=f"openpws-{label}-") as folder:
+            yield f"sqlite:///{folder}/{label}.db"
         return
-    name = f"openpws_bench_{secrets.token_hex(6)}"
+    name = f"openpws_{label}_{secrets.token_hex(6)}"
     engine = create_engine(make_url(postgres_admin).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as connection:

@@ -12,21 +12,16 @@ from __future__ import annotations
 import asyncio
 import http.client
 import os
-import secrets
 import signal
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from _common import ACCOUNT, PASSWORD, PATH, SCRYPT_COST, envelope, free_port, now, wait_ready
 from lxml import etree
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from openpws.services import admin
 from openpws.services.permissions import ALL
@@ -49,25 +44,6 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=Fal
 # --- scratch databases and users -------------------------------------------------------------------
 
 
-@contextmanager
-def scratch_database(kind: str, postgres_admin: str, label: str) -> Iterator[str]:
-    """A new, empty database, removed afterwards: a temp SQLite file, or ``openpws_<label>_<hex>``
-    on the PostgreSQL server ``postgres_admin`` names (dropped WITH (FORCE), so that connections
-    a killed server left behind do not keep it)."""
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix=f"openpws-{label}-") as folder:
-            yield f"sqlite:///{folder}/{label}.db"
-        return
-    name = f"openpws_{label}_{secrets.token_hex(6)}"
-    engine = create_engine(make_url(postgres_admin).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        yield make_url(postgres_admin).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with engine.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
 
 
 def add_users(store: Store, logins: Sequence[str]) -> None:

@@ -48,8 +48,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from _common import PATH, now, prepare
-from _pws import POSTGRES, LoggedServer, classify, login, scratch_database, soap_body, tracebacks
+from _common import PATH, now, prepare, scratch_database
+from _pws import POSTGRES, LoggedServer, classify, login, soap_body, tracebacks
 from delete_load import RAW_DELETES, Owner, add_engagement, add_projects, add_roles, add_tree, analyze, owner_of
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine

@@ -37,7 +37,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from _common import LOGIN, prepare
+from _common import LOGIN, prepare, scratch_database
 from _pws import (
     BILLING,
     FAIL,
@@ -50,7 +50,6 @@ from _pws import (
     LoggedServer,
     add_users,
     login,
-    scratch_database,
     soap_body,
     tracebacks,
 )
