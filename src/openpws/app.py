@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from openpws.config import Settings, load_settings
+from openpws.config import STRICT, Settings, load_settings
 from openpws.contract import load_contract
 from openpws.contract.record import Record
 from openpws.messages.binding import Binding, Reply, answer
@@ -32,7 +32,7 @@ def create_app(settings: Settings, store: Store | None = None) -> SoapApp:
         return answer(environment, binding, request, now)
 
     contract = load_contract()
-    dispatcher = Dispatcher(contract, OPERATIONS, serve)
+    dispatcher = Dispatcher(contract, OPERATIONS, serve, strict_order=settings.member_order == STRICT)
 
     async def run(prepared: Prepared[Binding[Any, Any]]) -> tuple[int, bytes]:
         return await runner.run(dispatcher.finish, prepared)

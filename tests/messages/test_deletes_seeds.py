@@ -260,8 +260,8 @@ def tree(soap: SoapClient, store: Store, account: AccountFixture) -> DemoTree:
     pws = Pws(soap, account)
     client(pws, "C000117", "Revcorp Holdings")
     client(pws, "C000118", "Revcorp Labs", parent="C000117")
-    engagement = pws.engagement("C000117", "Revcorp platform", "<com:EngagementCode>P001323</com:EngagementCode>")
-    project = pws.project(engagement, "Workshop series", "<com:ProjectCode>P001053-WS5</com:ProjectCode>")
+    engagement = pws.engagement("C000117", "Revcorp platform", code="P001323")
+    project = pws.project(engagement, "Workshop series", code="P001053-WS5")
     role = pws.role(project, "Project Manager", external_id="Role-301")
     for mode in ("R", "A"):
         assert wire.request_hours(pws, role, mode).status == "Ok"
