@@ -71,7 +71,8 @@ def tree_missing(tx: Connection) -> bool:
     return account is not None and client_store.by_number(tx, account.id, TOP_CLIENT) is None
 
 
-# One demo request: the operation and the members of its serviceRequest (after SessionTicket).
+# One demo request: the operation and the members of its serviceRequest (after SessionTicket), each
+# type's members in production's order (openpws/contract/member-order.json).
 Request = tuple[str, str]
 
 
@@ -108,9 +109,9 @@ def _hours(mode: str, external_id: str, buckets: str, resource: bool = False) ->
     candidate = ("<com:CandidateResourceIdentity><com:ResourceReferenceSystemId>ADMIN</com:ResourceReferenceSystemId>"
                  "</com:CandidateResourceIdentity>") if resource else ""
     return ("PwsRequestOrBookRoleHours", f"<sch:Mode>{mode}</sch:Mode><sch:ProjectRoles><com:PwsProjectRoleHours>"
+                                         f"{candidate}<com:HoursBuckets>{buckets}</com:HoursBuckets>"
                                          f"<com:ProjectRoleIdentity><com:ExternalSystemIdentifier>{external_id}"
-                                         f"</com:ExternalSystemIdentifier></com:ProjectRoleIdentity>{candidate}"
-                                         f"<com:HoursBuckets>{buckets}</com:HoursBuckets>"
+                                         "</com:ExternalSystemIdentifier></com:ProjectRoleIdentity>"
                                          "</com:PwsProjectRoleHours></sch:ProjectRoles>")
 
 
