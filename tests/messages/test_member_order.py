@@ -113,7 +113,7 @@ def test_a_ref_out_of_order_names_its_member_and_changes_nothing(pws: Pws, store
     assert "PwsClientRef orders ClientNumber before ClientUid" in answer.faultstring
     assert "The order: ClientId, ClientNumber, ClientUid." in answer.faultstring
     assert wire.snapshot(store, pws.account.code) == before
-    # The brief's example: the request members in alphabetical order are production's order here.
+    # Sent in production's order (which for these three members is also alphabetical), it is read.
     assert wire.delete_client(pws, number, cascade=True, inactivate=True).status == "Ok"
 
 
