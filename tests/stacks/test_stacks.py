@@ -24,7 +24,7 @@ from tests.conftest import PASSWORD, Server, make_account, make_user
 from tests.pws import NAMESPACES, SERVICE_PATH, SoapClient
 from tests.tree import Pws, ref
 
-pytestmark = [pytest.mark.serve, pytest.mark.slow]
+pytestmark = pytest.mark.serve
 
 HERE = Path(__file__).parent
 SETUP = HERE.parents[1] / "scripts" / "setup-test-deps"
