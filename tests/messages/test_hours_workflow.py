@@ -176,8 +176,11 @@ class Seen:
 
 
 def roles_of(answer: Answer) -> dict[int, Seen]:
+    """Every PwsProjectRoleElement of a response (PwsSaveProjectRole's is its ProjectRole), by Uid."""
     found = {}
-    for element in answer.root.iterfind(".//com:PwsProjectRoleElement", NAMESPACES):
+    elements = [*answer.root.iterfind(".//com:PwsProjectRoleElement", NAMESPACES),
+                *answer.root.iterfind(".//sch:ProjectRole", NAMESPACES)]
+    for element in elements:
         seen = Seen(
             uid=int(_text(element, "com:ProjectRoleDetail/com:ProjectRoleUid") or 0),
             assigned=_text(element, "com:AssignedToSchedulersFlag") == "true",
@@ -376,6 +379,25 @@ def test_submitting_assigns_the_roles_to_schedulers_and_leaves_the_requesters_no
     assert in_project.assigned and len(in_project.notes) == 1
     with store.read() as tx:
         assert tx.execute(select(project_roles.c.open_request).where(project_roles.c.uid == uid)).scalar_one()
+
+
+def test_a_saved_roles_full_detail_leaves_out_read_notes_on_request(tree: Tree) -> None:
+    pws, project = tree.pws, tree.project
+    uid = pws.role(project, "Saved")
+    assert book(pws, "R", role_hours(uid), submit=submit_order(notes="mine")).status == "Ok"
+
+    def saved(exclude: bool) -> Seen:
+        # PwsSaveProjectRoleRq's order: Mode, ProjectIdentity, ProjectRole, …, FullDetailFlag, …,
+        # ExcludeReadNotesFlag (a later version's member).
+        answer = pws.call("PwsSaveProjectRole", f"{tag('Mode', 'R')}<sch:ProjectRole>"
+                          f"{ref('ProjectRole', uid=uid)}{com('Description', 'Saved again')}</sch:ProjectRole>"
+                          f"{tag('FullDetailFlag', True)}" + (tag("ExcludeReadNotesFlag", True) if exclude else ""))
+        assert answer.status == "Ok", answer.content
+        return roles_of(answer)[uid]
+
+    assert [(n.text, n.read) for n in saved(False).notes] == [("mine", True)]
+    kept = saved(True)
+    assert kept.notes == [] and kept.assigned
 
 
 def test_finalizing_completes_scheduling_and_leaves_the_schedulers_note(tree: Tree, people: People,

@@ -16,6 +16,7 @@ checked before anything is written, so one bad role fails the whole request. A S
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -92,12 +93,15 @@ class HoursRequest:
 
 @dataclass(frozen=True)
 class HoursWritten:
-    """The roles written (each once, in request order, shown in the request's Mode), what the
-    SubmitOrder or FinalizeOrder did to them, and the warnings of the request."""
+    """The roles written (each once, in request order, shown in the request's Mode), and what the
+    SubmitOrder or FinalizeOrder did to them."""
 
     roles: list[RoleView]
     workflow: WorkflowResult | None
-    warnings: tuple[errors.Message, ...] = ()
+
+    @property
+    def warnings(self) -> tuple[errors.Message, ...]:
+        return self.workflow.warnings if self.workflow is not None else ()
 
 
 @dataclass(frozen=True)
@@ -120,7 +124,8 @@ def _invalid(where: str, reason: str) -> errors.PwsError:
     return errors.fail(errors.INVALID_HOURS_BUCKET, where, reason=reason)
 
 
-def _week_start(start: datetime | None, week_start: int, name: str, fail: Any) -> date:
+def _week_start(start: datetime | None, week_start: int, name: str,
+                fail: Callable[[str], errors.PwsError]) -> date:
     """A bucket's start date: the account's first day of the week at 00:00 UTC."""
     if start is None:
         raise fail(f"{name} is required.")
@@ -291,4 +296,4 @@ def request_or_book(ctx: Context, request: HoursRequest) -> HoursWritten:
     result = workflow.apply(unit, written_ids) if workflow is not None else None
     written = role_store.by_ids(tx, caller.account_id, written_ids)
     views = role_views(tx, caller, [written[role_id] for role_id in written_ids], mode)
-    return HoursWritten(views, result, result.warnings if result is not None else ())
+    return HoursWritten(views, result)
