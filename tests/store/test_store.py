@@ -78,7 +78,10 @@ def test_a_read_sees_one_snapshot_and_a_write_sees_what_committed(store: Store) 
         with store.write() as other:
             admin.create_account(other, code, None, now)
 
-    for write in (False, True, False):  # the connection goes from one kind to the other and back
+    # The connection goes from one kind to the other and back. (On SQLite writers take turns: no
+    # write commits while another is open.)
+    postgresql = store.engine.dialect.name == "postgresql"
+    for write in (False, True, False) if postgresql else (False,):
         code = f"snap-{secrets.token_hex(4)}"
         with (store.write() if write else store.read()) as tx:
             assert find_account(tx, "demo-never-there") is None  # the snapshot starts here
