@@ -295,10 +295,11 @@ def make_user(store: Store, account: str, login: str, permissions: frozenset[Per
         )
 
 
-def make_account(store: Store, prefix: str = "acct") -> AccountFixture:
+def make_account(store: Store, prefix: str = "acct", week_start: int = 0) -> AccountFixture:
+    """A new account (whose weeks start on ``week_start``: 0 Monday … 6 Sunday) with three users."""
     code = f"{prefix}-{secrets.token_hex(4)}"
     with store.write() as tx:
-        admin.create_account(tx, code, f"Account {code}", datetime.now(UTC).replace(tzinfo=None))
+        admin.create_account(tx, code, f"Account {code}", datetime.now(UTC).replace(tzinfo=None), week_start)
     made = AccountFixture(code, f"admin@{code}", f"viewer@{code}", f"noweb@{code}")
     make_user(store, code, made.admin, ALL, reference_id="E1")
     make_user(store, code, made.viewer, VIEW_ONLY, reference_id="E2")

@@ -5,7 +5,8 @@ The model (SPEC "Delete semantics", pws-core §4.1 matrix) knows clients (a tree
 engagements (invoiced), projects (invoiced) and roles (soft-deleted; requested and booked hours).
 Each operation changes the model as the server must change its data and returns the Outcome the
 server must answer with: the Status, the error numbers of its messages in order, and the clients
-that 101 ClientInactivated warnings name. ``observe`` reads the same view back from the server:
+that 101 ClientInactivated warnings name. Locks are held by one other user (the model's deletes are
+made by the first); a delete they are in the way of answers the PwsFault. ``observe`` reads the same view back from the server:
 the list operations for the tree, the tables for what no list shows (invoiced flags, hours).
 """
 
@@ -33,6 +34,7 @@ CLIENT_INACTIVATED, HAS_CHILD_CLIENTS, CHILD_NOT_DELETABLE, CLIENT_IN_USE = 101,
 ENGAGEMENT_HAS_INVOICES, ENGAGEMENT_HAS_PROJECTS = 54556, 54537
 PROJECT_HAS_INVOICES, PROJECT_HAS_ROLES = 990071, 990072
 ROLE_HAS_HOURS, ROLE_NOT_DELETED, DUPLICATE_ROLE_NAME, CLIENT_INACTIVE = 54074, 990073, 990016, 990013
+ENTITY_LOCKED, ENGAGEMENT_LOCKED = 50469, 54076
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,11 @@ def failed(number: int) -> Outcome:
     return Outcome("Fail", (number,))
 
 
+def locked(number: int) -> Outcome:
+    """The PwsFault (HTTP 500, s:Client) of a write another user's lock is in the way of."""
+    return Outcome("PwsFault", (number,))
+
+
 @dataclass
 class Client:
     parent: str | None
@@ -59,6 +66,7 @@ class Client:
 class Engagement:
     client: str
     invoiced: bool = False
+    uid: int = 0
 
 
 @dataclass
@@ -94,6 +102,7 @@ class Model:
         self.engagements: dict[str, Engagement] = {}
         self.projects: dict[str, Project] = {}
         self.roles: dict[int, Role] = {}
+        self.locks: set[tuple[str, str]] = set()  # (lock type, code or role Uid) held by the other user
 
     def copy(self) -> Model:
         return copy.deepcopy(self)
@@ -132,6 +141,21 @@ class Model:
     def live_names(self, project: str) -> set[str]:
         return {r.name.lower() for r in self.roles.values() if r.project == project and not r.deleted}
 
+    def engagement_by_uid(self, uid: int) -> str | None:
+        return next((k for k, e in self.engagements.items() if e.uid == uid), None)
+
+    def lock_in_way(self, engagement: str, projects: Iterable[str] = (), roles: Iterable[int] = ()) -> Outcome | None:
+        """The PwsFault when the other user locks the engagement, or one of the projects or roles a
+        write touches."""
+        if ("E", engagement) in self.locks:
+            return locked(ENGAGEMENT_LOCKED)
+        if any(("P", p) in self.locks for p in projects) or any(("R", str(r)) in self.locks for r in roles):
+            return locked(ENTITY_LOCKED)
+        return None
+
+    def _roles_of(self, projects: Iterable[str]) -> list[int]:
+        return [u for u, r in self.roles.items() if r.project in projects]
+
     def _drop_project(self, code: str) -> None:
         del self.projects[code]
         self.roles = {u: r for u, r in self.roles.items() if r.project != code}
@@ -142,10 +166,12 @@ class Model:
         self.clients[number] = Client(parent)
         return OK
 
-    def add_engagement(self, client: str, code: str) -> Outcome:
+    def add_engagement(self, client: str, code: str, uid: int = 0) -> Outcome:
+        if client not in self.clients:
+            return failed(NOT_FOUND)
         if self.clients[client].inactive:
             return failed(CLIENT_INACTIVE)
-        self.engagements[code] = Engagement(client)
+        self.engagements[code] = Engagement(client, uid=uid)
         return OK
 
     def add_project(self, engagement: str, code: str, uid: int, name: str) -> Outcome:
@@ -157,12 +183,17 @@ class Model:
         return OK
 
     def add_role(self, project: str, name: str, uid: int) -> Outcome:
+        if project not in self.projects:
+            return failed(NOT_FOUND)
         if name.lower() in self.live_names(project):
             return failed(DUPLICATE_ROLE_NAME)
         self.roles[uid] = Role(project, name)
         return OK
 
     # --- updates -----------------------------------------------------------------------------------
+
+    def rename_engagement(self, uid: int) -> Outcome:
+        return OK if self.engagement_by_uid(uid) is not None else failed(ENGAGEMENT_NOT_FOUND)
 
     def rename_project(self, uid: int, name: str) -> Outcome:
         code = self.project_by_uid(uid)
@@ -191,9 +222,23 @@ class Model:
         return OK
 
     def invoice(self, engagement: str, project: str | None) -> Outcome:
+        if engagement not in self.engagements:
+            return failed(ENGAGEMENT_NOT_FOUND)
+        if project is not None and project not in self.projects:
+            return failed(NOT_FOUND)
         self.engagements[engagement].invoiced = True
         if project is not None:
             self.projects[project].invoiced = True
+        return OK
+
+    def acquire(self, lock_type: str, key: str) -> Outcome:
+        """The other user locks an engagement or project (by code) or a role (by Uid). A deleted role
+        can be locked: it is still there to be undeleted."""
+        exists = {"E": key in self.engagements, "P": key in self.projects,
+                  "R": key.isdigit() and int(key) in self.roles}[lock_type]
+        if not exists:
+            return failed(NOT_FOUND)
+        self.locks.add((lock_type, key))
         return OK
 
     # --- the deletes -----------------------------------------------------------------------------
@@ -233,6 +278,8 @@ class Model:
         if engagement.invoiced:
             return failed(ENGAGEMENT_HAS_INVOICES)
         projects = self.projects_of(code)
+        if (fault := self.lock_in_way(code, projects, self._roles_of(projects))) is not None:
+            return fault
         if projects and not cascade:
             return failed(ENGAGEMENT_HAS_PROJECTS)
         if any(self.projects[p].invoiced for p in projects):
@@ -246,6 +293,8 @@ class Model:
         project = self.projects.get(code)
         if project is None:
             return failed(NOT_FOUND)
+        if (fault := self.lock_in_way(project.engagement, [code], self._roles_of([code]))) is not None:
+            return fault
         if project.invoiced:
             return failed(PROJECT_HAS_INVOICES)
         if not cascade and any(r.project == code and not r.deleted for r in self.roles.values()):
@@ -260,6 +309,9 @@ class Model:
         role = self.roles.get(uid)
         if role is None or role.deleted:
             return failed(ROLE_NOT_FOUND)
+        project = self.projects[role.project]
+        if (fault := self.lock_in_way(project.engagement, [role.project], [uid])) is not None:
+            return fault
         if (role.requested or role.booked) and not zero_out_hours:
             return failed(ROLE_HAS_HOURS)
         role.deleted = True
@@ -299,9 +351,15 @@ def save_client(pws: Pws, parent: str | None) -> Answer:
     return pws.call("PwsSaveClient", f"<req:Client>{detail}</req:Client>")
 
 
-def save_engagement(pws: Pws, client: str) -> Answer:
-    return pws.call("PwsSaveEngagement", f"<sch:Engagement><com:ClientIdentity>{ref('Client', client)}"
+def save_engagement(pws: Pws, client: str, code: str | None = None) -> Answer:
+    keys = f"<com:EngagementCode>{code}</com:EngagementCode>" if code else ""
+    return pws.call("PwsSaveEngagement", f"<sch:Engagement>{keys}<com:ClientIdentity>{ref('Client', client)}"
                     "</com:ClientIdentity><com:EngagementName>Work</com:EngagementName></sch:Engagement>")
+
+
+def rename_engagement(pws: Pws, uid: int, name: str) -> Answer:
+    return pws.call("PwsSaveEngagement", f"<sch:Engagement>{ref('Engagement', uid=uid)}"
+                    f"<com:EngagementName>{name}</com:EngagementName></sch:Engagement>")
 
 
 def save_project(pws: Pws, engagement: str, name: str, code: str | None = None) -> Answer:
@@ -334,6 +392,14 @@ def request_hours(pws: Pws, uid: int, mode: str, week: int = 0) -> Answer:
                     "</com:WeeklyMinutes></com:PwsProjectRoleHoursBucket></com:HoursBuckets>"
                     f"<com:ProjectRoleIdentity>{ref('ProjectRole', uid=uid)}</com:ProjectRoleIdentity>"
                     "</com:PwsProjectRoleHours></sch:ProjectRoles>")
+
+
+def acquire(pws: Pws, lock_type: str, key: str) -> Answer:
+    """A lock on an engagement or project by code, or a role by Uid (``key``), for ten minutes."""
+    keys = (f"<com:EntityUid>{key}</com:EntityUid>" if lock_type == "R" else f"<com:EntityCode>{key}</com:EntityCode>")
+    return pws.call("PwsAcquireProjectorLocks", "<req:LockDurationSeconds>600</req:LockDurationSeconds><req:Locks>"
+                    f"<com:PwsProjectorLockRequest><com:EntityIdentity>{keys}<com:LockType>{lock_type}</com:LockType>"
+                    "</com:EntityIdentity></com:PwsProjectorLockRequest></req:Locks>")
 
 
 def create_invoice(pws: Pws, client: str, engagement: str, project: str | None) -> Answer:
@@ -378,7 +444,13 @@ def undelete_role(pws: Pws, uid: int, make_name_unique: bool) -> Answer:
 # --- reading answers and trees back --------------------------------------------------------------
 
 def outcome(answer: Answer, clients: Iterable[str] = ()) -> Outcome:
-    """What the server answered, in the model's terms; a SOAP fault is never a documented answer here."""
+    """What the server answered, in the model's terms; a SOAP fault other than the PwsFault of a lock
+    in the way (an s:Server above all) is never a documented answer here."""
+    if answer.status_code == 500:
+        fault = answer.root.find(".//com:PwsFault", NAMESPACES)
+        assert fault is not None, answer.content.decode()
+        return Outcome("PwsFault", tuple(int(n) for n in fault.xpath(
+            "com:Messages/com:PwsMessage/com:ErrorNumber/text()", namespaces=NAMESPACES)))
     assert answer.status_code == 200, answer.content.decode()
     messages = answer.messages()
     named = frozenset(number for m in messages if m["ErrorNumber"] == str(CLIENT_INACTIVATED)

@@ -183,11 +183,12 @@ class InProcess:
             AccountCode=[self.account.code], Password=[self.account.password],
             UserName=[self.account.admin, self.account.viewer, self.account.no_web],
             InvoiceContent=["B", "F", "A", "M", "S", "C", "T", "Z"], InvoiceScope=["P", "E", "X"],
+            ConstraintType=["N", "W", "H", "T", "A", "n", "X"],
         )
         ints.update(LockDurationSeconds=[1, 60, 86400, 86401, 0], MaxRowsToReturn=[0, 1, 2],
                     WeeklyMinutes=[0, 60, 600, 10080, 10081], short=[0, 60, 1440, 1441, -1])
         closed = frozenset({"Mode", "SchedulingMode", "DefaultSchedulingMode", "LockType", "InvoiceContent",
-                            "InvoiceScope"})
+                            "InvoiceScope", "ConstraintType"})
         return Pools(texts, ints, (self.ticket, *extra_tickets), closed)
 
     # -----------------------------------------------------------------------------------------
@@ -215,6 +216,10 @@ class InProcess:
             roles = select(s.project_roles.c.id).where(s.project_roles.c.account_id == account)
             aggregate("role_hours", s.role_hours, func.sum(s.role_hours.c.weekly_minutes),
                       func.max(s.role_hours.c.bucket_start), where=s.role_hours.c.role_id.in_(roles))
+            notes = s.role_allocation_notes
+            aggregate("role_allocation_notes", notes, func.max(notes.c.bucket_start), func.max(notes.c.notes),
+                      where=notes.c.role_id.in_(roles))
+            aggregate("role_notes", s.role_notes, func.max(s.role_notes.c.id))
         return found
 
 

@@ -15,6 +15,7 @@ from openpws import __version__
 from openpws.config import SETTINGS, Settings, load_settings
 from openpws.services import admin
 from openpws.services.permissions import ALL, VIEW_ONLY, Permission
+from openpws.services.weeks import DAY_NAMES, day_name, day_number
 from openpws.store import migrate
 from openpws.store.engine import DatabaseUrlError
 from openpws.store.transactions import Store
@@ -137,16 +138,23 @@ def account() -> None:
 @account.command("create")
 @click.argument("code")
 @click.option("--name", help="Account name (defaults to the code).")
+@click.option("--week-starts", "week_starts", type=click.Choice([d.lower() for d in DAY_NAMES], case_sensitive=False),
+              default="monday", show_default=True,
+              help="The first day of the account's weeks: every hours bucket (BucketStartDate) starts on it, and "
+                   "DailyMinutes and allocation notes are indexed from it.")
 @_database_option
-def account_create(code: str, name: str | None, database_url: str) -> None:
+def account_create(code: str, name: str | None, week_starts: str, database_url: str) -> None:
     """Create the account CODE (the AccountCode clients send to PwsAuthenticate).
 
     \b
     Example:
       openpws account create acme --name "Acme Consulting"
+      openpws account create acme-us --week-starts sunday
     """
-    created = _admin(database_url, lambda tx: admin.create_account(tx, code, name, _now()))
-    click.echo(f"Created account {created.code} (AccountUid {created.uid}).")
+    week_start = day_number(week_starts)
+    created = _admin(database_url, lambda tx: admin.create_account(tx, code, name, _now(), week_start))
+    click.echo(f"Created account {created.code} (AccountUid {created.uid}); its weeks start on "
+               f"{day_name(created.week_start)}.")
 
 
 @main.group()

@@ -14,6 +14,7 @@ class AccountRow:
     uid: int
     code: str
     name: str
+    week_start: int = 0  # the first day of its weeks, as weekday() numbers it: 0 Monday … 6 Sunday
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,7 @@ class RoleRow:
     end_date: datetime | None
     scheduling_mode: str
     open_request: bool
+    assigned_to_schedulers: bool  # submitted, and not yet approved or finalized
     deleted: bool
     rowversion: int
     updated_at: datetime
@@ -115,6 +117,29 @@ class HoursRow:
     scheduling_mode: str  # W weekly, D daily
     weekly_minutes: int
     daily_minutes: str | None  # "m0,...,m6" for D buckets
+
+
+@dataclass(frozen=True)
+class AllocationNotesRow:
+    """The allocation notes of one week of a role, on one side: a note or None for each of the
+    week's seven days, from the account's first day of the week."""
+
+    role_id: int
+    kind: str  # R requested, A booked
+    bucket_start: date
+    notes: tuple[str | None, ...]
+
+
+@dataclass(frozen=True)
+class RoleNoteRow:
+    """A note left on a role (PwsProjectNote)."""
+
+    id: int
+    uid: int
+    role_id: int
+    author_user_id: int
+    note: str
+    created_at: datetime
 
 
 @dataclass(frozen=True)

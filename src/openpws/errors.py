@@ -55,6 +55,9 @@ ROW_COUNT_EXCEEDED = Entry(
 AT_LEAST_ONE_ITEM_NOT_FOUND = Entry(
     105, "AtLeastOneItemNotFound",
     "At least one requested item was not found. The remaining items, if any, were returned.", W)
+PROJECT_NOTE_TRUNCATED = Entry(
+    165, "ProjectNoteTruncated",
+    "The note exceeded the maximum length of {maximum} characters and was truncated.", W)
 INVALID_CREDENTIALS = Entry(
     10002, "InvalidCredentials", "The specified credentials are not valid. Please try again.")
 INVALID_SESSION_TICKET = Entry(
@@ -171,6 +174,8 @@ PROJECT_ROLE_PROJECT_MISMATCH = Entry(
     "The project role does not belong to the specified project.", openpws=True)
 INVALID_HOURS_BUCKET = Entry(
     990019, "InvalidHoursBucket", "An hours bucket is not valid: {reason}", openpws=True)
+INVALID_NOTES_BUCKET = Entry(
+    990080, "InvalidNotesBucket", "A notes bucket is not valid: {reason}", openpws=True)
 INVALID_DATE_RANGE = Entry(
     990020, "InvalidDateRange", "{end_field} cannot be before {start_field}.", openpws=True)
 FIELD_NOT_SPECIFIED = Entry(

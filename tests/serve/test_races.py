@@ -2,6 +2,10 @@
 connections, end as one serial order of the two would: the answers and the tree are those the
 in-memory model gives for one of the two orders, and neither answer is a server fault.
 
+Every write that can meet a delete in the same tree is paired with each delete it can meet: saves
+of engagements, projects and roles (inserts and renames), hours, invoices and lock acquires, against
+deletes of clients, engagements, projects and roles.
+
 The server runs with two worker processes, so the calls may reach different processes: on
 PostgreSQL they meet only in the database, and on SQLite writers take turns on the one file.
 The same server has six users race for one engagement lock: exactly one gets it.
@@ -77,9 +81,13 @@ class Round:
         return number
 
     def engagement(self, client: str) -> str:
-        code = self._built(wire.save_engagement(self.first, client), "EngagementIdentity", "EngagementCode")
-        self.model.add_engagement(client, code)
+        answer = wire.save_engagement(self.first, client)
+        code = self._built(answer, "EngagementIdentity", "EngagementCode")
+        self.model.add_engagement(client, code, int(wire.code(answer, "EngagementIdentity", "EngagementUid") or 0))
         return code
+
+    def engagement_uid(self, code: str) -> int:
+        return self.model.engagements[code].uid
 
     def project(self, engagement: str) -> tuple[str, int]:
         answer = wire.save_project(self.first, engagement, "Project")
@@ -107,7 +115,8 @@ class Round:
         with ThreadPoolExecutor(2) as pool:
             futures = [pool.submit(fire, one, self.first), pool.submit(fire, other, self.second)]
             answers = [f.result() for f in futures]
-        got = (wire.outcome(answers[0]), wire.outcome(answers[1]))  # a server fault fails here
+        clients = list(self.model.clients)
+        got = (wire.outcome(answers[0], clients), wire.outcome(answers[1], clients))  # a server fault fails here
         serial = []
         for order in ((0, 1), (1, 0)):
             model = self.model.copy()
@@ -161,6 +170,43 @@ def delete_role(uid: int, zero_out: bool) -> Call:
 def request_hours(uid: int, mode: str) -> Call:
     # The week after the one the tree's own hours are in: a new bucket either way.
     return Call(lambda pws: wire.request_hours(pws, uid, mode, week=1), lambda model: model.request_hours(uid, mode))
+
+
+def insert_engagement(client: str, code: str) -> Call:
+    return Call(lambda pws: wire.save_engagement(pws, client, code), lambda model: model.add_engagement(client, code))
+
+
+def rename_engagement(uid: int) -> Call:
+    return Call(lambda pws: wire.rename_engagement(pws, uid, "Renamed"), lambda model: model.rename_engagement(uid))
+
+
+def insert_role(project: str) -> Call:
+    """A new role: its Uid is the server's pick, so the model learns it from the answer (a role the
+    model adds where the server refused it has Uid 0, which no tree shows)."""
+    sent: list[Answer] = []
+
+    def send(pws: Pws) -> Answer:
+        sent.append(wire.save_role(pws, project, "Tester"))
+        return sent[-1]
+
+    def apply(model: Model) -> Outcome:
+        return model.add_role(project, "Tester", int(wire.code(sent[-1], "ProjectRoleIdentity", "ProjectRoleUid") or 0))
+
+    return Call(send, apply)
+
+
+def delete_client(number: str, cascade: bool, inactivate: bool) -> Call:
+    return Call(lambda pws: wire.delete_client(pws, number, cascade, inactivate),
+                lambda model: model.delete_client(number, cascade, inactivate))
+
+
+def invoice(client: str, engagement: str, project: str | None) -> Call:
+    return Call(lambda pws: wire.create_invoice(pws, client, engagement, project),
+                lambda model: model.invoice(engagement, project))
+
+
+def take_lock(lock_type: str, key: str) -> Call:
+    return Call(lambda pws: wire.acquire(pws, lock_type, key), lambda model: model.acquire(lock_type, key))
 
 
 def test_delete_engagement_against_saving_a_project_in_it(workers: Server, store: Store) -> None:
@@ -237,6 +283,78 @@ def test_concurrent_acquirers_of_one_entity_exactly_one_wins(workers: Server, st
     with store.read() as tx:
         live = lock_sets.list_locks(tx, admin.require_account(tx, account.code).id, datetime.now(UTC))
     assert len(live) == 1 and live[0].lock.lock_set_id == set_of(winners[0])
+
+
+def test_saving_an_engagement_against_deleting_its_client_or_its_last_project(workers: Server, store: Store) -> None:
+    """A new engagement under a client that is deleted (or inactivated, as it becomes in use) at the same
+    moment; an engagement renamed while its last project goes with DeleteEmptyEngagementFlag, or
+    while it is cascade-deleted."""
+    for number, race in rounds(workers, store):
+        client = race.client()
+        variant = number % 4
+        if variant < 2:
+            race.race(delete_client(client, cascade=variant == 1, inactivate=variant == 1),
+                      insert_engagement(client, f"NEW-{number}"))
+            continue
+        engagement = race.engagement(client)
+        project, _ = race.project(engagement)
+        race.role(project, "R")
+        delete = (delete_project(project, empty=True) if variant == 2 else cascade_engagement_delete(engagement))
+        race.race(delete, rename_engagement(race.engagement_uid(engagement)))
+
+
+def test_saving_a_project_or_a_role_against_deleting_it(workers: Server, store: Store) -> None:
+    """A project renamed, or a role inserted into it, while it is cascade-deleted; a role renamed
+    while it is deleted, or while its project is; a project inserted while its client is inactivated
+    (in use, so not deleted)."""
+    for number, race in rounds(workers, store):
+        client = race.client()
+        engagement = race.engagement(client)
+        project, uid = race.project(engagement)
+        role = race.role(project)
+        race.project(engagement)
+        save, delete = ((rename_project(uid), delete_project(project, empty=False)),
+                        (insert_role(project), delete_project(project, empty=True)),
+                        (rename_role(role), delete_role(role, zero_out=False)),
+                        (rename_role(role), delete_project(project, empty=False)),
+                        (insert_project(engagement, f"NEW-{number}"),
+                         delete_client(client, cascade=True, inactivate=True)))[number % 5]
+        race.race(delete, save)
+
+
+def test_an_invoice_against_deleting_what_it_bills(workers: Server, store: Store) -> None:
+    """An invoice on an engagement (or one of its projects) while the engagement, the project, or the
+    client is deleted: the invoice first makes the delete refuse (or keeps the engagement), the
+    delete first leaves nothing to bill."""
+    for number, race in rounds(workers, store):
+        client = race.client()
+        engagement = race.engagement(client)
+        project, _ = race.project(engagement)
+        race.role(project, "A")
+        bill, delete = ((invoice(client, engagement, None), cascade_engagement_delete(engagement)),
+                        (invoice(client, engagement, project), delete_project(project, empty=False)),
+                        (invoice(client, engagement, None), delete_project(project, empty=True)),
+                        (invoice(client, engagement, project), delete_client(client, cascade=True, inactivate=True))
+                        )[number % 4]
+        race.race(delete, bill)
+
+
+def test_a_lock_against_deleting_what_it_locks(workers: Server, store: Store) -> None:
+    """Another user locks an engagement, a project or a role while it (or the tree above it) is
+    deleted: the lock first makes the delete answer the PwsFault, the delete first leaves nothing to
+    lock (a deleted role can still be locked: it is there to be undeleted)."""
+    for number, race in rounds(workers, store):
+        engagement = race.engagement(race.client())
+        project, _ = race.project(engagement)
+        role = race.role(project)
+        race.project(engagement)
+        lock, delete = ((take_lock("E", engagement), cascade_engagement_delete(engagement)),
+                        (take_lock("P", project), delete_project(project, empty=False)),
+                        (take_lock("R", str(role)), delete_project(project, empty=False)),
+                        (take_lock("R", str(role)), delete_role(role, zero_out=False)),
+                        (take_lock("E", engagement), delete_project(project, empty=True)),
+                        (take_lock("P", project), cascade_engagement_delete(engagement)))[number % 6]
+        race.race(delete, lock)
 
 
 # Client writes racing each other: a rename against a delete of the same client, and an invoice

@@ -68,6 +68,29 @@ def test_a_transaction_inside_another_runs_on_a_connection_of_its_own(store: Sto
         assert find_account(tx, code) is not None
 
 
+def test_a_read_sees_one_snapshot_and_a_write_sees_what_committed(store: Store) -> None:
+    """A read that looks twice sees the same rows though a write committed in between (else a read
+    of projects, then of their engagements, could find an engagement gone); a write sees it."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    code = f"snap-{secrets.token_hex(4)}"
+
+    def commit_elsewhere() -> None:  # on a thread of its own: a connection of its own
+        with store.write() as other:
+            admin.create_account(other, code, None, now)
+
+    # The connection goes from one kind to the other and back. (On SQLite writers take turns: no
+    # write commits while another is open.)
+    postgresql = store.engine.dialect.name == "postgresql"
+    for write in (False, True, False) if postgresql else (False,):
+        code = f"snap-{secrets.token_hex(4)}"
+        with (store.write() if write else store.read()) as tx:
+            assert find_account(tx, "demo-never-there") is None  # the snapshot starts here
+            thread = threading.Thread(target=commit_elsewhere)
+            thread.start()
+            thread.join()
+            assert (find_account(tx, code) is not None) is write
+
+
 def test_a_connection_the_database_dropped_is_replaced_before_use(store: Store) -> None:
     with store.read() as tx:
         if store.dialect == "postgresql":

@@ -77,7 +77,8 @@ def project_elements(found: Projects) -> list[dict[str, Any]]:
 
 def decode_get(rq: Record) -> GetProjects:
     shape = ProjectShape(read_mode(rq), roles=not rq.get("ExcludeSubEntityElementsFlag"),
-                         deleted_roles=bool(rq.get("IncludeDeletedRolesFlag")))
+                         deleted_roles=bool(rq.get("IncludeDeletedRolesFlag")),
+                         exclude_read_notes=bool(rq.get("ExcludeReadNotesFlag")))
     return GetProjects([project_key(ref) for ref in rq.get("ProjectIdentities", [])], shape)
 
 
@@ -124,7 +125,8 @@ def decode_save(rq: Record) -> SaveProject:
         engagement_timestamps=tuple(s for s in (stamp(detail.get("EngagementTimestamp")),
                                                 stamp(rq.get("EngagementTimestamp"))) if s is not None),
     )
-    shape = ProjectShape(mode, deleted_roles=bool(rq.get("IncludeDeletedRolesFlag")))
+    shape = ProjectShape(mode, deleted_roles=bool(rq.get("IncludeDeletedRolesFlag")),
+                         exclude_read_notes=bool(rq.get("ExcludeReadNotesFlag")))
     return SaveProject(changes, assertion_of(rq), shape if rq.get("FullDetailFlag") else None)
 
 

@@ -15,6 +15,7 @@ from openpws.services.passwords import hash_password
 from openpws.services.permissions import Permission, expand
 from openpws.services.refs import Key
 from openpws.services.sessions import Caller
+from openpws.services.weeks import DAY_NAMES, MONDAY
 from openpws.store import accounts as account_store
 from openpws.store import stages as stage_store
 
@@ -23,12 +24,16 @@ class AdminError(ValueError):
     """An administration request that cannot be carried out (the message says why)."""
 
 
-def create_account(tx: Connection, code: str, name: str | None, now: datetime) -> AccountRow:
+def create_account(tx: Connection, code: str, name: str | None, now: datetime, week_start: int = MONDAY) -> AccountRow:
+    """A new account, whose weeks (and so every hours bucket) start on ``week_start`` (0 Monday …
+    6 Sunday)."""
     code = code.strip()
     if not code or len(code) > 30:
         raise AdminError("an account code has 1 to 30 characters")
+    if week_start not in range(len(DAY_NAMES)):
+        raise AdminError(f"the first day of the week is a number from 0 (Monday) to 6 (Sunday), not {week_start}")
     try:
-        account = account_store.create_account(tx, code, name or code, now)
+        account = account_store.create_account(tx, code, name or code, now, week_start)
     except account_store.DuplicateError as error:
         raise AdminError(str(error)) from None
     stage_store.seed_stages(tx, account.id)

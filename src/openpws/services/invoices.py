@@ -140,8 +140,14 @@ def create_invoice(ctx: Context, spec: InvoiceSpec) -> InvoiceView:
     if project is not None and project.engagement_id != engagement.id:
         raise errors.fail(errors.INVOICE_ENTITIES_MISMATCH, f"ProjectCode={project.code}",
                           reason=f"The project {project.code} does not belong to engagement {engagement.code}.")
-    # The flag written below is what a concurrent delete of the engagement decides on: take turns with it.
-    engagement = GraphWrite.open(ctx, [engagement.id]).engagement
+    # The flags written below are what a concurrent delete of the engagement or project decides on:
+    # take turns with it, and bill only what is still there once it has gone first.
+    unit = GraphWrite.open(ctx, [engagement.id])
+    engagement = unit.engagement
+    if project is not None:
+        project = unit.reread(project_store.by_ids, project.id, errors.fail(
+            errors.ENTITY_NOT_FOUND, f"ProjectCode={project.code} (deleted meanwhile)",
+            entity=refs.PROJECT.ref_type))
     # Engagement, then client, then the account's numbering: the order every writer takes them in.
     client = refs.lock_client(tx, caller, client)
     account_store.lock_numbering(tx, caller.account_id)

@@ -70,11 +70,13 @@ class ProjectChanges:
 @dataclass(frozen=True)
 class ProjectShape:
     """How projects are to be shown: the Mode of their roles' data, whether with roles at all
-    (not ExcludeSubEntityElementsFlag) and whether with deleted ones (IncludeDeletedRolesFlag)."""
+    (not ExcludeSubEntityElementsFlag), whether with deleted ones (IncludeDeletedRolesFlag), and
+    whether the roles leave out the notes the caller has read (ExcludeReadNotesFlag)."""
 
     mode: str
     roles: bool = True
     deleted_roles: bool = False
+    exclude_read_notes: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,7 @@ def detailed(tx: Connection, caller: Caller, rows: list[ProjectRow], shape: Proj
     if shape.roles:
         roles = {r.id: [] for r in rows}
         role_rows = role_store.of_projects(tx, caller.account_id, roles, include_deleted=shape.deleted_roles)
-        for view in role_views(tx, caller, role_rows, shape.mode):
+        for view in role_views(tx, caller, role_rows, shape.mode, exclude_read_notes=shape.exclude_read_notes):
             roles[view.row.project_id].append(view)
     return Projects(
         rows, engagements, tuple(warnings), detailed=True,

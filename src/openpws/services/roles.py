@@ -80,6 +80,7 @@ class SaveRole:
     make_unique: bool
     assertion: locks.Assertion
     retrieval_mode: str | None  # with FullDetailFlag: the Mode the saved role is shown in
+    exclude_read_notes: bool = False  # ExcludeReadNotesFlag: the detail leaves out notes the caller has read
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ class GetProjectRoles:
     keys: list[Key]
     mode: str
     include_deleted: bool
+    exclude_read_notes: bool = False
 
 
 @dataclass(frozen=True)
@@ -270,7 +272,7 @@ def save_role(ctx: Context, request: SaveRole) -> SavedRole:
     if existing is None:
         defaults = {"uid": next_uid(tx), "project_id": project.id, "external_id": None, "description": None,
                     "requested_user_id": None, "booked_user_id": None, "scheduling_mode": DEFAULT_SCHEDULING_MODE,
-                    "open_request": False, "deleted": False}
+                    "open_request": False, "assigned_to_schedulers": False, "deleted": False}
         role_id = role_store.insert_role(tx, caller.account_id, {**defaults, **values})
         unit.note("role", "insert", role_id)
         saved = role_store.by_ids(tx, caller.account_id, {role_id})[role_id]
@@ -279,7 +281,8 @@ def save_role(ctx: Context, request: SaveRole) -> SavedRole:
         unit.note("role", "update", existing.id)
         saved = replace(existing, **values)  # what was just written: no need to read it back
     version = unit.bump()
-    detail = role_views(tx, caller, [saved], request.retrieval_mode)[0] if request.retrieval_mode else None
+    detail = role_views(tx, caller, [saved], request.retrieval_mode,
+                        exclude_read_notes=request.exclude_read_notes)[0] if request.retrieval_mode else None
     return SavedRole(saved, version, stolen, detail)
 
 
@@ -292,6 +295,6 @@ def get_project_roles(ctx: Context, request: GetProjectRoles) -> ProjectRoles:
                                             too_many=errors.MAXIMUM_PROJECT_IDENTITIES_EXCEEDED)
     roles: dict[int, list[RoleView]] = {}
     rows = role_store.of_projects(tx, caller.account_id, {p.id for p in found}, include_deleted=request.include_deleted)
-    for view in role_views(tx, caller, rows, request.mode):
+    for view in role_views(tx, caller, rows, request.mode, exclude_read_notes=request.exclude_read_notes):
         roles.setdefault(view.row.project_id, []).append(view)
     return ProjectRoles([(project, roles.get(project.id, [])) for project in found], tuple(warnings))

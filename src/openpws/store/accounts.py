@@ -17,19 +17,30 @@ class DuplicateError(ValueError):
     """An account code, or a login within an account, is already taken."""
 
 
-def create_account(connection: Connection, code: str, name: str, now: datetime) -> AccountRow:
+def create_account(connection: Connection, code: str, name: str, now: datetime, week_start: int = 0) -> AccountRow:
     if find_account(connection, code) is not None:
         raise DuplicateError(f"account {code!r} already exists")
     uid = next_uid(connection)
     account_id = int(statements.scalar(connection, insert(accounts).values(
-        uid=uid, code=code, code_key=code.lower(), name=name, created_at=now).returning(accounts.c.id)))
-    return AccountRow(account_id, uid, code, name)
+        uid=uid, code=code, code_key=code.lower(), name=name, created_at=now, week_start=week_start,
+    ).returning(accounts.c.id)))
+    return AccountRow(account_id, uid, code, name, week_start)
+
+
+_ACCOUNT_COLUMNS = (accounts.c.id, accounts.c.uid, accounts.c.code, accounts.c.name, accounts.c.week_start)
 
 
 def find_account(connection: Connection, code: str) -> AccountRow | None:
-    found = statements.rows(connection, select(accounts.c.id, accounts.c.uid, accounts.c.code, accounts.c.name).where(
-        accounts.c.code_key == code.lower()))
+    found = statements.rows(connection, select(*_ACCOUNT_COLUMNS).where(accounts.c.code_key == code.lower()))
     return AccountRow(*found[0]) if found else None
+
+
+_WEEK_START = select(accounts.c.week_start).where(accounts.c.id == bindparam("account_id"))
+
+
+def week_start(connection: Connection, account_id: int) -> int:
+    """The account's first day of the week (0 Monday … 6 Sunday)."""
+    return int(statements.scalar(connection, _WEEK_START, {"account_id": account_id}))
 
 
 def create_user(

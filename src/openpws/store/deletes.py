@@ -23,7 +23,16 @@ from sqlalchemy import Connection, Select, bindparam, delete, exists, select, up
 from openpws.entities import ClientRow, ProjectRow
 from openpws.store import statements
 from openpws.store.rows import fetch
-from openpws.store.schema import clients, engagements, locks, project_roles, projects, role_hours
+from openpws.store.schema import (
+    clients,
+    engagements,
+    locks,
+    project_roles,
+    projects,
+    role_allocation_notes,
+    role_hours,
+    role_notes,
+)
 
 
 def invoiced_projects(connection: Connection, engagement_id: int) -> list[ProjectRow]:
@@ -51,6 +60,8 @@ def live_roles_exist(connection: Connection, project_id: int) -> bool:
 # The statements of a role delete, built once: it is the write a benchmark runs by the thousand.
 _ROLE_HAS_HOURS = select(exists().where(role_hours.c.role_id == bindparam("role"), role_hours.c.weekly_minutes > 0))
 _DELETE_ROLE_HOURS = delete(role_hours).where(role_hours.c.role_id == bindparam("role"))
+_DELETE_ROLE_ALLOCATION_NOTES = delete(role_allocation_notes).where(
+    role_allocation_notes.c.role_id == bindparam("role"))
 _DELETE_ROLE_LOCKS = delete(locks).where(
     locks.c.account_id == bindparam("account"), locks.c.engagement_id == bindparam("engagement"),
     locks.c.entity_type == "R", locks.c.entity_id == bindparam("role"))
@@ -62,9 +73,11 @@ def role_has_hours(connection: Connection, role_id: int) -> bool:
 
 
 def _delete_under_projects(connection: Connection, project_ids: Select[Any] | list[int]) -> None:
-    """The hours and roles (live and deleted) of these projects."""
+    """The hours, notes and roles (live and deleted) of these projects."""
     role_ids = select(project_roles.c.id).where(project_roles.c.project_id.in_(project_ids))
     statements.change(connection, delete(role_hours).where(role_hours.c.role_id.in_(role_ids)))
+    statements.change(connection, delete(role_allocation_notes).where(role_allocation_notes.c.role_id.in_(role_ids)))
+    statements.change(connection, delete(role_notes).where(role_notes.c.role_id.in_(role_ids)))
     statements.change(connection, delete(project_roles).where(project_roles.c.project_id.in_(project_ids)))
 
 
@@ -90,8 +103,9 @@ def delete_engagement(connection: Connection, account_id: int, engagement_id: in
 
 
 def delete_role_hours(connection: Connection, role_id: int) -> None:
-    """Every requested and booked bucket of the role (ZeroOutHoursFlag)."""
+    """Every requested and booked bucket of the role, with their allocation notes (ZeroOutHoursFlag)."""
     statements.change(connection, _DELETE_ROLE_HOURS, {"role": role_id})
+    statements.change(connection, _DELETE_ROLE_ALLOCATION_NOTES, {"role": role_id})
 
 
 def delete_role_locks(connection: Connection, account_id: int, engagement_id: int, role_id: int) -> None:

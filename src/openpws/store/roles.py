@@ -1,18 +1,20 @@
-"""Project role rows and their requested (R) and booked (A) hours. Every query is confined to
-one account; roles are soft-deleted (``deleted``), never removed here."""
+"""Project role rows, their requested (R) and booked (A) hours and allocation notes, and the
+notes left on them. Every query is confined to one account; roles are soft-deleted
+(``deleted``), never removed here."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date
+import json
+from collections.abc import Collection, Iterable
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert
+from sqlalchemy import Connection, delete, func, insert, select
 
-from openpws.entities import HoursRow, RoleRow
+from openpws.entities import AllocationNotesRow, HoursRow, RoleNoteRow, RoleRow
 from openpws.store import statements
 from openpws.store.rows import ById, UpdateById, fetch, fetch_one
-from openpws.store.schema import project_roles, role_hours
+from openpws.store.schema import project_roles, role_allocation_notes, role_hours, role_notes
 
 
 def by_external_id(connection: Connection, account_id: int, external_id: str) -> RoleRow | None:
@@ -100,3 +102,82 @@ def clear_hours(connection: Connection, role_id: int, kind: str, start: date | N
     if end is not None:
         where.append(role_hours.c.bucket_start <= end)
     return statements.change(connection, delete(role_hours).where(*where))
+
+
+def booked_minutes(connection: Connection, account_id: int, user_id: int, weeks: Collection[date], *,
+                   besides: int) -> dict[date, int]:
+    """The minutes ``user_id`` is booked for, week by week among ``weeks``, on the account's live
+    roles other than ``besides``."""
+    if not weeks:
+        return {}
+    query = (select(role_hours.c.bucket_start, func.sum(role_hours.c.weekly_minutes))
+             .join(project_roles, project_roles.c.id == role_hours.c.role_id)
+             .where(project_roles.c.account_id == account_id, project_roles.c.booked_user_id == user_id,
+                    project_roles.c.deleted.is_(False), project_roles.c.id != besides, role_hours.c.kind == "A",
+                    role_hours.c.bucket_start.in_(sorted(weeks)))
+             .group_by(role_hours.c.bucket_start))
+    return {start: int(total) for start, total in statements.rows(connection, query)}
+
+
+# --- allocation notes -----------------------------------------------------------------------------
+
+def allocation_notes_of(connection: Connection, role_ids: Iterable[int],
+                        kind: str | None = None) -> list[AllocationNotesRow]:
+    """Allocation notes of these roles (of one side, or both), ordered by role and week."""
+    wanted = set(role_ids)
+    if not wanted:
+        return []
+    table = role_allocation_notes
+    where: list[Any] = [table.c.role_id.in_(wanted)]
+    if kind is not None:
+        where.append(table.c.kind == kind)
+    query = select(table.c.role_id, table.c.kind, table.c.bucket_start, table.c.notes).where(*where).order_by(
+        table.c.role_id, table.c.bucket_start)
+    return [AllocationNotesRow(role_id, row_kind, start, tuple(json.loads(notes)))
+            for role_id, row_kind, start, notes in statements.rows(connection, query)]
+
+
+def put_allocation_notes(connection: Connection, rows: Iterable[AllocationNotesRow]) -> None:
+    """Write the notes of these weeks, replacing those of the same role, side and week; a week
+    whose seven notes are all None loses its notes."""
+    table = role_allocation_notes
+    for row in rows:
+        statements.change(connection, delete(table).where(
+            table.c.role_id == row.role_id, table.c.kind == row.kind, table.c.bucket_start == row.bucket_start))
+        if any(note is not None for note in row.notes):
+            statements.change(connection, insert(table).values(
+                role_id=row.role_id, kind=row.kind, bucket_start=row.bucket_start,
+                notes=json.dumps(list(row.notes), ensure_ascii=False)))
+
+
+def clear_allocation_notes(connection: Connection, role_id: int, kind: str | None = None, start: date | None = None,
+                           end: date | None = None) -> int:
+    """Remove a role's allocation notes (of one side, or both) whose week starts within [start,
+    end] (either bound open when None); returns how many weeks lost theirs."""
+    table = role_allocation_notes
+    where: list[Any] = [table.c.role_id == role_id]
+    if kind is not None:
+        where.append(table.c.kind == kind)
+    if start is not None:
+        where.append(table.c.bucket_start >= start)
+    if end is not None:
+        where.append(table.c.bucket_start <= end)
+    return statements.change(connection, delete(table).where(*where))
+
+
+# --- notes of roles -------------------------------------------------------------------------------
+
+def insert_note(connection: Connection, account_id: int, *, uid: int, role_id: int, author_user_id: int, note: str,
+                created_at: datetime) -> None:
+    statements.change(connection, insert(role_notes).values(
+        uid=uid, account_id=account_id, role_id=role_id, author_user_id=author_user_id, note=note,
+        created_at=created_at))
+
+
+def notes_of(connection: Connection, account_id: int, role_ids: Iterable[int]) -> list[RoleNoteRow]:
+    """The notes of these roles, oldest first."""
+    wanted = set(role_ids)
+    if not wanted:
+        return []
+    return fetch(connection, role_notes, RoleNoteRow, role_notes.c.account_id == account_id,
+                 role_notes.c.role_id.in_(wanted), order_by=(role_notes.c.role_id, role_notes.c.id))

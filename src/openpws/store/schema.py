@@ -13,9 +13,12 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Table,
+    Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData()
@@ -38,6 +41,9 @@ accounts = Table(
     Column("code_key", String(30), nullable=False, unique=True),  # lower-cased code
     Column("name", String(100), nullable=False),
     Column("created_at", DateTime, nullable=False),
+    # The first day of the account's weeks, as Python's weekday() numbers it (0 Monday … 6
+    # Sunday): every hours bucket starts on it.
+    Column("week_start", SmallInteger, nullable=False, server_default="0"),
 )
 
 users = Table(
@@ -173,14 +179,19 @@ project_roles = Table(
     Column("end_date", DateTime, nullable=True),
     Column("scheduling_mode", String(1), nullable=False),  # D daily, W weekly
     Column("open_request", Boolean, nullable=False),
+    # Submitted by a requester and not yet approved or finalized by a scheduler (AssignedToSchedulersFlag).
+    Column("assigned_to_schedulers", Boolean, nullable=False, server_default=false()),
     Column("deleted", Boolean, nullable=False),
     Column("rowversion", BigInteger, nullable=False),  # ProjectRoleTimestamp
     Column("updated_at", DateTime, nullable=False),
     UniqueConstraint("account_id", "external_key", name="uq_project_roles_account_external"),
 )
 
+Index("ix_project_roles_booked_user", project_roles.c.booked_user_id)
+
 # One week of requested (kind R) or booked (kind A) minutes of a role: weekly_minutes for a W
-# bucket; daily_minutes "m0,m1,...,m6" (Monday first) for a D bucket, whose weekly_minutes is their sum.
+# bucket; daily_minutes "m0,m1,...,m6" (from the account's first day of the week) for a D bucket,
+# whose weekly_minutes is their sum.
 role_hours = Table(
     "role_hours",
     metadata,
@@ -190,6 +201,32 @@ role_hours = Table(
     Column("scheduling_mode", String(1), nullable=False),
     Column("weekly_minutes", Integer, nullable=False),
     Column("daily_minutes", String(64), nullable=True),
+)
+
+# The allocation notes of one week of a role, on the requested (R) or booked (A) side, kept by
+# the week like the hours but apart from them (a week may have notes and no hours): notes is a
+# JSON array of seven strings or nulls, from the account's first day of the week.
+role_allocation_notes = Table(
+    "role_allocation_notes",
+    metadata,
+    Column("role_id", Integer, ForeignKey("project_roles.id", ondelete="CASCADE"), primary_key=True),
+    Column("kind", String(1), primary_key=True),
+    Column("bucket_start", Date, primary_key=True),
+    Column("notes", Text, nullable=False),
+)
+
+# Notes left on a role (PwsProjectNote): a requester's SchedulerNotes when submitting, a
+# scheduler's ProjectManagerNotes when approving or finalizing. Never edited or removed.
+role_notes = Table(
+    "role_notes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("uid", BigInteger, nullable=False, unique=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("role_id", Integer, ForeignKey("project_roles.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("author_user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("note", String(1024), nullable=False),
+    Column("created_at", DateTime, nullable=False),
 )
 
 # Invoices belong to one engagement (and optionally one of its projects). The cost centre,

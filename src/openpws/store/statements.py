@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from time import perf_counter
 from typing import Any, TypeVar, TypeVarTuple, overload
 
+from psycopg import IsolationLevel
 from sqlalchemy import Connection, Row, Transaction
 from sqlalchemy.exc import StatementError
 from sqlalchemy.sql.base import Executable
@@ -228,10 +229,11 @@ def begin(connection: Connection, *, write: bool, wait_ms: int | None = None) ->
     transaction that only upgraded later could fail with SQLITE_BUSY instead of waiting.
     SQLAlchemy's own begin sends nothing to SQLite, and its commit and rollback end this
     transaction. (Sent by a "begin" event listener instead, every request paid for the engine's
-    event dispatch.) On PostgreSQL the driver begins by itself.
+    event dispatch.) On PostgreSQL the driver begins by itself, with the isolation set here.
 
     ``wait_ms`` bounds how long a SQLite write waits for the write lock: longer raises WouldWait."""
     if connection.dialect.name != "sqlite":
+        _postgresql_isolation(connection, write)
         return
     if wait_ms is None or not write:
         cursor_change(connection, "BEGIN IMMEDIATE" if write else "BEGIN", ())
@@ -245,6 +247,23 @@ def begin(connection: Connection, *, write: bool, wait_ms: int | None = None) ->
         raise
     finally:
         cursor_change(connection, f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}", ())
+
+
+def _postgresql_isolation(connection: Connection, write: bool) -> None:
+    """A read sees one snapshot (REPEATABLE READ, READ ONLY): under READ COMMITTED each statement
+    sees what committed before it, so a read of projects and then of their engagements could miss an
+    engagement a delete removed in between. A write stays READ COMMITTED: it locks the rows it
+    builds on (FOR UPDATE) and then re-reads them as they are now, which a snapshot would hide.
+    psycopg puts the level into the BEGIN it sends, so this costs no round trip; it is set only when
+    the connection's last transaction was of the other kind."""
+    driver: Any = connection.connection.dbapi_connection
+    if driver is None or driver.read_only is (not write):  # already set for this kind
+        return
+    driver.isolation_level = _READ_COMMITTED if write else _REPEATABLE_READ
+    driver.read_only = not write
+
+
+_READ_COMMITTED, _REPEATABLE_READ = IsolationLevel.READ_COMMITTED, IsolationLevel.REPEATABLE_READ
 
 
 class transaction:  # lower case: it was a function, and is still called as one

@@ -1,7 +1,8 @@
 """Transactions as explicit context managers: one per request, all or nothing.
 
-``read()`` sees one consistent snapshot. ``write()`` on SQLite takes the write lock at BEGIN
-(``BEGIN IMMEDIATE``), so writers queue for up to the busy timeout instead of failing half-way;
+``read()`` sees one consistent snapshot (on PostgreSQL REPEATABLE READ, READ ONLY). ``write()``
+on SQLite takes the write lock at BEGIN (``BEGIN IMMEDIATE``), so writers queue for up to the busy
+timeout instead of failing half-way;
 on PostgreSQL writers lock the rows they change (and services lock parents with FOR UPDATE).
 Leaving the block by an exception rolls everything back.
 
