@@ -9,7 +9,7 @@ and Uid only. Those paths are read off the contract, so no operation has to list
 A member counts as sent when it holds a value: omitted and ``i:nil`` members read as absent (a
 generated client sends nil for every member it was not given a value for). The declarations are
 turned into one tree per operation when the server starts, so a request pays one dictionary
-look-up per top-level member declared, and more only for the members it actually sent.
+look-up per member it sent, at each level it sent members in. Members are named in the order sent.
 """
 
 from __future__ import annotations
@@ -79,10 +79,14 @@ def _tree(paths: Iterable[str]) -> Tree:
     return tree
 
 
+_NOT_DECLARED: Tree = {}
+
+
 def _walk(tree: Tree, value: Mapping[str, Any], prefix: str, found: list[str]) -> None:
-    for name, below in tree.items():
-        sent = value.get(name)
-        if sent is None:
+    # A request sends a few members and an operation may declare dozens: walk what was sent.
+    for name, sent in value.items():
+        below = tree.get(name, _NOT_DECLARED)
+        if below is _NOT_DECLARED or sent is None:
             continue
         if below is None:
             found.append(prefix + name)
