@@ -58,9 +58,9 @@ def pws(soap: SoapClient, account: AccountFixture) -> Pws:
 
 def test_the_header_names_what_a_request_sent_and_nothing_else(pws: Pws) -> None:
     project = pws.project(pws.engagement(pws.client("Acme"), "Rollout"), "Phase 1")
-    detail = (tag("com:CandidateIdentities", "") + tag("com:Keywords", "python") + tag("com:RoleName", "Dev")
+    detail = (tag("com:CandidateIdentities", "") + tag("com:Keywords", "python")
               + "<com:ResourceIdentity><com:ResourceId>7</com:ResourceId><com:ResourceReferenceSystemId>E1"
-              "</com:ResourceReferenceSystemId></com:ResourceIdentity>")
+              "</com:ResourceReferenceSystemId></com:ResourceIdentity>" + tag("com:RoleName", "Dev"))
     saved = pws.call("PwsSaveProjectRole", "<sch:InitialAllocation><com:HoursBucketCount>4</com:HoursBucketCount>"
                      "</sch:InitialAllocation>" + tag("KeywordsClearFlag", False) + tag("Mode", "R")
                      + f"<sch:ProjectIdentity>{ref('Project', project)}</sch:ProjectIdentity>"
@@ -79,14 +79,14 @@ def test_the_header_names_what_a_request_sent_and_nothing_else(pws: Pws) -> None
 def test_array_items_are_named_once_and_failures_carry_the_header_too(pws: Pws) -> None:
     refs = "".join(f"<com:PwsProjectRef><com:ProjectCode>{code}</com:ProjectCode><com:ProjectId>{n}</com:ProjectId>"
                    "</com:PwsProjectRef>" for n, code in enumerate(("NOPE-1", "NOPE-2")))
-    answer = pws.call("PwsGetProject", tag("ExcludeReadNotesFlag", True) + tag("Mode", "Z")
-                      + f"<sch:ProjectIdentities>{refs}</sch:ProjectIdentities>")
+    answer = pws.call("PwsGetProject", tag("Mode", "Z") + f"<sch:ProjectIdentities>{refs}</sch:ProjectIdentities>"
+                      + tag("ExcludeReadNotesFlag", True))
     assert answer.status == "Fail" and answer.error_numbers() == [10126]
-    assert answer.not_modelled == ["ExcludeReadNotesFlag", "ProjectIdentities/ProjectId"]
+    assert answer.not_modelled == ["ProjectIdentities/ProjectId", "ExcludeReadNotesFlag"]
 
 
 def test_a_request_refused_before_it_is_read_has_no_header(pws: Pws) -> None:
-    answer = pws.call("PwsGetProject", tag("ExcludeReadNotesFlag", "perhaps") + tag("Mode", "R"))
+    answer = pws.call("PwsGetProject", tag("Mode", "R") + tag("ExcludeReadNotesFlag", "perhaps"))
     assert answer.faultcode == "s:Client" and "x-openpws-not-modelled" not in answer.headers
 
 
@@ -97,10 +97,16 @@ def test_authentication_names_what_it_does_not_use(soap: SoapClient, account: Ac
     assert answer.error_numbers() == [10002] and answer.not_modelled == ["CultureName"]
 
 
-def test_lock_members_are_modelled(pws: Pws) -> None:
+def test_modelled_members_are_not_named(pws: Pws) -> None:
     engagement = pws.engagement(pws.client("Acme"), "Rollout")
     answer = pws.call("PwsSaveEngagement", f"<sch:Engagement>{ref('Engagement', engagement)}"
-                      f"{tag('com:EngagementName', 'Renamed')}{tag('com:HoldbackPercent', 5)}</sch:Engagement>"
-                      + tag("LocksToSteal", "") + tag("StealLockFlag", False))
+                      f"{tag('com:EngagementName', 'Renamed')}{tag('com:HoldbackPercent', 5)}</sch:Engagement>")
     assert answer.status == "Ok", answer.content
     assert answer.not_modelled == ["Engagement/HoldbackPercent"]
+    role = pws.role(pws.project(engagement, "Phase 1"), "Dev")
+    # The lock members, in the wiki's order (PwsDeleteProjectRole), are modelled.
+    deleted = pws.call("PwsDeleteProjectRole", f"<sch:ProjectRoleIdentity>{ref('ProjectRole', uid=role)}"
+                       "</sch:ProjectRoleIdentity>" + tag("StealLockFlag", False) + tag("ZeroOutHoursFlag", True)
+                       + tag("LocksToSteal", ""))
+    assert deleted.status == "Ok", deleted.content
+    assert deleted.not_modelled == []

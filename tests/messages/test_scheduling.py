@@ -38,11 +38,13 @@ def daily(start: date, minutes: list[int]) -> str:
 
 
 def write_hours(pws: Pws, mode: str, role: str, *buckets: str, resource: str | None = None) -> None:
+    """PwsProjectRoleHours in the wiki's member order (ProjectRoleIdentity after the buckets)."""
     candidate = (f"<com:CandidateResourceIdentity>{tag('com:ResourceReferenceSystemId', resource)}"
                  "</com:CandidateResourceIdentity>") if resource else ""
     pws.ok("PwsRequestOrBookRoleHours", tag("Mode", mode) + "<sch:ProjectRoles><com:PwsProjectRoleHours>"
-           f"<com:ProjectRoleIdentity>{ref('ProjectRole', role)}</com:ProjectRoleIdentity>{candidate}"
-           f"<com:HoursBuckets>{''.join(buckets)}</com:HoursBuckets></com:PwsProjectRoleHours></sch:ProjectRoles>")
+           f"{candidate}<com:HoursBuckets>{''.join(buckets)}</com:HoursBuckets>"
+           f"<com:ProjectRoleIdentity>{ref('ProjectRole', role)}</com:ProjectRoleIdentity>"
+           "</com:PwsProjectRoleHours></sch:ProjectRoles>")
 
 
 def read(pws: Pws, mode: str = "A", *, project: str | None = None, roles: tuple[str, ...] | None = None,
@@ -133,7 +135,9 @@ def test_a_scheduler_reads_requested_and_booked_hours_week_by_week(tree: Tree, a
 
 def test_the_window_starts_in_the_week_of_start_date_and_covers_the_minimum(tree: Tree) -> None:
     pws = tree.pws
-    pws.role(tree.project, "Developer", external_id="D-1", extra=tag("com:DefaultSchedulingMode", "D"))
+    pws.ok("PwsSaveProjectRole", tag("Mode", "R") + f"<sch:ProjectIdentity>{ref('Project', tree.project)}"
+           "</sch:ProjectIdentity><sch:ProjectRole>" + tag("com:ExternalSystemIdentifier", "D-1")
+           + tag("com:DefaultSchedulingMode", "D") + tag("com:RoleName", "Developer") + "</sch:ProjectRole>")
     pws.role(tree.project, "Tester", external_id="T-1")
     write_hours(pws, "A", "D-1", daily(week(-1), [60] * 5 + [0, 0]), daily(week(1), [480, 480, 0, 0, 0, 0, 0]))
     # A Wednesday: the window opens on that week's Monday; the week before it is left out.
