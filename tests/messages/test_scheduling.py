@@ -201,6 +201,22 @@ def test_mode_start_date_and_week_count_are_checked(tree: Tree) -> None:
     assert read(pws, project=tree.project, minimum=0).text(".//sch:WeekCount") == "1"
 
 
+def test_the_window_holds_at_most_520_weeks_and_ends_with_the_calendar(tree: Tree) -> None:
+    pws = tree.pws
+    pws.role(tree.project, "Architect", external_id="R-1")
+    write_hours(pws, "A", "R-1", weekly(week(2), 600), weekly(week(600), 600))
+    answer = read(pws, roles=("R-1",))
+    assert answer.status == "OkWithWarnings" and answer.error_numbers() == [104]
+    assert f"week of {week(519)}" in (answer.messages()[0]["AdditionalErrorText"] or "")
+    assert answer.text(".//sch:WeekCount") == "520"
+    booked = buckets(roles_read(answer)["R-1"], "Booked")
+    assert len(booked) == 520 and booked[2] == (str(week(2)), "W", 600) and booked[-1][2] == 0
+    # 9999-12-27 is a Monday: its week is the calendar's last.
+    last = read(pws, roles=("R-1",), start="9999-12-29T00:00:00Z", minimum=2)
+    assert last.error_numbers() == [104] and last.text(".//sch:WeekCount") == "1"
+    assert last.text(".//sch:EndDate") == "9999-12-27T00:00:00.0000000Z"
+
+
 def test_reading_as_requester_or_scheduler_needs_that_permission(soap: SoapClient, account: AccountFixture,
                                                                  store: Store, tree: Tree) -> None:
     tree.pws.role(tree.project, "Architect", external_id="R-1")

@@ -7,8 +7,9 @@ must be on that project). RequestOrScheduleMode R reads as a requester and needs
 ``hours-request`` permission, A as a scheduler and needs ``hours-book``, besides ``projects-view``.
 The data runs from the week holding StartDate (weeks start on the account's first weekday, Monday,
 as the hours buckets do) to the last week holding hours of any role read, and covers at least
-MinimumWeekCount weeks: every role gets one requested and one booked bucket per week of that
-window, empty weeks as buckets of 0 minutes in the role's default scheduling mode.
+MinimumWeekCount weeks, at most 520 (weeks further ahead are left out, with warning 104): every
+role gets one requested and one booked bucket per week of that window, empty weeks as buckets of
+0 minutes in the role's default scheduling mode.
 """
 
 from __future__ import annotations
@@ -141,6 +142,14 @@ def role_schedules(ctx: Context, request: SchedulingQuery) -> RoleSchedules:
         hours.setdefault(bucket.role_id, []).append(bucket)
     ahead = [h.bucket_start for found in hours.values() for h in found if h.bucket_start >= first]
     weeks = max(1, minimum, ((max(ahead) - first).days // DAYS + 1) if ahead else 0)
+    # A window ends after MAX_WEEKS weeks, and with the calendar: weeks further ahead (and their
+    # hours) are left out, and said so.
+    most = min(MAX_WEEKS, (date.max - first).days // DAYS + 1)
+    if weeks > most:
+        warnings.append(errors.message(
+            errors.ROW_COUNT_EXCEEDED, f"the window stops at the week of {first + timedelta(weeks=most - 1)}: it holds "
+            f"at most {MAX_WEEKS} weeks and ends with the calendar"))
+        weeks = most
     projects = project_store.by_ids(tx, caller.account_id, {r.project_id for r in roles})
     people = account_store.people_by_ids(
         tx, caller.account_id, [r.requested_user_id for r in roles] + [r.booked_user_id for r in roles])
