@@ -24,19 +24,20 @@ def _midnight(day: date) -> datetime:
 def _candidates(schedule: RoleSchedule) -> list[dict[str, Any]]:
     """The requested resource (SelectedCandidateFlag) and the booked one (AssignedCandidateFlag),
     once when they are the same person."""
+    selected, assigned = schedule.requested_resource, schedule.booked_resource
     people: dict[int, PersonRow] = {}
-    for person in (schedule.requested_by, schedule.booked):
+    for person in (selected, assigned):
         if person is not None:
             people.setdefault(person.id, person)
-    return [{"AssignedCandidateFlag": schedule.booked is not None and schedule.booked.id == person.id,
+    return [{"AssignedCandidateFlag": assigned is not None and assigned.id == person.id,
              "ResourceIdentity": resource_ref(person),
-             "SelectedCandidateFlag": schedule.requested_by is not None and schedule.requested_by.id == person.id}
+             "SelectedCandidateFlag": selected is not None and selected.id == person.id}
             for person in people.values()]
 
 
 def role_schedule(schedule: RoleSchedule, mode: str) -> dict[str, Any]:
     """A PwsProjectRoleSchedule; its ResourceIdentity is the resource of the side ``mode`` reads."""
-    shown = schedule.booked if mode == "A" else schedule.requested_by
+    shown = schedule.booked_resource if mode == "A" else schedule.requested_resource
     return {
         "BookedBuckets": [bucket(h) for h in schedule.booked_hours],
         "BookedHoursFlag": schedule.has_booked_hours,
@@ -45,7 +46,7 @@ def role_schedule(schedule: RoleSchedule, mode: str) -> dict[str, Any]:
         "ProjectName": schedule.project.name,
         "ProjectRoleIdentity": role_ref(schedule.role),
         "ProjectRoleName": schedule.role.name,
-        "RequestedBuckets": [bucket(h) for h in schedule.requested],
+        "RequestedBuckets": [bucket(h) for h in schedule.requested_hours],
         "ResourceIdentity": resource_ref(shown) if shown is not None else None,
     }
 

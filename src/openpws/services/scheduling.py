@@ -48,10 +48,10 @@ class SchedulingQuery:
 class RoleSchedule:
     role: RoleRow
     project: ProjectRow
-    requested_by: PersonRow | None  # the requested resource (the selected candidate)
-    booked: PersonRow | None  # the booked (assigned) resource
-    requested: tuple[HoursRow, ...]  # one per week of the window
-    booked_hours: tuple[HoursRow, ...]  # one per week of the window
+    requested_resource: PersonRow | None  # the selected candidate
+    booked_resource: PersonRow | None  # the assigned candidate
+    requested_hours: tuple[HoursRow, ...]  # one bucket per week of the window
+    booked_hours: tuple[HoursRow, ...]  # one bucket per week of the window
     has_booked_hours: bool  # in any week, within the window or not
 
 
@@ -160,9 +160,9 @@ def role_schedules(ctx: Context, request: SchedulingQuery) -> RoleSchedules:
         stored = hours.get(role.id, [])
         schedules.append(RoleSchedule(
             role=role, project=projects[role.project_id],
-            requested_by=people.get(role.requested_user_id) if role.requested_user_id is not None else None,
-            booked=people.get(role.booked_user_id) if role.booked_user_id is not None else None,
-            requested=_grid(role, "R", stored, first, weeks), booked_hours=_grid(role, "A", stored, first, weeks),
+            requested_resource=people.get(role.requested_user_id) if role.requested_user_id is not None else None,
+            booked_resource=people.get(role.booked_user_id) if role.booked_user_id is not None else None,
+            requested_hours=_grid(role, "R", stored, first, weeks), booked_hours=_grid(role, "A", stored, first, weeks),
             has_booked_hours=any(h.kind == "A" and h.weekly_minutes for h in stored)))
     named = sorted(people.values(), key=lambda p: (p.display_name.lower(), p.uid))
     return RoleSchedules(request.mode, request.start, first, weeks, schedules, named, tuple(warnings))
