@@ -6,13 +6,16 @@ send), so it obeys every rule the service enforces. It is made to try each delet
     C000117 Revcorp Holdings ─ C000118 Revcorp Labs (child)          C000121 Globex (no engagements)
     P001323 Revcorp platform (C000117)
         P001323-001 Platform build: Role-301 Project Manager (hours requested and booked),
-                    Role-302 Developer (hours requested, daily), Role-303 Tester (no hours)
+                    Role-302 Developer (hours requested, daily, for Dana Developer), Role-303 Tester (no hours)
         P001323-002 Platform support (no roles)
     E001395 Revcorp audit (C000117), invoiced (DRAFT00001): E001395-001 Audit fieldwork, invoiced too
     P001053 Labs research (C000118)
         P001053-WS5 Workshop series (no roles)
         P001053-001 Lab setup: Role-304 Facilitator (hours booked)
     E001400 Labs proposal (C000118, no projects)
+
+Its users are its resources: the administrator and the viewer, and Dana Developer (DEV), who has
+no permission to call PWS and is only ever staffed on roles.
 """
 
 from __future__ import annotations
@@ -44,11 +47,13 @@ class DemoUser:
     display_name: str
     reference_id: str
     permissions: frozenset[Permission]
+    email: str
 
 
 USERS = (
-    DemoUser("admin@demo", "Demo Administrator", "ADMIN", ALL),
-    DemoUser("viewer@demo", "Demo Viewer", "VIEWER", VIEW_ONLY),
+    DemoUser("admin@demo", "Demo Administrator", "ADMIN", ALL, "admin@demo.example"),
+    DemoUser("viewer@demo", "Demo Viewer", "VIEWER", VIEW_ONLY, "viewer@demo.example"),
+    DemoUser("dev@demo", "Dana Developer", "DEV", frozenset(), "dana@demo.example"),
 )
 
 
@@ -60,7 +65,7 @@ def ensure_demo(tx: Connection, scrypt_cost: int, now: datetime) -> bool:
     for user in USERS:
         admin.create_user(
             tx, ACCOUNT, login=user.login, display_name=user.display_name, password=PASSWORD,
-            permissions=user.permissions, reference_id=user.reference_id, email=None,
+            permissions=user.permissions, reference_id=user.reference_id, email=user.email,
             scrypt_cost=scrypt_cost, now=now,
         )
     return True
@@ -104,9 +109,9 @@ def _role(external_id: str, name: str, project: str) -> Request:
                                   f"<com:RoleName>{escape(name)}</com:RoleName></sch:ProjectRole>")
 
 
-def _hours(mode: str, external_id: str, buckets: str, resource: bool = False) -> Request:
-    candidate = ("<com:CandidateResourceIdentity><com:ResourceReferenceSystemId>ADMIN</com:ResourceReferenceSystemId>"
-                 "</com:CandidateResourceIdentity>") if resource else ""
+def _hours(mode: str, external_id: str, buckets: str, resource: str | None = None) -> Request:
+    candidate = (f"<com:CandidateResourceIdentity><com:ResourceReferenceSystemId>{resource}"
+                 "</com:ResourceReferenceSystemId></com:CandidateResourceIdentity>") if resource else ""
     return ("PwsRequestOrBookRoleHours", f"<sch:Mode>{mode}</sch:Mode><sch:ProjectRoles><com:PwsProjectRoleHours>"
                                          f"<com:ProjectRoleIdentity><com:ExternalSystemIdentifier>{external_id}"
                                          f"</com:ExternalSystemIdentifier></com:ProjectRoleIdentity>{candidate}"
@@ -151,9 +156,9 @@ def tree_requests(now: datetime) -> list[Request]:
         _role("Role-301", "Project Manager", "P001323-001"),
         _role("Role-302", "Developer", "P001323-001"),
         _role("Role-303", "Tester", "P001323-001"),
-        _hours("R", "Role-301", _weekly(monday, range(4), 2400), resource=True),
-        _hours("A", "Role-301", _weekly(monday, range(2), 2400), resource=True),
-        _hours("R", "Role-302", _daily(monday, (480, 480, 480, 480, 240, 0, 0))),
+        _hours("R", "Role-301", _weekly(monday, range(4), 2400), resource="ADMIN"),
+        _hours("A", "Role-301", _weekly(monday, range(2), 2400), resource="ADMIN"),
+        _hours("R", "Role-302", _daily(monday, (480, 480, 480, 480, 240, 0, 0)), resource="DEV"),
         _engagement("E001395", "Revcorp audit", "C000117"),
         _project("E001395-001", "Audit fieldwork", "E001395", opens),
         invoice,
@@ -161,7 +166,7 @@ def tree_requests(now: datetime) -> list[Request]:
         _project("P001053-WS5", "Workshop series", "P001053", opens),
         _project("P001053-001", "Lab setup", "P001053", opens),
         _role("Role-304", "Facilitator", "P001053-001"),
-        _hours("A", "Role-304", _weekly(monday, range(3), 1200), resource=True),
+        _hours("A", "Role-304", _weekly(monday, range(3), 1200), resource="ADMIN"),
         _engagement("E001400", "Labs proposal", "C000118"),
     ]
 

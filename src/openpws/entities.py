@@ -226,3 +226,16 @@ class ListedLock:
     internal: bool
     login: str
     display_name: str
+
+
+@dataclass(frozen=True)
+class ResourceRow:
+    """A user as a resource (PwsGetResourceList, PwsGetResource): users are never changed once the
+    command line has created them, so their creation is their last update."""
+
+    id: int
+    uid: int
+    display_name: str
+    reference_id: str | None
+    email: str | None
+    created_at: datetime

@@ -88,6 +88,24 @@ def encode_list(found: Engagements) -> Reply:
 # EngagementName, NewEngagementCode, EngagementStageIdentity, ManagerIdentity, BillingInstructions,
 # PurchaseOrderNumber, EngagementTimestamp (of the detail and of the request).
 
+SAVE_NOT_MODELLED = (
+    "CostBudgetMetricValueClearFlag", "ForceCostCenterChangeFlag", "ManagementTeamClearFlag", "RevalueAction",
+    "SuppressCliCreationOnInsertFlag", "TimeBudgetMetricValueClearFlag", "UseEtEngagementProjectDefaultsFlag",
+    "UseEtProjectWorkspaceDefaultsFlag",
+    "Engagement/BillingAdjustedRevenueTimeBudgetAmount", "Engagement/ClientAmountCostBudgetAmount",
+    "Engagement/ClientMessage", "Engagement/ClientMessagePlain", "Engagement/ContractRevenueTimeBudgetAmount",
+    "Engagement/CostAlertsBasisType", "Engagement/CostBudgetMetric", "Engagement/CostContractTerms",
+    "Engagement/DisbursedAmountCostBudgetAmount", "Engagement/ExpenseAmountCostBudgetAmount",
+    "Engagement/HoldbackAmount", "Engagement/HoldbackPercent", "Engagement/HoldbackType",
+    "Engagement/InheritAddressFlag", "Engagement/InheritBillingCycleFlag", "Engagement/InheritBillingInstructionsFlag",
+    "Engagement/InheritClientMessageFlag", "Engagement/InheritInvoiceContentFlag", "Engagement/InheritInvoiceScopeFlag",
+    "Engagement/InheritInvoiceTemplateFlag", "Engagement/InheritPaymentTermFlag",
+    "Engagement/InheritPurchaseOrderNumberFlag", "Engagement/InheritTimeBillingTypeFlag", "Engagement/InvoiceContent",
+    "Engagement/InvoiceScope", "Engagement/MaxCostContractAmount", "Engagement/MaxTimeContractAmount",
+    "Engagement/MinCostContractAmount", "Engagement/MinTimeContractAmount", "Engagement/TimeBillingType",
+)
+
+
 def decode_save(rq: Record) -> SaveEngagement:
     detail: Record = require(rq, "Engagement")
     changes = EngagementChanges(

@@ -75,6 +75,9 @@ def project_elements(found: Projects) -> list[dict[str, Any]]:
 # (PwsProjectElement[]), in request order; 105 AtLeastOneItemNotFound lists the refs that named
 # no project.
 
+GET_NOT_MODELLED: tuple[str, ...] = ()
+
+
 def decode_get(rq: Record) -> GetProjects:
     shape = ProjectShape(read_mode(rq), roles=not rq.get("ExcludeSubEntityElementsFlag"),
                          deleted_roles=bool(rq.get("IncludeDeletedRolesFlag")),
@@ -103,6 +106,23 @@ def encode_list(found: Projects) -> Reply:
 # EngagementIdentity, ProjectName, NewProjectCode, ProjectStageIdentity, ManagerIdentity, OpenDate,
 # CloseDate, Description, PercentLikelihood, ProjectTimestamp, EngagementTimestamp (of the detail
 # and of the request), and the CloseDate, Description and PercentLikelihood clear flags.
+
+SAVE_NOT_MODELLED = (
+    "AamDashboardClearFlag", "BdDashboardClearFlag", "CostGlccOverrideClearFlag",
+    "ExpenseTypeConfigurationClearFlag", "ForceAdvancedSetupChangeFlag", "InvoiceTabMessageClearFlag",
+    "IssueCategoryClearFlag", "IssueStatusClearFlag", "ManagementTeamClearFlag", "ProjectLoginClearFlag",
+    "RevalueAction", "SetCloseDateIfStageIsClosedFlag", "SmartsheetLinkSubject", "TimeGlccOverrideClearFlag",
+    "WorkspaceLogoClearFlag", "WorkspaceMessagesClearFlag",
+    "Project/CostGlccOverride", "Project/CostPlccMappingType", "Project/DefaultSchedulingMode", "Project/EmEmailFlag",
+    "Project/ExpenseApproverType", "Project/ExpenseEntryRestrictedToResourcesAssignedToRolesFlag",
+    "Project/MinutesPerDay", "Project/NarrativeRequiredFlag", "Project/OpenForCostFlag",
+    "Project/OpenForCostTransferFlag", "Project/OpenForTimeFlag", "Project/OpenForTimeTransferFlag",
+    "Project/PmModuleEnabledFlag", "Project/ProjectWorkspaceEnabledFlag", "Project/TimeApproverType",
+    "Project/TimeEntryRestrictedToResourcesAssignedToRolesFlag",
+    "Project/TimeEntryRestrictedToRolesAssignedToTasksFlag", "Project/TimeGlccOverride",
+    "Project/TimePlccMappingType", "Project/WorkspaceMessages",
+)
+
 
 def decode_save(rq: Record) -> SaveProject:
     mode = read_mode(rq)
