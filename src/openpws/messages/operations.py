@@ -10,7 +10,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from openpws.messages import auth, clients, deletes, engagements, invoices, locks, projects, roles
+from openpws.messages import (
+    auth,
+    clients,
+    contract_line_items,
+    deletes,
+    engagements,
+    invoices,
+    locks,
+    projects,
+    roles,
+)
 from openpws.messages.binding import Binding, empty, nothing
 from openpws.services import (
     client_deletes,
@@ -20,6 +30,7 @@ from openpws.services import (
     role_deletes,
 )
 from openpws.services import clients as client_services
+from openpws.services import contract_line_items as contract_line_item_services
 from openpws.services import (
     deletes as delete_services,
 )
@@ -43,6 +54,12 @@ OPERATIONS: Mapping[str, Binding[Any, Any]] = {
                                     engagements.encode_list),
     "PwsSaveEngagement": Binding(engagements.decode_save, engagement_services.save_engagement,
                                  engagements.encode_save, write=True),
+    "PwsGetContractLineItem": Binding(contract_line_items.decode_get,
+                                      contract_line_item_services.get_contract_line_items,
+                                      contract_line_items.encode_get),
+    "PwsSaveContractLineItem": Binding(contract_line_items.decode_save,
+                                       contract_line_item_services.save_contract_line_item,
+                                       contract_line_items.encode_save, write=True),
     "PwsGetProject": Binding(projects.decode_get, project_services.get_projects, projects.encode_get),
     "PwsGetProjectList": Binding(projects.decode_list, project_services.list_projects, projects.encode_list),
     "PwsSaveProject": Binding(projects.decode_save, project_services.save_project, projects.encode_save,
