@@ -70,8 +70,8 @@ def project_elements(found: Projects) -> list[dict[str, Any]]:
                 "PercentLikelihood": row.percent_likelihood,
                 "ProjectStageIdentity": stage_ref(found.stages[row.stage_id]),
                 "ProjectTimestamp": timestamp(row.rowversion),
-                "ContractLineItemIdentity": contract_line_item_ref(found.contract_line_items[row.contract_line_item_id])
-                if row.contract_line_item_id is not None else None,
+                "ContractLineItemIdentity": contract_line_item_ref(line)
+                if (line := found.contract_line_items.get(row.contract_line_item_id or 0)) else None,
             },
             "BillableFlag": True,
             "Client": client_ref(found.clients[engagement.client_id]),

@@ -171,9 +171,10 @@ def resolve_for_project(tx: Connection, caller: Caller, wanted: ContractLineItem
     if row is None:
         raise errors.fail(errors.ENTITY_NOT_FOUND, wanted.describe(), entity=refs.CONTRACT_LINE_ITEM.ref_type)
     if row.engagement_id != engagement.id:
-        other = engagement_store.by_ids(tx, caller.account_id, {row.engagement_id})[row.engagement_id]
-        raise errors.fail(errors.CONTRACT_LINE_ITEM_OF_ANOTHER_ENGAGEMENT, f"{row.code} of engagement {other.code}",
-                          code=row.code, other=other.code, engagement=engagement.code)
+        other = engagement_store.by_ids(tx, caller.account_id, {row.engagement_id}).get(row.engagement_id)
+        other_code = other.code if other is not None else "(deleted meanwhile)"
+        raise errors.fail(errors.CONTRACT_LINE_ITEM_OF_ANOTHER_ENGAGEMENT, f"{row.code} of engagement {other_code}",
+                          code=row.code, other=other_code, engagement=engagement.code)
     return row
 
 
@@ -187,7 +188,9 @@ def _next_code(tx: Connection, caller: Caller, engagement: EngagementRow) -> str
     candidate = max(numbers, default=0) + 1
     while refs.CONTRACT_LINE_ITEM.find(tx, caller, Key(f"{engagement.code}-CL{candidate}", None)) is not None:
         candidate += 1
-    return f"{engagement.code}-CL{candidate}"
+    code = f"{engagement.code}-CL{candidate}"
+    check_length({"ContractLineItemCode": CODE_LENGTH}, {"ContractLineItemCode": code}, KEYED)
+    return code
 
 
 def create_default(tx: Connection, caller: Caller, engagement: EngagementRow, version: int, now: datetime) -> int:
@@ -234,7 +237,8 @@ def get_contract_line_items(ctx: Context, keys: Sequence[ContractLineItemKey]) -
     placed = views(tx, caller, engagements.values(),
                    project_store.of_engagements(tx, caller.account_id, engagements))
     by_id = {view.row.id: view for found in placed.values() for view in found}
-    return ContractLineItems([by_id[r.id] for r in rows], warnings)
+    # A CLI whose engagement a delete that committed meanwhile removed is gone too.
+    return ContractLineItems([by_id[r.id] for r in rows if r.id in by_id], warnings)
 
 
 def _check_terms(member: str, value: str | None) -> None:
@@ -289,10 +293,10 @@ def save_contract_line_item(ctx: Context, request: SaveContractLineItem) -> Save
         if changes.engagement is None:
             raise errors.fail(errors.REQUIRED_FIELD_MISSING, "EngagementIdentity", field="EngagementIdentity",
                               entity="contract line item")
-        engagement = refs.ENGAGEMENT.resolve(tx, caller, changes.engagement)
+        engagement_id = refs.ENGAGEMENT.resolve(tx, caller, changes.engagement).id
         gone = None
     else:
-        engagement = engagement_store.by_ids(tx, caller.account_id, {row.engagement_id})[row.engagement_id]
+        engagement_id = row.engagement_id
         if changes.engagement is not None:
             named = refs.ENGAGEMENT.resolve(tx, caller, changes.engagement)
             if named.id != row.engagement_id:
@@ -301,7 +305,7 @@ def save_contract_line_item(ctx: Context, request: SaveContractLineItem) -> Save
         gone = errors.fail(errors.ENTITY_NOT_FOUND, refs.CONTRACT_LINE_ITEM.describe(key) + " (deleted meanwhile)",
                            entity=refs.CONTRACT_LINE_ITEM.ref_type)
     # Writers of one engagement graph take turns; what was read before the lock is read again.
-    unit = GraphWrite.open(ctx, [engagement.id], gone)
+    unit = GraphWrite.open(ctx, [engagement_id], gone)
     engagement = unit.engagement
     if row is not None:
         assert gone is not None
