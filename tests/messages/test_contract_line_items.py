@@ -142,8 +142,9 @@ def test_saving_contract_line_items(pws: Pws) -> None:
     assert line.findtext(DETAIL + "CostContractTerms", namespaces=NS) == "T"
     assert line.findtext(DETAIL + "PurchaseOrderNumber", namespaces=NS) == "PO-7"
     stamp = line.findtext(DETAIL + "Timestamp", namespaces=NS) or ""
-    named = new_cli(pws, engagement, "Phase 2", tag("com:ContractLineItemCode", "PH-2"))
-    assert named == "PH-2"
+    named = save_cli(pws, cli_ref("PH-2") + "<com:ContractLineItemName>Phase 2</com:ContractLineItemName>"
+                          f"<com:EngagementIdentity>{ref('Engagement', engagement)}</com:EngagementIdentity>")
+    assert named.text(".//sch:ContractLineItemIdentity/com:ContractLineItemCode") == "PH-2"
 
     duplicate = save_cli(pws, "<com:ContractLineItemName>support RETAINER</com:ContractLineItemName>"
                               f"<com:EngagementIdentity>{ref('Engagement', engagement)}</com:EngagementIdentity>")
