@@ -277,6 +277,8 @@ def test_a_project_cannot_name_a_missing_or_foreign_contract_line_item(pws: Pws)
     empty = move(pws, project, "<com:ContractLineItemIdentity><com:ContractLineItemId>7</com:ContractLineItemId>"
                                "</com:ContractLineItemIdentity>")
     assert empty.error_numbers() == [990080]
+    assert move(pws, project, "<com:ContractLineItemIdentity/>").error_numbers() == [990080]
+    assert move(pws, project, f'<com:ContractLineItemIdentity xmlns:i="{ns.XSI}" i:nil="true"/>').status == "Ok"
     foreign = move(pws, project, f"<com:ContractLineItemIdentity>{cli_ref(other + '-CL1')}"
                                  "</com:ContractLineItemIdentity>")
     assert foreign.error_numbers() == [990083]

@@ -23,7 +23,6 @@ from openpws.messages.locks import assertion_of
 from openpws.messages.refs import (
     engagement_key,
     list_query,
-    optional,
     present,
     project_key,
     stage_key,
@@ -134,7 +133,7 @@ def decode_save(rq: Record) -> SaveProject:
         clear_description=bool(rq.get("DescriptionClearFlag")),
         clear_percent_likelihood=bool(rq.get("PercentLikelihoodClearFlag")),
         project_timestamp=stamp(detail.get("ProjectTimestamp")),
-        contract_line_item=optional(detail.get("ContractLineItemIdentity"), contract_line_item_key),
+        contract_line_item=present(detail.get("ContractLineItemIdentity"), contract_line_item_key),
         engagement_timestamps=tuple(s for s in (stamp(detail.get("EngagementTimestamp")),
                                                 stamp(rq.get("EngagementTimestamp"))) if s is not None),
     )

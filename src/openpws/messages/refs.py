@@ -49,7 +49,7 @@ def optional(ref: Mapping[str, Any] | None, decode: Callable[[Mapping[str, Any] 
     return decode(ref) if ref else None
 
 
-def present(ref: Mapping[str, Any] | None, decode: Callable[[Mapping[str, Any] | None], Key]) -> Key | None:
+def present(ref: Mapping[str, Any] | None, decode: Callable[[Mapping[str, Any] | None], K]) -> K | None:
     """A ref member that, once sent, must name something (an empty one is not specified)."""
     return decode(ref) if ref is not None else None
 
