@@ -56,6 +56,13 @@ def test_demo_tree(tmp_path: Path, database_url: str) -> None:
         assert texts(resources, ".//com:PwsResourceSummary/com:ResourceReferenceSystemId") == [
             "DEV", "ADMIN", "VIEWER"]
         assert texts(resources, ".//com:PwsResourceSummary/com:EmailAddress")[0] == "dana@demo.example"
+        platform = call("PwsGetEngagement", "<sch:EngagementIdentities><com:PwsEngagementRef><com:EngagementCode>"
+                        "P001323</com:EngagementCode></com:PwsEngagementRef></sch:EngagementIdentities>")
+        lines = ".//com:ContractLineItems/com:PwsContractLineItemElement"
+        assert texts(platform, lines + "/com:ContractLineItemDetail/com:ContractLineItemCode") == [
+            "P001323-CL1", "P001323-CL2"]
+        assert [texts(platform, f"{lines}[{n}]/com:Projects/com:PwsProjectSummary/com:ProjectCode") for n in (1, 2)] \
+            == [["P001323-001"], ["P001323-002"]]
         invoice = call("PwsGetInvoice", '<bil:InvoiceIdentity xmlns:bil="http://projectorpsa.com/DataContracts/'
                        'Shared/Billing/"><com:InvoiceNumber>DRAFT00001</com:InvoiceNumber></bil:InvoiceIdentity>')
         assert texts(invoice, ".//bil:Engagement/com:EngagementCode") == ["E001395"]

@@ -4,10 +4,12 @@ The tree is built through the PWS operations themselves (the same requests an in
 send), so it obeys every rule the service enforces. It is made to try each delete rule by hand:
 
     C000117 Revcorp Holdings ─ C000118 Revcorp Labs (child)          C000121 Globex (no engagements)
-    P001323 Revcorp platform (C000117)
-        P001323-001 Platform build: Role-301 Project Manager (hours requested and booked),
-                    Role-302 Developer (hours requested, daily, for Dana Developer), Role-303 Tester (no hours)
-        P001323-002 Platform support (no roles)
+    P001323 Revcorp platform (C000117); contract line items P001323-CL1 (made with the engagement)
+            and P001323-CL2 Platform support retainer (fixed price)
+        P001323-001 Platform build (on P001323-CL1): Role-301 Project Manager (hours requested and
+                    booked), Role-302 Developer (hours requested, daily, for Dana Developer),
+                    Role-303 Tester (no hours)
+        P001323-002 Platform support (on P001323-CL2, no roles)
     E001395 Revcorp audit (C000117), invoiced (DRAFT00001): E001395-001 Audit fieldwork, invoiced too
     P001053 Labs research (C000118)
         P001053-WS5 Workshop series (no roles)
@@ -16,6 +18,8 @@ send), so it obeys every rule the service enforces. It is made to try each delet
 
 Its users are its resources: the administrator and the viewer, and Dana Developer (DEV), who has
 no permission to call PWS and is only ever staffed on roles.
+Every other engagement has the one contract line item it was made with (``<code>-CL1``), which
+holds all its projects.
 """
 
 from __future__ import annotations
@@ -95,11 +99,21 @@ def _engagement(code: str, name: str, client: str) -> Request:
                                  "</com:ManagerIdentity></sch:Engagement>")
 
 
-def _project(code: str, name: str, engagement: str, opens: str) -> Request:
+def _contract_line_item(code: str, name: str, engagement: str, terms: str) -> Request:
+    return ("PwsSaveContractLineItem",
+            f"<sch:ContractLineItem><com:ContractLineItemCode>{code}</com:ContractLineItemCode>"
+            f"<com:ContractLineItemName>{escape(name)}</com:ContractLineItemName>"
+            f"<com:EngagementIdentity><com:EngagementCode>{engagement}</com:EngagementCode></com:EngagementIdentity>"
+            f"<com:TimeContractTerms>{terms}</com:TimeContractTerms></sch:ContractLineItem>")
+
+
+def _project(code: str, name: str, engagement: str, opens: str, contract_line_item: str | None = None) -> Request:
+    cli = (f"<com:ContractLineItemIdentity><com:ContractLineItemCode>{contract_line_item}</com:ContractLineItemCode>"
+           "</com:ContractLineItemIdentity>") if contract_line_item else ""
     return ("PwsSaveProject", f"<sch:Mode>R</sch:Mode><sch:Project><com:ProjectCode>{code}</com:ProjectCode>"
                               f"<com:EngagementIdentity><com:EngagementCode>{engagement}</com:EngagementCode>"
                               f"</com:EngagementIdentity><com:ProjectName>{escape(name)}</com:ProjectName>"
-                              f"<com:OpenDate>{opens}</com:OpenDate></sch:Project>")
+                              f"<com:OpenDate>{opens}</com:OpenDate>{cli}</sch:Project>")
 
 
 def _role(external_id: str, name: str, project: str) -> Request:
@@ -151,8 +165,9 @@ def tree_requests(now: datetime) -> list[Request]:
         _client("C000118", "Revcorp Labs", parent="C000117"),
         _client("C000121", "Globex"),
         _engagement("P001323", "Revcorp platform", "C000117"),
+        _contract_line_item("P001323-CL2", "Platform support retainer", "P001323", "F"),
         _project("P001323-001", "Platform build", "P001323", opens),
-        _project("P001323-002", "Platform support", "P001323", opens),
+        _project("P001323-002", "Platform support", "P001323", opens, contract_line_item="P001323-CL2"),
         _role("Role-301", "Project Manager", "P001323-001"),
         _role("Role-302", "Developer", "P001323-001"),
         _role("Role-303", "Tester", "P001323-001"),

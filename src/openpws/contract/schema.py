@@ -59,6 +59,7 @@ class ComplexType:
     name: str  # Clark notation
     members: tuple[Member, ...]
     by_name: Mapping[str, Member] = field(compare=False, repr=False)
+    base: str | None = None  # the type it extends (Clark notation)
 
     @property
     def is_array(self) -> bool:
@@ -83,6 +84,17 @@ class TypeTable:
 
     def complex(self, name: str) -> ComplexType:
         return self.complex_types[name]
+
+    def derived(self, name: str, base: str) -> ComplexType | None:
+        """The complex type ``name`` when it is ``base`` or extends it (at any depth), else None:
+        what a value declared as ``base`` may be sent as, with ``xsi:type``."""
+        found = self.complex_types.get(name)
+        current = found
+        while current is not None:
+            if current.name == base:
+                return found
+            current = self.complex_types.get(current.base) if current.base else None
+        return None
 
 
 _XS = "{" + ns.XSD + "}"
@@ -187,7 +199,7 @@ def read_schemas(documents: list[etree._Element]) -> TypeTable:
             raise ContractError(f"unknown complex type {type_name}")
         members = list(resolve(entry.base, (*seen, type_name)).members) if entry.base else []
         members.extend(entry.own)
-        complex_type = ComplexType(type_name, tuple(members), {m.name: m for m in members})
+        complex_type = ComplexType(type_name, tuple(members), {m.name: m for m in members}, entry.base)
         resolved[type_name] = complex_type
         return complex_type
 

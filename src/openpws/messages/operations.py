@@ -13,6 +13,7 @@ from typing import Any
 from openpws.messages import (
     auth,
     clients,
+    contract_line_items,
     deletes,
     engagements,
     invoices,
@@ -31,6 +32,7 @@ from openpws.services import (
     role_deletes,
 )
 from openpws.services import clients as client_services
+from openpws.services import contract_line_items as contract_line_item_services
 from openpws.services import (
     deletes as delete_services,
 )
@@ -59,6 +61,13 @@ OPERATIONS: Mapping[str, Binding[Any, Any]] = {
                                     engagements.encode_list),
     "PwsSaveEngagement": Binding(engagements.decode_save, engagement_services.save_engagement,
                                  engagements.encode_save, write=True, not_modelled=engagements.SAVE_NOT_MODELLED),
+    "PwsGetContractLineItem": Binding(contract_line_items.decode_get,
+                                      contract_line_item_services.get_contract_line_items,
+                                      contract_line_items.encode_get),
+    "PwsSaveContractLineItem": Binding(contract_line_items.decode_save,
+                                       contract_line_item_services.save_contract_line_item,
+                                       contract_line_items.encode_save, write=True,
+                                       not_modelled=contract_line_items.SAVE_NOT_MODELLED),
     "PwsGetProject": Binding(projects.decode_get, project_services.get_projects, projects.encode_get,
                              not_modelled=projects.GET_NOT_MODELLED),
     "PwsGetProjectList": Binding(projects.decode_list, project_services.list_projects, projects.encode_list),
