@@ -67,6 +67,7 @@ IN_USE_GRANDCHILDREN = 3
 TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "clients": (("id",), ("uid", "parent_id", "number", "name", "inactive", "rowversion")),
     "engagements": (("id",), ("uid", "client_id", "code", "rowversion")),
+    "contract_line_items": (("id",), ("uid", "engagement_id", "code", "rowversion")),
     "projects": (("id",), ("uid", "engagement_id", "code", "rowversion")),
     "project_roles": (("id",), ("uid", "project_id", "name", "deleted", "rowversion")),
     "role_hours": (("role_id", "kind", "bucket_start"), ("weekly_minutes",)),
@@ -123,6 +124,7 @@ def tree_rows(before: Rows, kind: str, root_id: int) -> tuple[dict[str, set[tupl
     projects = {k[0] for k, v in before["projects"].items() if v[1] in engagements}
     roles = {k[0] for k, v in before["project_roles"].items() if v[1] in projects}
     removed["engagements"] = {(e,) for e in engagements}
+    removed["contract_line_items"] = {k for k, v in before["contract_line_items"].items() if v[1] in engagements}
     removed["projects"] = {(p,) for p in projects}
     removed["project_roles"] = {(r,) for r in roles}
     removed["role_hours"] = {k for k in before["role_hours"] if k[0] in roles}

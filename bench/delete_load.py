@@ -47,6 +47,7 @@ from sqlalchemy import Connection, insert, select, text, update
 
 from openpws.store import accounts as account_store
 from openpws.store import clients as client_store
+from openpws.store import contract_line_items as contract_line_item_store
 from openpws.store import engagements as engagement_store
 from openpws.store import stages as stage_store
 from openpws.store.counters import UID_BASE, UID_SEQUENCE, next_rowversion, next_uid
@@ -96,18 +97,25 @@ def add_client(tx: Connection, owner: Owner, number: str) -> int:
 
 
 def add_engagement(tx: Connection, owner: Owner, client_id: int, code: str) -> int:
-    return engagement_store.insert_engagement(tx, owner.account_id, {
+    """An engagement with the contract line item PwsSaveEngagement would make with it."""
+    version = next_rowversion(tx)
+    engagement_id = engagement_store.insert_engagement(tx, owner.account_id, {
         "uid": next_uid(tx), "client_id": client_id, "code": code, "name": f"Engagement {code}",
-        "stage_id": owner.engagement_stage, "ever_invoiced": False, "rowversion": next_rowversion(tx),
-        "updated_at": now()})
+        "stage_id": owner.engagement_stage, "ever_invoiced": False, "rowversion": version, "updated_at": now()})
+    contract_line_item_store.insert_contract_line_item(tx, owner.account_id, {
+        "uid": next_uid(tx), "engagement_id": engagement_id, "code": f"{code}-CL1", "name": f"Engagement {code}",
+        "time_contract_terms": "T", "cost_contract_terms": "T", "rowversion": version, "updated_at": now()})
+    return engagement_id
 
 
 def add_projects(tx: Connection, owner: Owner, engagement_id: int, codes: Sequence[str]) -> list[int]:
+    """Projects on the engagement's first contract line item."""
     # One row version for the rows of one bulk insert: no client ever echoes these tokens.
     version, moment = next_rowversion(tx), now()
-    rows = [{"uid": uid, "account_id": owner.account_id, "engagement_id": engagement_id, "code": code,
-             "code_key": code.upper(), "name": f"Project {code}", "stage_id": owner.project_stage,
-             "ever_invoiced": False, "rowversion": version, "updated_at": moment}
+    [first, *_] = contract_line_item_store.of_engagements(tx, owner.account_id, [engagement_id])
+    rows = [{"uid": uid, "account_id": owner.account_id, "engagement_id": engagement_id,
+             "contract_line_item_id": first.id, "code": code, "code_key": code.upper(), "name": f"Project {code}",
+             "stage_id": owner.project_stage, "ever_invoiced": False, "rowversion": version, "updated_at": moment}
             for code, uid in zip(codes, reserve_uids(tx, len(codes)), strict=True)]
     statement = insert(projects).returning(projects.c.id, sort_by_parameter_order=True)
     return [int(i) for i in tx.execute(statement, rows).scalars()]
@@ -152,6 +160,7 @@ RAW_DELETES = (
     "DELETE FROM project_roles WHERE project_id IN (SELECT id FROM projects WHERE engagement_id = :e)",
     "DELETE FROM locks WHERE account_id = :a AND engagement_id = :e",
     "DELETE FROM projects WHERE engagement_id = :e",
+    "DELETE FROM contract_line_items WHERE engagement_id = :e",
     "DELETE FROM engagements WHERE id = :e",
 )
 

@@ -767,6 +767,12 @@ def _client_numbers(detail: str) -> list[str]:
 INVARIANTS: list[tuple[str, str]] = [
     ("projects of a missing engagement",
      "SELECT count(*) FROM projects p WHERE NOT EXISTS (SELECT 1 FROM engagements e WHERE e.id = p.engagement_id)"),
+    ("contract line items of a missing engagement",
+     "SELECT count(*) FROM contract_line_items c WHERE NOT EXISTS "
+     "(SELECT 1 FROM engagements e WHERE e.id = c.engagement_id)"),
+    ("projects on no contract line item, or on one of another engagement",
+     "SELECT count(*) FROM projects p LEFT JOIN contract_line_items c ON c.id = p.contract_line_item_id "
+     "WHERE c.id IS NULL OR c.engagement_id <> p.engagement_id"),
     ("engagements of a missing client",
      "SELECT count(*) FROM engagements e WHERE NOT EXISTS (SELECT 1 FROM clients c WHERE c.id = e.client_id)"),
     ("clients under a missing parent client",
@@ -806,9 +812,10 @@ INVARIANTS: list[tuple[str, str]] = [
     ("locks of a released or stolen lock set",
      "SELECT count(*) FROM locks l JOIN lock_sets s ON s.id = l.lock_set_id "
      "WHERE s.released_at IS NOT NULL OR s.stolen_at IS NOT NULL"),
-    ("engagements whose version is older than a project or role of their graph",
+    ("engagements whose version is older than a contract line item, project or role of their graph",
      "SELECT count(*) FROM engagements e WHERE "
-     "e.rowversion < (SELECT max(p.rowversion) FROM projects p WHERE p.engagement_id = e.id) "
+     "e.rowversion < (SELECT max(c.rowversion) FROM contract_line_items c WHERE c.engagement_id = e.id) "
+     "OR e.rowversion < (SELECT max(p.rowversion) FROM projects p WHERE p.engagement_id = e.id) "
      "OR e.rowversion < (SELECT max(r.rowversion) FROM project_roles r JOIN projects p ON p.id = r.project_id "
      "WHERE p.engagement_id = e.id)"),
     ("live roles sharing a name in one project",
@@ -816,13 +823,14 @@ INVARIANTS: list[tuple[str, str]] = [
      "GROUP BY project_id, name_key HAVING count(*) > 1) dup"),
     ("Uids shared between tables",
      "SELECT count(*) FROM (SELECT uid FROM (SELECT uid FROM clients UNION ALL SELECT uid FROM engagements "
-     "UNION ALL SELECT uid FROM projects UNION ALL SELECT uid FROM project_roles UNION ALL SELECT uid FROM invoices) u "
+     "UNION ALL SELECT uid FROM contract_line_items UNION ALL SELECT uid FROM projects "
+     "UNION ALL SELECT uid FROM project_roles UNION ALL SELECT uid FROM invoices) u "
      "GROUP BY uid HAVING count(*) > 1) dup"),
 ]
 INVARIANTS.extend(
     (f"row versions shared within {table}",
      f"SELECT count(*) FROM (SELECT rowversion FROM {table} GROUP BY rowversion HAVING count(*) > 1) dup")  # noqa: S608
-    for table in ("clients", "engagements", "projects", "project_roles", "invoices"))
+    for table in ("clients", "engagements", "contract_line_items", "projects", "project_roles", "invoices"))
 
 # Counted and shown, not violations: PwsAcquireProjectorLocks locks a soft-deleted role (a role
 # delete removes the role's locks, but nothing keeps a lock from being taken on it afterwards).

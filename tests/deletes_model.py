@@ -529,7 +529,8 @@ def snapshot(store: Store, account: str) -> list[tuple[object, ...]]:
     rows: list[tuple[object, ...]] = []
     r = schema.project_roles
     with store.read() as tx:
-        for table in (schema.clients, schema.engagements, schema.projects, r, schema.invoices, schema.locks):
+        for table in (schema.clients, schema.engagements, schema.contract_line_items, schema.projects, r,
+                      schema.invoices, schema.locks):
             rows += sorted((table.name, *row) for row in tx.execute(
                 select(table).where(table.c.account_id == account_id)))
         rows += sorted(("role_hours", *row) for row in tx.execute(

@@ -157,21 +157,26 @@ class InProcess:
             clients, engagements = column(s.clients, "number"), column(s.engagements, "code")
             projects, roles = column(s.projects, "code"), column(s.project_roles, "external_id")
             invoices = column(s.invoices, "draft_number")
+            lines = column(s.contract_line_items, "code")
             texts.update(ClientNumber=clients, EngagementCode=engagements, ProjectCode=projects,
                          ExternalSystemIdentifier=roles, NewExternalSystemIdentifier=roles, InvoiceNumber=invoices,
-                         EntityCode=engagements + projects + roles, Code=engagements + projects,
+                         ContractLineItemCode=lines, NewContractLineItemCode=lines,
+                         ContractLineItemName=column(s.contract_line_items, "name"),
+                         EntityCode=engagements + projects + roles, Code=engagements + lines + projects,
                          Number=clients + invoices)
-            texts["Timestamp"] = [encode_rowversion(v) for table in (s.clients, s.engagements, s.projects,
-                                                                     s.project_roles, s.invoices)
+            texts["Timestamp"] = [encode_rowversion(v) for table in (s.clients, s.engagements, s.contract_line_items,
+                                                                     s.projects, s.project_roles, s.invoices)
                                   for v in column(table, "rowversion")]
             texts["DisplayName"] = column(s.users, "display_name")
             texts["ReferenceSystemId"] = column(s.users, "reference_id")
             stages, short = column(s.stages, "name"), column(s.stages, "short_name")
             texts["Name"] = stages + column(s.project_roles, "name") + column(s.clients, "name")
             texts["ShortName"] = short
-            uids = {table.name: column(table, "uid") for table in (s.clients, s.engagements, s.projects,
-                                                                   s.project_roles, s.invoices, s.users, s.stages)}
+            uids = {table.name: column(table, "uid") for table in (s.clients, s.engagements, s.contract_line_items,
+                                                                   s.projects, s.project_roles, s.invoices, s.users,
+                                                                   s.stages)}
             ints.update(ClientUid=uids["clients"], EngagementUid=uids["engagements"], ProjectUid=uids["projects"],
+                        ContractLineItemUid=uids["contract_line_items"],
                         ProjectRoleUid=uids["project_roles"], InvoiceUid=uids["invoices"], UserUid=uids["users"],
                         ResourceUid=uids["users"], EngagementStageUid=uids["stages"], ProjectStageUid=uids["stages"],
                         EntityUid=uids["engagements"] + uids["projects"] + uids["project_roles"],
@@ -184,11 +189,12 @@ class InProcess:
             UserName=[self.account.admin, self.account.viewer, self.account.no_web],
             InvoiceContent=["B", "F", "A", "M", "S", "C", "T", "Z"], InvoiceScope=["P", "E", "X"],
             ConstraintType=["N", "W", "H", "T", "A", "n", "X"],
+            TimeContractTerms=["F", "T", "C", "N", "t", "X"], CostContractTerms=["F", "T", "C", "N", "t", "X"],
         )
         ints.update(LockDurationSeconds=[1, 60, 86400, 86401, 0], MaxRowsToReturn=[0, 1, 2],
                     WeeklyMinutes=[0, 60, 600, 10080, 10081], short=[0, 60, 1440, 1441, -1])
         closed = frozenset({"Mode", "SchedulingMode", "DefaultSchedulingMode", "LockType", "InvoiceContent",
-                            "InvoiceScope", "ConstraintType"})
+                            "InvoiceScope", "ConstraintType", "TimeContractTerms", "CostContractTerms"})
         return Pools(texts, ints, (self.ticket, *extra_tickets), closed)
 
     # -----------------------------------------------------------------------------------------
@@ -205,7 +211,7 @@ class InProcess:
                     where if where is not None else table.c.account_id == account)
                 found[label] = tuple(connection.execute(query).one())
 
-            for table in (s.clients, s.engagements, s.projects, s.project_roles, s.invoices):
+            for table in (s.clients, s.engagements, s.contract_line_items, s.projects, s.project_roles, s.invoices):
                 aggregate(table.name, table, func.max(table.c.rowversion), func.sum(table.c.rowversion))
             aggregate("stages", s.stages, func.max(s.stages.c.id))
             aggregate("users", s.users, func.max(s.users.c.id))

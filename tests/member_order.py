@@ -11,6 +11,7 @@ from openpws.contract import load_contract, ns
 from openpws.contract.schema import ComplexType
 
 _NIL = ns.qname(ns.XSI, "nil")
+_TYPE = ns.qname(ns.XSI, "type")
 # The wiki's misspelling that openpws reads as IncludeDeletedRolesFlag (openpws.soap.codec.ALIASES).
 _ALIASES = {"IncludeDeletedRolesFla": "IncludeDeletedRolesFlag"}
 
@@ -48,8 +49,25 @@ def _walk(element: etree._Element, ctype: ComplexType) -> str | None:
                 return member.qname
             last = position
         inner = contract.types.complex_types.get(member.type_name)
+        if inner is not None and not inner.is_array and child.get(_TYPE) is not None:
+            inner = _sent_as(child, inner)
         if inner is not None and child.get(_NIL) not in ("true", "1"):
             found = _walk(child, inner)
             if found is not None:
                 return found
     return None
+
+
+def _sent_as(element: etree._Element, declared: ComplexType) -> ComplexType:
+    """The type an ``xsi:type`` names, when it is ``declared`` or derives from it (as WCF reads a
+    known derived type); else ``declared``."""
+    prefix, _, local = (element.get(_TYPE) or "").strip().rpartition(":")
+    namespace = element.nsmap.get(prefix or None)
+    types = load_contract().types.complex_types
+    sent = types.get(f"{{{namespace}}}{local}") if namespace else None
+    current = sent
+    while current is not None:
+        if current.name == declared.name:
+            return sent if sent is not None else declared
+        current = types.get(current.base) if current.base else None
+    return declared

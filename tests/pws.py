@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -34,6 +35,13 @@ def envelope(operation: str, members: str, *, wrapper_ns: str = ns.PWS) -> bytes
 class Answer:
     status_code: int
     content: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def not_modelled(self) -> list[str]:
+        """The members X-Openpws-Not-Modelled names (none when the header is absent)."""
+        value = self.headers.get("x-openpws-not-modelled")
+        return value.split(", ") if value else []
 
     @property
     def root(self) -> etree._Element:
@@ -106,7 +114,7 @@ class SoapClient:
         if action is not None:
             sent["SOAPAction"] = action
         response = self.http.post(SERVICE_PATH, content=body, headers=sent)
-        return Answer(response.status_code, response.content)
+        return Answer(response.status_code, response.content, response.headers)
 
     def call(self, operation: str, members: str = "", **kwargs: Any) -> Answer:
         return self.post(envelope(operation, members), **kwargs)

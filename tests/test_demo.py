@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -51,10 +52,31 @@ def test_demo_tree(tmp_path: Path, database_url: str) -> None:
         assert texts(booked, ".//com:ProjectRoleDetail/com:ResourceIdentity/com:ResourceReferenceSystemId") == [
             "ADMIN", "ADMIN"]
         assert len(booked.root.findall(".//com:HoursBuckets/com:PwsProjectRoleHoursBucket", NS)) == 5
+        resources = call("PwsGetResourceList", "")
+        assert texts(resources, ".//com:PwsResourceSummary/com:ResourceReferenceSystemId") == [
+            "DEV", "ADMIN", "VIEWER"]
+        assert texts(resources, ".//com:PwsResourceSummary/com:EmailAddress")[0] == "dana@demo.example"
+        platform = call("PwsGetEngagement", "<sch:EngagementIdentities><com:PwsEngagementRef><com:EngagementCode>"
+                        "P001323</com:EngagementCode></com:PwsEngagementRef></sch:EngagementIdentities>")
+        lines = ".//com:ContractLineItems/com:PwsContractLineItemElement"
+        assert texts(platform, lines + "/com:ContractLineItemDetail/com:ContractLineItemCode") == [
+            "P001323-CL1", "P001323-CL2"]
+        assert [texts(platform, f"{lines}[{n}]/com:Projects/com:PwsProjectSummary/com:ProjectCode") for n in (1, 2)] \
+            == [["P001323-001"], ["P001323-002"]]
         invoice = call("PwsGetInvoice", '<bil:InvoiceIdentity xmlns:bil="http://projectorpsa.com/DataContracts/'
                        'Shared/Billing/"><com:InvoiceNumber>DRAFT00001</com:InvoiceNumber></bil:InvoiceIdentity>')
         assert texts(invoice, ".//bil:Engagement/com:EngagementCode") == ["E001395"]
         assert texts(invoice, ".//bil:ProjectIdentity/com:ProjectCode") == ["E001395-001"]
+        admin = f"<req:SessionTicket>{client.login('demo', 'admin@demo', 'demo')}</req:SessionTicket>"
+        schedule = client.call("PwsGetResourceSchedulingRoleData", admin + "<sch:ProjectRoleIdentities>"
+                               "<com:PwsProjectRoleRef><com:ExternalSystemIdentifier>Role-302</com:ExternalSystemIdentifier>"
+                               "</com:PwsProjectRoleRef></sch:ProjectRoleIdentities>"
+                               "<sch:RequestOrScheduleMode>R</sch:RequestOrScheduleMode>"
+                               f"<sch:StartDate>{datetime.now(UTC):%Y-%m-%d}T00:00:00Z</sch:StartDate>")
+        assert schedule.status == "Ok", schedule.content
+        assert texts(schedule, ".//com:PwsProjectRoleSchedule/com:ResourceIdentity/com:ResourceReferenceSystemId") == [
+            "DEV"]
+        assert texts(schedule, ".//com:RequestedBuckets/com:PwsProjectRoleHoursBucket/com:SchedulingMode") == ["D"]
         client.close()
     finally:
         stop_server(first)

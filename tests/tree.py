@@ -18,7 +18,9 @@ from tests.pws import NAMESPACES, Answer, SoapClient
 SCH = "{" + ns.SCHEDULING + "}"
 COM = "{" + ns.COMMON + "}"
 _SCHEMA = compile_schema()
-_PREFIXES = " ".join(f'xmlns:{prefix}="{uri}"' for prefix, uri in NAMESPACES.items())
+# The prefixes the request envelope declares (tests.pws.envelope): a member that uses another declares
+# it itself, and keeps that declaration through ``in_order``.
+_PREFIXES = " ".join(f'xmlns:{prefix}="{NAMESPACES[prefix]}"' for prefix in ("pws", "req", "sch", "com"))
 
 
 @cache
@@ -29,7 +31,7 @@ def _positions(type_name: str) -> dict[str, int]:
 
 
 def in_order(type_name: str, members: str) -> str:
-    """``members`` (sibling elements of a value of ``type_name``, prefixed as in ``tests.pws.NAMESPACES``)
+    """``members`` (sibling elements of a value of ``type_name``, prefixed as in ``tests.pws.envelope``)
     rearranged into the contract's order for that type, as a client generated from the WSDL sends
     them. For builders that put a value together from parts; elements the type does not have go last."""
     root = etree.fromstring(f"<wrapper {_PREFIXES}>{members}</wrapper>")

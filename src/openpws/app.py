@@ -9,6 +9,7 @@ from openpws.config import STRICT, Settings, load_settings
 from openpws.contract import load_contract
 from openpws.contract.record import Record
 from openpws.messages.binding import Binding, Reply, answer
+from openpws.messages.modelled import NotModelled
 from openpws.messages.operations import OPERATIONS
 from openpws.runner import Runner
 from openpws.services.context import Environment
@@ -32,7 +33,8 @@ def create_app(settings: Settings, store: Store | None = None) -> SoapApp:
         return answer(environment, binding, request, now)
 
     contract = load_contract()
-    dispatcher = Dispatcher(contract, OPERATIONS, serve, strict_order=settings.member_order == STRICT)
+    dispatcher = Dispatcher(contract, OPERATIONS, serve, strict_order=settings.member_order == STRICT,
+                            not_modelled=NotModelled(contract, OPERATIONS).sent)
 
     async def run(prepared: Prepared[Binding[Any, Any]]) -> tuple[int, bytes]:
         return await runner.run(dispatcher.finish, prepared)

@@ -110,7 +110,8 @@ def serve(host: str, port: int, database_url: str, workers: int, threads: int | 
                        "C000118, engagements, projects, roles with hours, an invoice.")
         click.echo(("Created" if created else "Using") + f" demo account '{demo_data.ACCOUNT}':")
         for user in demo_data.USERS:
-            click.echo(f"  user {user.login} / password {demo_data.PASSWORD}  ({', '.join(sorted(user.permissions))})")
+            held = ", ".join(sorted(user.permissions)) or "no permissions: a resource to staff roles with"
+            click.echo(f"  user {user.login} / password {demo_data.PASSWORD}  ({held})")
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
     endpoint = f"http://{shown_host}:{port}/OpsProjectorWcfSvc/PwsProjectorServices.svc"
     click.echo(f"Database: {store.engine.url.render_as_string(hide_password=True)}")

@@ -4,15 +4,22 @@ The tree is built through the PWS operations themselves (the same requests an in
 send), so it obeys every rule the service enforces. It is made to try each delete rule by hand:
 
     C000117 Revcorp Holdings ─ C000118 Revcorp Labs (child)          C000121 Globex (no engagements)
-    P001323 Revcorp platform (C000117)
-        P001323-001 Platform build: Role-301 Project Manager (hours requested and booked),
-                    Role-302 Developer (hours requested, daily), Role-303 Tester (no hours)
-        P001323-002 Platform support (no roles)
+    P001323 Revcorp platform (C000117); contract line items P001323-CL1 (made with the engagement)
+            and P001323-CL2 Platform support retainer (fixed price)
+        P001323-001 Platform build (on P001323-CL1): Role-301 Project Manager (hours requested and
+                    booked), Role-302 Developer (hours requested, daily, for Dana Developer),
+                    Role-303 Tester (no hours)
+        P001323-002 Platform support (on P001323-CL2, no roles)
     E001395 Revcorp audit (C000117), invoiced (DRAFT00001): E001395-001 Audit fieldwork, invoiced too
     P001053 Labs research (C000118)
         P001053-WS5 Workshop series (no roles)
         P001053-001 Lab setup: Role-304 Facilitator (hours booked)
     E001400 Labs proposal (C000118, no projects)
+
+Its users are its resources: the administrator and the viewer, and Dana Developer (DEV), who has
+no permission to call PWS and is only ever staffed on roles.
+Every other engagement has the one contract line item it was made with (``<code>-CL1``), which
+holds all its projects.
 """
 
 from __future__ import annotations
@@ -44,11 +51,13 @@ class DemoUser:
     display_name: str
     reference_id: str
     permissions: frozenset[Permission]
+    email: str
 
 
 USERS = (
-    DemoUser("admin@demo", "Demo Administrator", "ADMIN", ALL),
-    DemoUser("viewer@demo", "Demo Viewer", "VIEWER", VIEW_ONLY),
+    DemoUser("admin@demo", "Demo Administrator", "ADMIN", ALL, "admin@demo.example"),
+    DemoUser("viewer@demo", "Demo Viewer", "VIEWER", VIEW_ONLY, "viewer@demo.example"),
+    DemoUser("dev@demo", "Dana Developer", "DEV", frozenset(), "dana@demo.example"),
 )
 
 
@@ -60,7 +69,7 @@ def ensure_demo(tx: Connection, scrypt_cost: int, now: datetime) -> bool:
     for user in USERS:
         admin.create_user(
             tx, ACCOUNT, login=user.login, display_name=user.display_name, password=PASSWORD,
-            permissions=user.permissions, reference_id=user.reference_id, email=None,
+            permissions=user.permissions, reference_id=user.reference_id, email=user.email,
             scrypt_cost=scrypt_cost, now=now,
         )
     return True
@@ -91,11 +100,21 @@ def _engagement(code: str, name: str, client: str) -> Request:
                                  "</com:ManagerIdentity></sch:Engagement>")
 
 
-def _project(code: str, name: str, engagement: str, opens: str) -> Request:
+def _contract_line_item(code: str, name: str, engagement: str, terms: str) -> Request:
+    return ("PwsSaveContractLineItem",
+            f"<sch:ContractLineItem><com:ContractLineItemCode>{code}</com:ContractLineItemCode>"
+            f"<com:ContractLineItemName>{escape(name)}</com:ContractLineItemName>"
+            f"<com:EngagementIdentity><com:EngagementCode>{engagement}</com:EngagementCode></com:EngagementIdentity>"
+            f"<com:TimeContractTerms>{terms}</com:TimeContractTerms></sch:ContractLineItem>")
+
+
+def _project(code: str, name: str, engagement: str, opens: str, contract_line_item: str | None = None) -> Request:
+    cli = (f"<com:ContractLineItemIdentity><com:ContractLineItemCode>{contract_line_item}</com:ContractLineItemCode>"
+           "</com:ContractLineItemIdentity>") if contract_line_item else ""
     return ("PwsSaveProject", f"<sch:Mode>R</sch:Mode><sch:Project><com:ProjectCode>{code}</com:ProjectCode>"
                               f"<com:EngagementIdentity><com:EngagementCode>{engagement}</com:EngagementCode>"
                               f"</com:EngagementIdentity><com:ProjectName>{escape(name)}</com:ProjectName>"
-                              f"<com:OpenDate>{opens}</com:OpenDate></sch:Project>")
+                              f"<com:OpenDate>{opens}</com:OpenDate>{cli}</sch:Project>")
 
 
 def _role(external_id: str, name: str, project: str) -> Request:
@@ -105,9 +124,9 @@ def _role(external_id: str, name: str, project: str) -> Request:
                                   f"<com:RoleName>{escape(name)}</com:RoleName></sch:ProjectRole>")
 
 
-def _hours(mode: str, external_id: str, buckets: str, resource: bool = False) -> Request:
-    candidate = ("<com:CandidateResourceIdentity><com:ResourceReferenceSystemId>ADMIN</com:ResourceReferenceSystemId>"
-                 "</com:CandidateResourceIdentity>") if resource else ""
+def _hours(mode: str, external_id: str, buckets: str, resource: str | None = None) -> Request:
+    candidate = (f"<com:CandidateResourceIdentity><com:ResourceReferenceSystemId>{resource}"
+                 "</com:ResourceReferenceSystemId></com:CandidateResourceIdentity>") if resource else ""
     return ("PwsRequestOrBookRoleHours", f"<sch:Mode>{mode}</sch:Mode><sch:ProjectRoles><com:PwsProjectRoleHours>"
                                          f"{candidate}<com:HoursBuckets>{buckets}</com:HoursBuckets>"
                                          f"<com:ProjectRoleIdentity><com:ExternalSystemIdentifier>{external_id}"
@@ -147,14 +166,15 @@ def tree_requests(now: datetime) -> list[Request]:
         _client("C000118", "Revcorp Labs", parent="C000117"),
         _client("C000121", "Globex"),
         _engagement("P001323", "Revcorp platform", "C000117"),
+        _contract_line_item("P001323-CL2", "Platform support retainer", "P001323", "F"),
         _project("P001323-001", "Platform build", "P001323", opens),
-        _project("P001323-002", "Platform support", "P001323", opens),
+        _project("P001323-002", "Platform support", "P001323", opens, contract_line_item="P001323-CL2"),
         _role("Role-301", "Project Manager", "P001323-001"),
         _role("Role-302", "Developer", "P001323-001"),
         _role("Role-303", "Tester", "P001323-001"),
-        _hours("R", "Role-301", _weekly(monday, range(4), 2400), resource=True),
-        _hours("A", "Role-301", _weekly(monday, range(2), 2400), resource=True),
-        _hours("R", "Role-302", _daily(monday, (480, 480, 480, 480, 240, 0, 0))),
+        _hours("R", "Role-301", _weekly(monday, range(4), 2400), resource="ADMIN"),
+        _hours("A", "Role-301", _weekly(monday, range(2), 2400), resource="ADMIN"),
+        _hours("R", "Role-302", _daily(monday, (480, 480, 480, 480, 240, 0, 0)), resource="DEV"),
         _engagement("E001395", "Revcorp audit", "C000117"),
         _project("E001395-001", "Audit fieldwork", "E001395", opens),
         invoice,
@@ -162,7 +182,7 @@ def tree_requests(now: datetime) -> list[Request]:
         _project("P001053-WS5", "Workshop series", "P001053", opens),
         _project("P001053-001", "Lab setup", "P001053", opens),
         _role("Role-304", "Facilitator", "P001053-001"),
-        _hours("A", "Role-304", _weekly(monday, range(3), 1200), resource=True),
+        _hours("A", "Role-304", _weekly(monday, range(3), 1200), resource="ADMIN"),
         _engagement("E001400", "Labs proposal", "C000118"),
     ]
 

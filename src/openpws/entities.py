@@ -72,10 +72,27 @@ class EngagementRow:
 
 
 @dataclass(frozen=True)
+class ContractLineItemRow:
+    id: int
+    uid: int
+    engagement_id: int
+    code: str
+    name: str
+    time_contract_terms: str
+    cost_contract_terms: str
+    purchase_order_number: str | None
+    contract_type_name: str | None
+    contract_type_uid: int | None
+    rowversion: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
 class ProjectRow:
     id: int
     uid: int
     engagement_id: int
+    contract_line_item_id: int | None  # set on every project the services write
     code: str
     name: str
     stage_id: int
@@ -226,3 +243,16 @@ class ListedLock:
     internal: bool
     login: str
     display_name: str
+
+
+@dataclass(frozen=True)
+class ResourceRow:
+    """A user as a resource (PwsGetResourceList, PwsGetResource): users are never changed once the
+    command line has created them, so their creation is their last update."""
+
+    id: int
+    uid: int
+    display_name: str
+    reference_id: str | None
+    email: str | None
+    created_at: datetime

@@ -204,6 +204,26 @@ PROJECT_HAS_ROLES = Entry(
 PROJECT_ROLE_NOT_DELETED = Entry(
     990073, "ProjectRoleNotDeleted", "The project role is not deleted: only a deleted role can be undeleted.",
     openpws=True)
+CONTRACT_LINE_ITEM_NOT_SPECIFIED = Entry(
+    990090, "ContractLineItemNotSpecified",
+    "A specified contract line item identity was incomplete. Each contract line item identity must specify either "
+    "a contract line item code or a contract line item uid (or, in a PwsContractLineItemSummary, its name).",
+    openpws=True)
+NO_CONTRACT_LINE_ITEMS_SPECIFIED = Entry(
+    990091, "NoContractLineItemsSpecified", "No contract line items were specified.", openpws=True)
+MAXIMUM_CONTRACT_LINE_ITEM_IDENTITIES_EXCEEDED = Entry(
+    990092, "MaximumContractLineItemIdentitiesExceeded",
+    "The maximum number of contract line item identities ({maximum}) was exceeded.", openpws=True)
+CONTRACT_LINE_ITEM_OF_ANOTHER_ENGAGEMENT = Entry(
+    990093, "ContractLineItemOfAnotherEngagement",
+    "The contract line item {code} belongs to engagement {other}: a project can only belong to a contract line "
+    "item of its own engagement ({engagement}).", openpws=True)
+CONTRACT_LINE_ITEM_ENGAGEMENT_CANNOT_CHANGE = Entry(
+    990094, "ContractLineItemEngagementCannotChange",
+    "Contract line items may not be moved between engagements.", openpws=True)
+DUPLICATE_CONTRACT_LINE_ITEM_NAME = Entry(
+    990095, "DuplicateContractLineItemName",
+    "The engagement already has a contract line item named {name}.", openpws=True)
 LOCKS_TO_STEAL_NOT_HELD = Entry(
     990060, "LocksToStealNoLongerHeld",
     "The locks to steal are no longer held, so nothing was stolen and nothing was changed; send the request again "

@@ -87,6 +87,17 @@ class TypeTable:
     def complex(self, name: str) -> ComplexType:
         return self.complex_types[name]
 
+    def derived(self, name: str, base: str) -> ComplexType | None:
+        """The complex type ``name`` when it is ``base`` or extends it (at any depth), else None:
+        what a value declared as ``base`` may be sent as, with ``xsi:type``."""
+        found = self.complex_types.get(name)
+        current = found
+        while current is not None:
+            if current.name == base:
+                return found
+            current = self.complex_types.get(current.base) if current.base else None
+        return None
+
 
 _XS = "{" + ns.XSD + "}"
 

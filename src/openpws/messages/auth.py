@@ -14,6 +14,10 @@ from openpws.services.sessions import Authenticated, Credentials
 # 50220 WebServicesPermissionDenied for a user without web-services permission.
 
 
+# Sent by some clients, used by none of openpws's rules (it has no cultures, devices or crossovers).
+AUTHENTICATE_NOT_MODELLED = ("CrossoverTicket", "CultureName", "Fingerprint", "UtcOffsetMinutes")
+
+
 def decode_authenticate(rq: Record) -> Credentials:
     return Credentials(require(rq, "AccountCode"), require(rq, "UserName"), require(rq, "Password"))
 

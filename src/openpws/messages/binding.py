@@ -43,6 +43,10 @@ class Binding(Generic[Rq, V]):
     # may take long however it is stored (a cascade over a whole tree, a password's key
     # derivation): never run on the server's event loop
     long: bool = False
+    # Members of the request that the contract accepts and openpws does not model, as paths of wire
+    # names ("ProjectRole/Keywords"; a step into an array reaches each of its items). A request that
+    # sends one is answered with the X-Openpws-Not-Modelled header naming it (messages.modelled).
+    not_modelled: tuple[str, ...] = ()
 
 
 def nothing(_request: Record) -> None:

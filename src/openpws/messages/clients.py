@@ -62,6 +62,17 @@ def encode_list(found: Clients) -> Reply:
 # NewClientNumber, InactiveFlag, ParentClientIdentity, BillingInstructions, PurchaseOrderNumber,
 # Timestamp.
 
+SAVE_NOT_MODELLED = (
+    "Client/AutoApplyAvailableBalanceFlag", "Client/ClientMessage", "Client/ClientMessagePlain",
+    "Client/InheritAddressFlag", "Client/InheritBillingCycleFlag", "Client/InheritBillingInstructionsFlag",
+    "Client/InheritClientMessageFlag", "Client/InheritInvoiceContentFlag", "Client/InheritInvoiceScopeFlag",
+    "Client/InheritInvoiceTemplateFlag", "Client/InheritPaymentTermFlag", "Client/InheritPurchaseOrderNumberFlag",
+    "Client/InheritStandardRatesFlag", "Client/InheritTimeBillingTypeFlag", "Client/InvoiceContent",
+    "Client/InvoiceScope", "Client/StandardBillingAdjustedDiscountPercent", "Client/StandardContractDiscountPercent",
+    "Client/TimeBillingType",
+)
+
+
 def decode_save(rq: Record) -> SaveClient:
     detail: Record = require(rq, "Client")
     parent = detail.get("ParentClientIdentity")

@@ -51,6 +51,10 @@ def project_ref(row: ProjectRow) -> dict[str, Any]:
     return {"ProjectCode": row.code, "ProjectId": None, "ProjectUid": row.uid}
 
 
+def project_summary(row: ProjectRow, engagement: EngagementRow) -> dict[str, Any]:
+    return {**project_ref(row), "EngagementIdentity": engagement_ref(engagement), "ProjectName": row.name}
+
+
 def role_ref(row: RoleRow) -> dict[str, Any]:
     return {"ExternalSystemIdentifier": row.external_id, "ProjectRoleId": None, "ProjectRoleUid": row.uid}
 

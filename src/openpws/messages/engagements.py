@@ -16,6 +16,7 @@ from openpws.messages.common import (
     user_ref,
     user_summary,
 )
+from openpws.messages.contract_line_items import contract_line_item_element
 from openpws.messages.locks import assertion_of
 from openpws.messages.refs import client_key, engagement_key, list_query, optional, stage_key, text, user_key
 from openpws.messages.tokens import stamp
@@ -55,6 +56,7 @@ def engagement_elements(found: Engagements) -> list[dict[str, Any]]:
             "Manager": user_summary(manager) if manager else None,
             "ProductiveFlag": True,
             "ProjectIdentities": [project_ref(p) for p in found.projects.get(row.id, [])],
+            "ContractLineItems": [contract_line_item_element(v) for v in found.contract_line_items.get(row.id, [])],
         })
     return elements
 
@@ -86,7 +88,26 @@ def encode_list(found: Engagements) -> Reply:
 # PwsSaveEngagement: Engagement (PwsEngagementDetail) inserted or updated; FullDetailFlag adds the
 # Engagement element. Modelled members: EngagementCode, EngagementUid, ClientIdentity,
 # EngagementName, NewEngagementCode, EngagementStageIdentity, ManagerIdentity, BillingInstructions,
-# PurchaseOrderNumber, EngagementTimestamp (of the detail and of the request).
+# PurchaseOrderNumber, EngagementTimestamp (of the detail and of the request), and
+# SuppressCliCreationOnInsertFlag (an insert then makes no contract line item).
+
+SAVE_NOT_MODELLED = (
+    "CostBudgetMetricValueClearFlag", "ForceCostCenterChangeFlag", "ManagementTeamClearFlag", "RevalueAction",
+    "TimeBudgetMetricValueClearFlag", "UseEtEngagementProjectDefaultsFlag",
+    "UseEtProjectWorkspaceDefaultsFlag",
+    "Engagement/BillingAdjustedRevenueTimeBudgetAmount", "Engagement/ClientAmountCostBudgetAmount",
+    "Engagement/ClientMessage", "Engagement/ClientMessagePlain", "Engagement/ContractRevenueTimeBudgetAmount",
+    "Engagement/CostAlertsBasisType", "Engagement/CostBudgetMetric", "Engagement/CostContractTerms",
+    "Engagement/DisbursedAmountCostBudgetAmount", "Engagement/ExpenseAmountCostBudgetAmount",
+    "Engagement/HoldbackAmount", "Engagement/HoldbackPercent", "Engagement/HoldbackType",
+    "Engagement/InheritAddressFlag", "Engagement/InheritBillingCycleFlag", "Engagement/InheritBillingInstructionsFlag",
+    "Engagement/InheritClientMessageFlag", "Engagement/InheritInvoiceContentFlag", "Engagement/InheritInvoiceScopeFlag",
+    "Engagement/InheritInvoiceTemplateFlag", "Engagement/InheritPaymentTermFlag",
+    "Engagement/InheritPurchaseOrderNumberFlag", "Engagement/InheritTimeBillingTypeFlag", "Engagement/InvoiceContent",
+    "Engagement/InvoiceScope", "Engagement/MaxCostContractAmount", "Engagement/MaxTimeContractAmount",
+    "Engagement/MinCostContractAmount", "Engagement/MinTimeContractAmount", "Engagement/TimeBillingType",
+)
+
 
 def decode_save(rq: Record) -> SaveEngagement:
     detail: Record = require(rq, "Engagement")
@@ -102,7 +123,8 @@ def decode_save(rq: Record) -> SaveEngagement:
         timestamps=tuple(s for s in (stamp(detail.get("EngagementTimestamp")), stamp(rq.get("EngagementTimestamp")))
                          if s is not None),
     )
-    return SaveEngagement(changes, assertion_of(rq), bool(rq.get("FullDetailFlag")))
+    return SaveEngagement(changes, assertion_of(rq), bool(rq.get("FullDetailFlag")),
+                          bool(rq.get("SuppressCliCreationOnInsertFlag")))
 
 
 def encode_save(saved: SavedEngagement) -> Reply:

@@ -83,6 +83,9 @@ def culture_key(ref: Mapping[str, Any] | None) -> CultureKey | None:
 # PurchaseOrderNumber, the three approval flags, CardBeginDate, CardEndDate.
 # EngagementInvoiceContent is accepted and ignored.
 
+CREATE_NOT_MODELLED = ("InvoiceSpec/EngagementInvoiceContent",)
+
+
 def decode_create(rq: Record) -> InvoiceSpec:
     detail: Record = require(rq, "InvoiceSpec")
     return InvoiceSpec(
@@ -110,6 +113,9 @@ def encode_create(view: InvoiceView) -> Reply:
 
 # PwsGetInvoice: InvoiceIdentity (PwsInvoiceRef, required) → Invoice. IncludeAdjustmentHistoryFlag
 # and IncludeFullAdjustmentHistoryFlag are accepted and ignored (no adjustments are modelled).
+
+GET_NOT_MODELLED = ("IncludeAdjustmentHistoryFlag", "IncludeFullAdjustmentHistoryFlag")
+
 
 def decode_get(rq: Record) -> Key:
     return invoice_key(require(rq, "InvoiceIdentity"))

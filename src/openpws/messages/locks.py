@@ -82,6 +82,10 @@ def encode_acquire(acquired: Acquired) -> Reply:
 # Locks: its locks), and whether the entities in Locks are free of other users' locks (a PwsFault
 # names the holders when they are not).
 
+# A check reports each entity's current version; the version a request sends is not compared.
+CHECK_NOT_MODELLED = ("Locks/EntityTimestamp",)
+
+
 def decode_check(rq: Record) -> CheckLocks:
     return CheckLocks(_requests(rq), assertion_of(rq))
 

@@ -11,14 +11,24 @@ from openpws.messages.clients import client_ref
 from openpws.messages.common import (
     engagement_ref,
     project_ref,
+    project_summary,
     stage_ref,
     stolen_from,
     timestamp,
     user_ref,
     user_summary,
 )
+from openpws.messages.contract_line_items import contract_line_item_key, contract_line_item_ref
 from openpws.messages.locks import assertion_of
-from openpws.messages.refs import engagement_key, list_query, present, project_key, stage_key, text, user_key
+from openpws.messages.refs import (
+    engagement_key,
+    list_query,
+    present,
+    project_key,
+    stage_key,
+    text,
+    user_key,
+)
 from openpws.messages.roles import read_mode, role_element
 from openpws.messages.tokens import stamp
 from openpws.services.lists import ListQuery
@@ -37,8 +47,7 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 
 def project_summaries(found: Projects) -> list[dict[str, Any]]:
-    return [{**project_ref(r), "EngagementIdentity": engagement_ref(found.engagements[r.engagement_id]),
-             "ProjectName": r.name} for r in found.rows]
+    return [project_summary(r, found.engagements[r.engagement_id]) for r in found.rows]
 
 
 def project_elements(found: Projects) -> list[dict[str, Any]]:
@@ -60,6 +69,8 @@ def project_elements(found: Projects) -> list[dict[str, Any]]:
                 "PercentLikelihood": row.percent_likelihood,
                 "ProjectStageIdentity": stage_ref(found.stages[row.stage_id]),
                 "ProjectTimestamp": timestamp(row.rowversion),
+                "ContractLineItemIdentity": contract_line_item_ref(line)
+                if (line := found.contract_line_items.get(row.contract_line_item_id or 0)) else None,
             },
             "BillableFlag": True,
             "Client": client_ref(found.clients[engagement.client_id]),
@@ -74,6 +85,9 @@ def project_elements(found: Projects) -> list[dict[str, Any]]:
 # PwsGetProject: Mode (R/A/E), ProjectIdentities (1..100 PwsProjectRef) → Projects
 # (PwsProjectElement[]), in request order; 105 AtLeastOneItemNotFound lists the refs that named
 # no project.
+
+GET_NOT_MODELLED: tuple[str, ...] = ()
+
 
 def decode_get(rq: Record) -> GetProjects:
     shape = ProjectShape(read_mode(rq), roles=not rq.get("ExcludeSubEntityElementsFlag"),
@@ -101,8 +115,26 @@ def encode_list(found: Projects) -> Reply:
 # PwsSaveProject: Project (PwsProjectDetail) inserted or updated; Mode picks the role data of the
 # Project element that FullDetailFlag adds. Modelled members: ProjectCode, ProjectUid,
 # EngagementIdentity, ProjectName, NewProjectCode, ProjectStageIdentity, ManagerIdentity, OpenDate,
-# CloseDate, Description, PercentLikelihood, ProjectTimestamp, EngagementTimestamp (of the detail
-# and of the request), and the CloseDate, Description and PercentLikelihood clear flags.
+# CloseDate, Description, PercentLikelihood, ProjectTimestamp, ContractLineItemIdentity,
+# EngagementTimestamp (of the detail and of the request), and the CloseDate, Description and
+# PercentLikelihood clear flags.
+
+SAVE_NOT_MODELLED = (
+    "AamDashboardClearFlag", "BdDashboardClearFlag", "CostGlccOverrideClearFlag",
+    "ExpenseTypeConfigurationClearFlag", "ForceAdvancedSetupChangeFlag", "InvoiceTabMessageClearFlag",
+    "IssueCategoryClearFlag", "IssueStatusClearFlag", "ManagementTeamClearFlag", "ProjectLoginClearFlag",
+    "RevalueAction", "SetCloseDateIfStageIsClosedFlag", "SmartsheetLinkSubject", "TimeGlccOverrideClearFlag",
+    "WorkspaceLogoClearFlag", "WorkspaceMessagesClearFlag",
+    "Project/CostGlccOverride", "Project/CostPlccMappingType", "Project/DefaultSchedulingMode", "Project/EmEmailFlag",
+    "Project/ExpenseApproverType", "Project/ExpenseEntryRestrictedToResourcesAssignedToRolesFlag",
+    "Project/MinutesPerDay", "Project/NarrativeRequiredFlag", "Project/OpenForCostFlag",
+    "Project/OpenForCostTransferFlag", "Project/OpenForTimeFlag", "Project/OpenForTimeTransferFlag",
+    "Project/PmModuleEnabledFlag", "Project/ProjectWorkspaceEnabledFlag", "Project/TimeApproverType",
+    "Project/TimeEntryRestrictedToResourcesAssignedToRolesFlag",
+    "Project/TimeEntryRestrictedToRolesAssignedToTasksFlag", "Project/TimeGlccOverride",
+    "Project/TimePlccMappingType", "Project/WorkspaceMessages",
+)
+
 
 def decode_save(rq: Record) -> SaveProject:
     mode = read_mode(rq)
@@ -122,6 +154,7 @@ def decode_save(rq: Record) -> SaveProject:
         clear_description=bool(rq.get("DescriptionClearFlag")),
         clear_percent_likelihood=bool(rq.get("PercentLikelihoodClearFlag")),
         project_timestamp=stamp(detail.get("ProjectTimestamp")),
+        contract_line_item=present(detail.get("ContractLineItemIdentity"), contract_line_item_key),
         engagement_timestamps=tuple(s for s in (stamp(detail.get("EngagementTimestamp")),
                                                 stamp(rq.get("EngagementTimestamp"))) if s is not None),
     )

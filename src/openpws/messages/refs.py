@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from openpws.contract.record import Record
 from openpws.services.lists import ListQuery
 from openpws.services.refs import Key, PersonKey, StageKey
+
+K = TypeVar("K")
 
 
 def _text(ref: Mapping[str, Any], member: str) -> str | None:
@@ -42,12 +44,12 @@ def invoice_key(ref: Mapping[str, Any] | None) -> Key:
     return _key(ref, "InvoiceNumber", "InvoiceUid")
 
 
-def optional(ref: Mapping[str, Any] | None, decode: Callable[[Mapping[str, Any] | None], Key]) -> Key | None:
+def optional(ref: Mapping[str, Any] | None, decode: Callable[[Mapping[str, Any] | None], K]) -> K | None:
     """A ref member that sets something only when it holds a member: None when absent or empty."""
     return decode(ref) if ref else None
 
 
-def present(ref: Mapping[str, Any] | None, decode: Callable[[Mapping[str, Any] | None], Key]) -> Key | None:
+def present(ref: Mapping[str, Any] | None, decode: Callable[[Mapping[str, Any] | None], K]) -> K | None:
     """A ref member that, once sent, must name something (an empty one is not specified)."""
     return decode(ref) if ref is not None else None
 

@@ -100,6 +100,9 @@ def role_element(view: RoleView) -> dict[str, Any]:
 # IncludeDeletedRolesFlag, ExcludeReadNotesFlag → ProjectProjectRoles, one per project found, in
 # request order; 105 lists the refs that named no project.
 
+GET_NOT_MODELLED: tuple[str, ...] = ()
+
+
 def decode_get(rq: Record) -> GetProjectRoles:
     mode = read_mode(rq)
     return GetProjectRoles([project_key(ref) for ref in rq.get("ProjectIdentities", [])], mode,
@@ -118,6 +121,22 @@ def encode_get(found: ProjectRoles) -> Reply:
 # members: ExternalSystemIdentifier, ProjectRoleUid, NewExternalSystemIdentifier, RoleName,
 # Description, ResourceIdentity, RoleStartDate, RoleEndDate, DefaultSchedulingMode,
 # ProjectRoleTimestamp.
+
+# Candidates, criteria, rates, purchase orders, role types and the clear flags of those, the initial
+# allocation, and the flags whose rules are not described.
+SAVE_NOT_MODELLED = (
+    "BaseRatesOnTitleClearFlag", "CandidatesClearFlag", "CostCenterClearFlag", "CostCenterCriteriaClearFlag",
+    "InitialAllocation", "KeywordsClearFlag", "LocationClearFlag",
+    "LocationCriteriaClearFlag", "NameRoleFlag", "PurchaseOrderNumberClearFlag", "RateExceptionsClearFlag",
+    "RdcExceptionsClearFlag", "RdcTransferHourlyRateClearFlag", "ReplaceAllocatedCriteriaWithRequestedFlag",
+    "ResourceTypeClearFlag", "ResourceTypeCriteriaClearFlag", "RevalueAction", "RevenueTransferHourlyRateClearFlag",
+    "RoleTypeClearFlag", "ShareCostCenterClearFlag", "ShareUserClearFlag", "SkillCriteriaClearFlag",
+    "TitleClearFlag", "TitleCriteriaClearFlag", "WarnOnPermissionErrorFlag",
+    "ProjectRole/CandidateIdentities", "ProjectRole/CostCenterAnyFlag", "ProjectRole/InheritPurchaseOrderNumberFlag",
+    "ProjectRole/Keywords", "ProjectRole/LocationAnyFlag", "ProjectRole/PurchaseOrderNumber",
+    "ProjectRole/RdcTransferHourlyRate", "ProjectRole/RevenueTransferHourlyRate",
+)
+
 
 def decode_save(rq: Record) -> SaveRole:
     detail: Record = require(rq, "ProjectRole")

@@ -3,9 +3,10 @@
 Rules (pws-entities §4, SPEC): an engagement belongs to one client, given on insert and never
 changed; no new engagement under an inactive client; codes are unique in an account, generated as
 E000001… when an insert gives none, renamed with NewEngagementCode; EngagementName is required on
-insert; the stage (default: the account's first engagement stage) decides open or closed; every
-save gives the engagement graph its next version (EngagementTimestamp), and a timestamp sent with
-an update must equal the current one.
+insert; the stage (default: the account's first engagement stage) decides open or closed; an
+insert also makes the engagement's first contract line item, as Projector does, unless
+SuppressCliCreationOnInsertFlag; every save gives the engagement graph its next version
+(EngagementTimestamp), and a timestamp sent with an update must equal the current one.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from sqlalchemy import Connection
 
 from openpws import errors
 from openpws.entities import ClientRow, EngagementRow, PersonRow, ProjectRow, StageRow
-from openpws.services import clients, locks, refs
+from openpws.services import clients, contract_line_items, locks, refs
 from openpws.services.access import require
 from openpws.services.checks import Stamp, check_length
 from openpws.services.context import Context
+from openpws.services.contract_line_items import ContractLineItemView
 from openpws.services.graph_write import GraphWrite
 from openpws.services.lists import ListQuery, listed
 from openpws.services.permissions import Permission
@@ -60,6 +62,7 @@ class SaveEngagement:
     changes: EngagementChanges
     assertion: locks.Assertion
     full_detail: bool
+    suppress_contract_line_item: bool = False  # SuppressCliCreationOnInsertFlag
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,7 @@ class Engagements:
     managers: dict[int, PersonRow] = field(default_factory=dict)
     stages: dict[int, StageRow] = field(default_factory=dict)
     projects: dict[int, list[ProjectRow]] = field(default_factory=dict)  # by engagement id, each in code order
+    contract_line_items: dict[int, list[ContractLineItemView]] = field(default_factory=dict)  # by engagement id
 
 
 @dataclass(frozen=True)
@@ -95,14 +99,15 @@ def detailed(tx: Connection, caller: Caller, rows: list[EngagementRow],
     """What PwsEngagementElements show, with a handful of queries however many rows there are."""
     owners = client_store.by_ids(tx, caller.account_id, {r.client_id for r in rows})
     projects: dict[int, list[ProjectRow]] = {}
-    for project in project_store.of_engagements(tx, caller.account_id, [r.id for r in rows]):
+    every_project = project_store.of_engagements(tx, caller.account_id, [r.id for r in rows])
+    for project in every_project:
         projects.setdefault(project.engagement_id, []).append(project)
     return Engagements(
         rows, owners, tuple(warnings), detailed=True,
         parents=clients.parents_of(tx, caller, list(owners.values())),
         managers=account_store.people_by_ids(tx, caller.account_id, [r.manager_user_id for r in rows]),
         stages={s.id: s for s in stage_store.of_kind(tx, caller.account_id, "E")},
-        projects=projects)
+        projects=projects, contract_line_items=contract_line_items.views(tx, caller, rows, every_project))
 
 
 def get_engagements(ctx: Context, keys: Sequence[Key]) -> Engagements:
@@ -116,8 +121,8 @@ def get_engagements(ctx: Context, keys: Sequence[Key]) -> Engagements:
 
 def list_engagements(ctx: Context, request: ListQuery) -> Engagements:
     """PwsGetEngagementList. QueryString matches the engagement's code or name, the number or name
-    of its client or of any parent client, and the code or name of any of its projects. Closed
-    engagements are left out unless IncludeClosedFlag."""
+    of its client or of any parent client, and the code or name of any of its contract line items or
+    projects. Closed engagements are left out unless IncludeClosedFlag."""
     tx, caller, query = ctx.tx, ctx.user, request.query
     require(caller, Permission.PROJECTS_VIEW)
 
@@ -183,6 +188,9 @@ def save_engagement(ctx: Context, request: SaveEngagement) -> SavedEngagement:
         values.setdefault("stage_id", refs.stage(tx, caller, "E", None).id)
         engagement_id = store.insert_engagement(tx, caller.account_id, {
             "uid": next_uid(tx), "client_id": client.id, "ever_invoiced": False, **values})
+        if not request.suppress_contract_line_item:
+            inserted = store.by_ids(tx, caller.account_id, {engagement_id})[engagement_id]
+            contract_line_items.create_default(tx, caller, inserted, values["rowversion"], now)
     else:
         assert unit is not None
         unit.check_engagement(*changes.timestamps)

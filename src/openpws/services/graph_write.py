@@ -1,5 +1,5 @@
-"""The unit of work of every write to an engagement graph (an engagement, its projects, their
-roles and hours).
+"""The unit of work of every write to an engagement graph (an engagement, its contract line items,
+its projects, their roles and hours).
 
 Every save and delete in a graph follows one protocol, and this is the one place it is written:
 
@@ -40,7 +40,7 @@ R = TypeVar("R")
 
 @dataclass(frozen=True)
 class Change:
-    kind: str  # engagement, project, role, hours
+    kind: str  # engagement, contract_line_item, project, role, hours
     action: str  # insert, update, delete
     id: int
 

@@ -4,7 +4,9 @@ Rules (pws-entities §5, SPEC): a project belongs to one engagement, given on in
 changed; no new project under an engagement whose client is inactive; codes are unique in an
 account, generated as ``<engagement code>-001``… when an insert gives none, renamed with
 NewProjectCode; ProjectName is required on insert; the stage (default: the account's first project
-stage) decides open or closed; CloseDate cannot be before OpenDate. Every save takes the
+stage) decides open or closed; CloseDate cannot be before OpenDate. A project belongs to one
+contract line item of its engagement: the one a save names (it may move the project to another),
+else on insert the engagement's first. Every save takes the
 engagement's lock first and gives the engagement graph its next version (EngagementTimestamp);
 a ProjectTimestamp or EngagementTimestamp that is sent must equal the current one.
 """
@@ -21,11 +23,12 @@ from typing import Any
 from sqlalchemy import Connection
 
 from openpws import errors
-from openpws.entities import ClientRow, EngagementRow, PersonRow, ProjectRow, StageRow
-from openpws.services import clients, locks, refs
+from openpws.entities import ClientRow, ContractLineItemRow, EngagementRow, PersonRow, ProjectRow, StageRow
+from openpws.services import clients, contract_line_items, locks, refs
 from openpws.services.access import require
 from openpws.services.checks import Stamp, check_date_range, check_length, naive_utc
 from openpws.services.context import Context
+from openpws.services.contract_line_items import ContractLineItemKey
 from openpws.services.graph_write import GraphWrite
 from openpws.services.lists import ListQuery, listed
 from openpws.services.permissions import Permission
@@ -34,6 +37,7 @@ from openpws.services.role_views import RoleView, role_views
 from openpws.services.sessions import Caller
 from openpws.store import accounts as account_store
 from openpws.store import clients as client_store
+from openpws.store import contract_line_items as contract_line_item_store
 from openpws.store import engagements as engagement_store
 from openpws.store import projects as store
 from openpws.store import roles as role_store
@@ -64,6 +68,7 @@ class ProjectChanges:
     clear_description: bool
     clear_percent_likelihood: bool
     project_timestamp: Stamp | None
+    contract_line_item: ContractLineItemKey | None
     engagement_timestamps: tuple[Stamp, ...]  # EngagementTimestamp of the detail and of the request, where sent
 
 
@@ -105,6 +110,7 @@ class Projects:
     managers: dict[int, PersonRow] = field(default_factory=dict)
     stages: dict[int, StageRow] = field(default_factory=dict)
     roles: dict[int, list[RoleView]] | None = None  # by project id; None without roles
+    contract_line_items: dict[int, ContractLineItemRow] = field(default_factory=dict)  # by id
 
 
 @dataclass(frozen=True)
@@ -130,7 +136,9 @@ def detailed(tx: Connection, caller: Caller, rows: list[ProjectRow], shape: Proj
         clients=client_store.by_ids(tx, caller.account_id, {e.client_id for e in engagements.values()}),
         managers=account_store.people_by_ids(tx, caller.account_id, [r.manager_user_id for r in rows]),
         stages={s.id: s for s in stage_store.of_kind(tx, caller.account_id, "P")},
-        roles=roles)
+        roles=roles,
+        contract_line_items=contract_line_item_store.by_ids(tx, caller.account_id,
+                                                            {r.contract_line_item_id for r in rows}))
 
 
 def get_projects(ctx: Context, request: GetProjects) -> Projects:
@@ -144,8 +152,8 @@ def get_projects(ctx: Context, request: GetProjects) -> Projects:
 
 def list_projects(ctx: Context, request: ListQuery) -> Projects:
     """PwsGetProjectList, ordered by code. QueryString matches the project's code or name, its
-    engagement's code or name, and the number or name of the engagement's client or of any parent
-    client. Projects in a closed stage are left out unless IncludeClosedFlag."""
+    contract line item's code or name, its engagement's code or name, and the number or name of the
+    engagement's client or of any parent client. Projects in a closed stage are left out unless IncludeClosedFlag."""
     tx, caller, query = ctx.tx, ctx.user, request.query
     require(caller, Permission.PROJECTS_VIEW)
 
@@ -268,9 +276,17 @@ def save_project(ctx: Context, request: SaveProject) -> Saved:
         if not (changes.name or "").strip():
             raise errors.fail(errors.REQUIRED_FIELD_MISSING, "ProjectName", field="ProjectName", entity="project")
     values = _values(tx, caller, changes, row)
+    if changes.contract_line_item is not None:
+        values["contract_line_item_id"] = contract_line_items.resolve_for_project(
+            tx, caller, changes.contract_line_item, engagement).id
     if (code := refs.PROJECT.code_to_store(tx, caller, row, key, changes.new_code, "project code")) is not None:
         values["code"] = code
     values.update(rowversion=unit.version, updated_at=now.replace(tzinfo=None))
+    if row is None and "contract_line_item_id" not in values:
+        values["contract_line_item_id"], made = contract_line_items.default_for(tx, caller, engagement,
+                                                                                unit.version, now)
+        if made:
+            unit.note("contract_line_item", "insert", values["contract_line_item_id"])
     if row is None:
         values.setdefault("code", _next_code(tx, caller, engagement))
         project_id = store.insert_project(tx, caller.account_id, {

@@ -1,7 +1,7 @@
 """Resolving the Ref structures of requests to rows of the caller's account.
 
-A ref names an entity by its code (ClientNumber, EngagementCode, ProjectCode, or a role's
-ExternalSystemIdentifier) and/or its Uid. Both given must name the same entity. No usable key
+A ref names an entity by its code (ClientNumber, EngagementCode, ContractLineItemCode, ProjectCode,
+or a role's ExternalSystemIdentifier) and/or its Uid. Both given must name the same entity. No usable key
 is the entity's NotSpecified error; keys that name nothing, or two different entities, are its
 NotFound error with the keys in AdditionalErrorText. Only the caller's account is searched, so an
 identifier of another account never resolves.
@@ -16,7 +16,16 @@ from typing import Generic, Protocol, TypeVar
 from sqlalchemy import Connection
 
 from openpws import errors
-from openpws.entities import ClientRow, EngagementRow, InvoiceRow, PersonRow, ProjectRow, RoleRow, StageRow
+from openpws.entities import (
+    ClientRow,
+    ContractLineItemRow,
+    EngagementRow,
+    InvoiceRow,
+    PersonRow,
+    ProjectRow,
+    RoleRow,
+    StageRow,
+)
 from openpws.services.sessions import Caller
 from openpws.store import accounts as account_store
 from openpws.store import clients as client_store
@@ -161,6 +170,9 @@ CLIENT: RefKind[ClientRow] = RefKind(
 ENGAGEMENT: RefKind[EngagementRow] = RefKind(
     "PwsEngagementRef", "EngagementCode", "EngagementUid", errors.ENGAGEMENT_NOT_SPECIFIED,
     errors.ENGAGEMENT_NOT_FOUND, ByCodeOrUid(schema.engagements, EngagementRow, "code_key"), "code")
+CONTRACT_LINE_ITEM: RefKind[ContractLineItemRow] = RefKind(
+    "PwsContractLineItemRef", "ContractLineItemCode", "ContractLineItemUid", errors.CONTRACT_LINE_ITEM_NOT_SPECIFIED,
+    errors.ENTITY_NOT_FOUND, ByCodeOrUid(schema.contract_line_items, ContractLineItemRow, "code_key"), "code")
 PROJECT: RefKind[ProjectRow] = RefKind(
     "PwsProjectRef", "ProjectCode", "ProjectUid", errors.PROJECT_NOT_SPECIFIED,
     errors.ENTITY_NOT_FOUND, ByCodeOrUid(schema.projects, ProjectRow, "code_key"), "code")

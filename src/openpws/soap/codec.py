@@ -31,6 +31,7 @@ from openpws.contract.schema import ComplexType, Member, TypeTable
 from openpws.errors import RequestFault
 
 _NIL = ns.qname(ns.XSI, "nil")
+_TYPE = ns.qname(ns.XSI, "type")
 
 # Misspellings the wiki's own pages use for documented members; accepted as the member itself.
 ALIASES: Mapping[str, str] = {"IncludeDeletedRolesFla": "IncludeDeletedRolesFlag"}
@@ -188,7 +189,21 @@ def decode_value(element: etree._Element, member: Member, types: TypeTable, orde
     ctype = types.complex(member.type_name)
     if ctype.is_array:
         return decode(element, ctype, types, order).get(ctype.members[0].name, [])
+    sent_type = element.get(_TYPE)
+    if sent_type is not None:
+        ctype = _sent_as(element, sent_type, ctype, types)
     return decode(element, ctype, types, order)
+
+
+def _sent_as(element: etree._Element, sent_type: str, declared: ComplexType, types: TypeTable) -> ComplexType:
+    """The type an ``xsi:type`` sends a value as, when it is the declared type or one derived from
+    it (as WCF reads a known derived type, e.g. a PwsContractLineItemSummary where a
+    PwsContractLineItemRef is declared); any other ``xsi:type`` is left unread, as before."""
+    prefix, _, local = sent_type.strip().rpartition(":")
+    namespace = element.nsmap.get(prefix or None)
+    if namespace is None:
+        return declared
+    return types.derived(ns.qname(namespace, local), declared.name) or declared
 
 
 def _decode_text(element: etree._Element, member: Member, base: str, enum: frozenset[str] | None) -> object:

@@ -33,6 +33,8 @@ class Prepared(Generic[H]):
     operation: Operation
     request: Record
     handler: H
+    # the members it sent that openpws accepts but does not model (the X-Openpws-Not-Modelled header)
+    not_modelled: tuple[str, ...] = ()
 
 
 class ContractMismatch(RuntimeError):
@@ -62,15 +64,22 @@ def _real_time() -> datetime:
     return datetime.now(UTC)
 
 
+def _nothing_unmodelled(_operation: str, _request: Record) -> tuple[str, ...]:
+    return ()
+
+
 class Dispatcher(Generic[H]):
     def __init__(self, contract: Contract, handlers: Mapping[str, H],
                  runner: Callable[[H, Record, datetime], Outcome], *,
-                 clock: Callable[[], datetime] = _real_time, strict_order: bool = True) -> None:
+                 clock: Callable[[], datetime] = _real_time, strict_order: bool = True,
+                 not_modelled: Callable[[str, Record], tuple[str, ...]] = _nothing_unmodelled) -> None:
         check_handlers(contract, handlers)
         self.contract = contract
         self.handlers = handlers
         self.runner = runner
         self.clock = clock
+        # Which members of a decoded request openpws does not model (messages.modelled knows them).
+        self.not_modelled = not_modelled
         self.encoder = Encoder(contract.types)
         # Strict: members out of production's order are a client fault (OPENPWS_MEMBER_ORDER).
         self.order = contract.positions if strict_order else ANY_ORDER
@@ -84,12 +93,13 @@ class Dispatcher(Generic[H]):
         """Parse and check a message: the call to run, or at once the fault that answers it."""
         try:
             operation, request = self._read(body, soap_action)
+            unmodelled = self.not_modelled(operation.name, request)
         except RequestFault as error:
             return 500, faults.client_fault(str(error))
         except Exception:
             log.exception("unexpected error while reading a request")
             return 500, faults.server_fault()
-        return Prepared(operation, request, self.handlers[operation.name])
+        return Prepared(operation, request, self.handlers[operation.name], unmodelled)
 
     def finish(self, prepared: Prepared[H]) -> tuple[int, bytes]:
         """Run a prepared call and answer it: (HTTP status, response envelope)."""

@@ -23,6 +23,7 @@ from openpws.soap.dispatch import Dispatcher, Prepared
 
 SERVICE_PATH = "/OpsProjectorWcfSvc/PwsProjectorServices.svc"
 XML = b"text/xml; charset=utf-8"
+NOT_MODELLED = b"x-openpws-not-modelled"  # X-Openpws-Not-Modelled (ASGI header names are lower case)
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -94,8 +95,14 @@ class SoapApp:
             return
         action = headers.get(b"soapaction")
         prepared = self.dispatcher.prepare(body, action.decode("latin-1") if action is not None else None)
-        status, payload = prepared if isinstance(prepared, tuple) else await self.run(prepared)
-        await _reply(send, status, XML, payload)
+        if isinstance(prepared, tuple):
+            status, payload = prepared
+            await _reply(send, status, XML, payload)
+            return
+        status, payload = await self.run(prepared)
+        # Members are wire names (ASCII): the header lists those sent that openpws does not model.
+        extra = [(NOT_MODELLED, ", ".join(prepared.not_modelled).encode("ascii"))] if prepared.not_modelled else None
+        await _reply(send, status, XML, payload, extra)
 
     async def _read_body(self, headers: dict[bytes, bytes], receive: Receive) -> bytes:
         declared = headers.get(b"content-length")

@@ -6,8 +6,9 @@ engagement_id), never with an account filter too: that filter would let the plan
 account's rows instead of the tree's, and the work must grow with the tree, not with the account.
 
 Removal is set-based: a handful of statements whatever the size of the tree (hours, then roles,
-then locks, then projects, then the engagement), each one ``DELETE … WHERE … IN (subquery)``, so
-that deleting an engagement of a thousand projects costs about what the same raw SQL would.
+then locks, then projects, then contract line items, then the engagement), each one
+``DELETE … WHERE … IN (subquery)``, so that deleting an engagement of a thousand projects costs
+about what the same raw SQL would.
 Children go before their parents, so no foreign key is ever left dangling, even for a moment.
 Invoices are never removed: whatever was ever invoiced is never deleted.
 """
@@ -25,6 +26,7 @@ from openpws.store import statements
 from openpws.store.rows import fetch
 from openpws.store.schema import (
     clients,
+    contract_line_items,
     engagements,
     locks,
     project_roles,
@@ -95,10 +97,13 @@ def delete_project(connection: Connection, account_id: int, engagement_id: int, 
 
 
 def delete_engagement(connection: Connection, account_id: int, engagement_id: int) -> None:
-    """The engagement with all its projects, their roles and hours, and every lock in its graph."""
+    """The engagement with all its projects, their roles and hours, its contract line items, and
+    every lock in its graph."""
     _delete_under_projects(connection, select(projects.c.id).where(projects.c.engagement_id == engagement_id))
     statements.change(connection, delete(locks).where(_graph_locks(account_id, engagement_id)))
     statements.change(connection, delete(projects).where(projects.c.engagement_id == engagement_id))
+    statements.change(connection, delete(contract_line_items).where(
+        contract_line_items.c.engagement_id == engagement_id))
     statements.change(connection, delete(engagements).where(engagements.c.id == engagement_id))
 
 

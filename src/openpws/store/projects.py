@@ -11,7 +11,7 @@ from sqlalchemy import Connection, func, insert, or_, select
 from openpws.entities import ProjectRow
 from openpws.store import statements
 from openpws.store.rows import ById, UpdateById, columns_for, fetch, fetch_one, like_pattern
-from openpws.store.schema import engagements, projects, stages
+from openpws.store.schema import contract_line_items, engagements, projects, stages
 
 
 def by_code(connection: Connection, account_id: int, code: str) -> ProjectRow | None:
@@ -34,11 +34,15 @@ def codes_of_engagement(connection: Connection, account_id: int, engagement_id: 
 def search(connection: Connection, account_id: int, *, query: str | None, client_ids: Set[int],
            include_closed: bool, updated_since: datetime | None, limit: int | None) -> list[ProjectRow]:
     """Projects ordered by code, in one query. With ``query``: those whose code or name contains
-    it, whose engagement's code or name contains it, or whose engagement's client is one of
-    ``client_ids``. Projects in a closed stage are left out unless ``include_closed``."""
+    it, whose contract line item's or engagement's code or name contains it, or whose engagement's
+    client is one of ``client_ids``. Projects in a closed stage are left out unless ``include_closed``."""
     where: list[Any] = [projects.c.account_id == account_id]
     if query:
         pattern = like_pattern(query)
+        by_contract = select(contract_line_items.c.id).where(
+            contract_line_items.c.account_id == account_id,
+            or_(func.lower(contract_line_items.c.code).like(pattern, escape="\\"),
+                func.lower(contract_line_items.c.name).like(pattern, escape="\\")))
         by_engagement = select(engagements.c.id).where(
             engagements.c.account_id == account_id,
             or_(func.lower(engagements.c.code).like(pattern, escape="\\"),
@@ -46,6 +50,7 @@ def search(connection: Connection, account_id: int, *, query: str | None, client
                 engagements.c.client_id.in_(client_ids)))
         where.append(or_(func.lower(projects.c.code).like(pattern, escape="\\"),
                          func.lower(projects.c.name).like(pattern, escape="\\"),
+                         projects.c.contract_line_item_id.in_(by_contract),
                          projects.c.engagement_id.in_(by_engagement)))
     if not include_closed:
         where.append(projects.c.stage_id.in_(select(stages.c.id).where(

@@ -137,6 +137,31 @@ engagements = Table(
     UniqueConstraint("account_id", "code_key", name="uq_engagements_account_code"),
 )
 
+# Contract line items of an engagement: every project belongs to one of its engagement's. Codes are
+# unique in an account, names within their engagement. They go with their engagement, never with a
+# project. The contract type is kept as the caller named it: openpws does not model that list.
+contract_line_items = Table(
+    "contract_line_items",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("uid", BigInteger, nullable=False, unique=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("engagement_id", Integer, ForeignKey("engagements.id"), nullable=False, index=True),
+    Column("code", String(27), nullable=False),
+    Column("code_key", String(27), nullable=False),  # upper-cased code
+    Column("name", String(255), nullable=False),
+    Column("name_key", String(255), nullable=False),  # lower-cased name
+    Column("time_contract_terms", String(1), nullable=False),
+    Column("cost_contract_terms", String(1), nullable=False),
+    Column("purchase_order_number", String(50), nullable=True),
+    Column("contract_type_name", String(50), nullable=True),
+    Column("contract_type_uid", BigInteger, nullable=True),
+    Column("rowversion", BigInteger, nullable=False),  # the Timestamp of PwsContractLineItemDetail
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("account_id", "code_key", name="uq_contract_line_items_account_code"),
+    UniqueConstraint("engagement_id", "name_key", name="uq_contract_line_items_engagement_name"),
+)
+
 projects = Table(
     "projects",
     metadata,
@@ -144,6 +169,9 @@ projects = Table(
     Column("uid", BigInteger, nullable=False, unique=True),
     Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
     Column("engagement_id", Integer, ForeignKey("engagements.id"), nullable=False, index=True),
+    # Never NULL once written: the services give every project a contract line item (the column was
+    # added to a table with rows, which SQLite cannot make NOT NULL in place).
+    Column("contract_line_item_id", Integer, ForeignKey("contract_line_items.id"), nullable=True, index=True),
     Column("code", String(24), nullable=False),
     Column("code_key", String(24), nullable=False),  # upper-cased code
     Column("name", String(255), nullable=False),
