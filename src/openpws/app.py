@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
+from openpws.clock import RequestTime
 from openpws.config import Settings, load_settings
 from openpws.contract import load_contract
 from openpws.contract.record import Record
@@ -28,8 +28,8 @@ def create_app(settings: Settings, store: Store | None = None) -> SoapApp:
     runner = Runner(store, threads=settings.threads, workers=settings.workers)
     environment = Environment(store, settings, defer=runner.defer)
 
-    def serve(binding: Binding[Any, Any], request: Record, now: datetime) -> Reply:
-        return answer(environment, binding, request, now)
+    def serve(binding: Binding[Any, Any], request: Record, time: RequestTime) -> Reply:
+        return answer(environment, binding, request, time)
 
     contract = load_contract()
     dispatcher = Dispatcher(contract, OPERATIONS, serve)

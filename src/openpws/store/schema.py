@@ -38,6 +38,13 @@ accounts = Table(
     Column("code_key", String(30), nullable=False, unique=True),  # lower-cased code
     Column("name", String(100), nullable=False),
     Column("created_at", DateTime, nullable=False),
+    # The account's clock (openpws.clock.Clock): frozen at clock_frozen_at, or else running
+    # clock_offset_us microseconds ahead of real time.
+    Column("clock_frozen_at", DateTime, nullable=True),
+    Column("clock_offset_us", BigInteger, nullable=False, server_default="0"),
+    # A throwaway account's end, in real time: from then on it is treated as absent, and a sweep removes it.
+    Column("expires_at", DateTime, nullable=True, index=True),
+    Column("fixture_name", String(100), nullable=True),  # the packaged fixture it was created from
 )
 
 users = Table(
@@ -263,3 +270,8 @@ locks = Table(
     Column("acquired_at", DateTime, nullable=False),
 )
 Index("ix_locks_graph", locks.c.account_id, locks.c.engagement_id)
+
+# Removing an account deletes its rows table by table (store.sandbox): these are its only tables
+# whose account_id led no index.
+Index("ix_sessions_account", sessions.c.account_id)
+Index("ix_lock_sets_account", lock_sets.c.account_id)
