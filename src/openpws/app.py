@@ -1,4 +1,4 @@
-"""Assembling the server: contract, store, dispatch table, runner and HTTP edge."""
+"""Assembling the server: contract, store, dispatch table, runner, control plane and HTTP edge."""
 
 from __future__ import annotations
 
@@ -11,10 +11,14 @@ from openpws.contract.record import Record
 from openpws.messages.binding import Binding, Reply, answer
 from openpws.messages.operations import OPERATIONS
 from openpws.runner import Runner
+from openpws.sandbox.api import control_plane
+from openpws.sandbox.control import Control, sweep_forever
 from openpws.services.context import Environment
 from openpws.soap.dispatch import Dispatcher, Prepared
 from openpws.soap.http import SoapApp
 from openpws.store.transactions import Store
+
+CONTROL_PREFIX = "/_openpws/"
 
 
 def open_store(settings: Settings) -> Store:
@@ -22,22 +26,42 @@ def open_store(settings: Settings) -> Store:
     return Store.open(settings.database_url, threads=settings.threads, sql_log=settings.sql_log)
 
 
+def _dispatcher(environment: Environment) -> Dispatcher[Binding[Any, Any]]:
+    def serve(binding: Binding[Any, Any], request: Record, time: RequestTime) -> Reply:
+        return answer(environment, binding, request, time)
+
+    return Dispatcher(load_contract(), OPERATIONS, serve)
+
+
+def _control(environment: Environment, dispatcher: Dispatcher[Binding[Any, Any]]) -> Control:
+    return Control(environment, lambda body: dispatcher.handle(body, None))
+
+
 def create_app(settings: Settings, store: Store | None = None) -> SoapApp:
     """The ASGI application for ``settings``; the schema must already be migrated."""
     store = store or open_store(settings)
     runner = Runner(store, threads=settings.threads, workers=settings.workers)
     environment = Environment(store, settings, defer=runner.defer)
-
-    def serve(binding: Binding[Any, Any], request: Record, time: RequestTime) -> Reply:
-        return answer(environment, binding, request, time)
-
-    contract = load_contract()
-    dispatcher = Dispatcher(contract, OPERATIONS, serve)
+    dispatcher = _dispatcher(environment)
 
     async def run(prepared: Prepared[Binding[Any, Any]]) -> tuple[int, bytes]:
         return await runner.run(dispatcher.finish, prepared)
 
-    return SoapApp(contract, dispatcher, run, max_body_bytes=settings.max_body_bytes, on_shutdown=runner.shutdown)
+    control = _control(environment, dispatcher)
+
+    async def sweep() -> None:
+        await sweep_forever(control, runner.call)
+
+    return SoapApp(dispatcher.contract, dispatcher, run, max_body_bytes=settings.max_body_bytes,
+                   on_shutdown=runner.shutdown, background=[sweep],
+                   mounts=[(CONTROL_PREFIX, control_plane(control, runner.call, settings.admin_token))])
+
+
+def create_control(settings: Settings, store: Store) -> Control:
+    """The control plane's operations for the command line: the PWS requests that load a fixture
+    are answered in the calling thread. The schema must already be migrated."""
+    environment = Environment(store, settings)
+    return _control(environment, _dispatcher(environment))
 
 
 def app_from_environment() -> SoapApp:
