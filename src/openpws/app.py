@@ -26,15 +26,13 @@ def open_store(settings: Settings) -> Store:
     return Store.open(settings.database_url, threads=settings.threads, sql_log=settings.sql_log)
 
 
-def _dispatcher(environment: Environment) -> Dispatcher[Binding[Any, Any]]:
+def create_dispatcher(environment: Environment) -> Dispatcher[Binding[Any, Any]]:
+    """The dispatcher of the contract's operations, answering in ``environment``."""
+
     def serve(binding: Binding[Any, Any], request: Record, time: RequestTime) -> Reply:
         return answer(environment, binding, request, time)
 
     return Dispatcher(load_contract(), OPERATIONS, serve)
-
-
-def _control(environment: Environment, dispatcher: Dispatcher[Binding[Any, Any]]) -> Control:
-    return Control(environment, lambda body: dispatcher.handle(body, None))
 
 
 def create_app(settings: Settings, store: Store | None = None) -> SoapApp:
@@ -42,12 +40,12 @@ def create_app(settings: Settings, store: Store | None = None) -> SoapApp:
     store = store or open_store(settings)
     runner = Runner(store, threads=settings.threads, workers=settings.workers)
     environment = Environment(store, settings, defer=runner.defer)
-    dispatcher = _dispatcher(environment)
+    dispatcher = create_dispatcher(environment)
 
     async def run(prepared: Prepared[Binding[Any, Any]]) -> tuple[int, bytes]:
         return await runner.run(dispatcher.finish, prepared)
 
-    control = _control(environment, dispatcher)
+    control = Control(environment, lambda body: dispatcher.handle(body, None))
 
     async def sweep() -> None:
         await sweep_forever(control, runner.call)
@@ -55,13 +53,6 @@ def create_app(settings: Settings, store: Store | None = None) -> SoapApp:
     return SoapApp(dispatcher.contract, dispatcher, run, max_body_bytes=settings.max_body_bytes,
                    on_shutdown=runner.shutdown, background=[sweep],
                    mounts=[(CONTROL_PREFIX, control_plane(control, runner.call, settings.admin_token))])
-
-
-def create_control(settings: Settings, store: Store) -> Control:
-    """The control plane's operations for the command line: the PWS requests that load a fixture
-    are answered in the calling thread. The schema must already be migrated."""
-    environment = Environment(store, settings)
-    return _control(environment, _dispatcher(environment))
 
 
 def app_from_environment() -> SoapApp:

@@ -8,7 +8,7 @@ import secrets
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from sqlalchemy import Connection
@@ -17,11 +17,15 @@ from openpws import __version__
 from openpws.config import SETTINGS, Settings, load_settings
 from openpws.sandbox.control import FIXTURES, Control
 from openpws.services import admin
+from openpws.services.context import Environment
 from openpws.services.permissions import ALL, VIEW_ONLY, Permission
 from openpws.services.sandbox import Advance, ClockChange, ClockView, FreezeAt, RealTime, RunFrom
 from openpws.store import migrate
 from openpws.store.engine import DatabaseUrlError
 from openpws.store.transactions import Store
+
+if TYPE_CHECKING:
+    from openpws.soap.dispatch import Dispatcher
 
 T = TypeVar("T")
 _DEFAULTS = {s.name: s for s in SETTINGS}
@@ -56,11 +60,22 @@ def _admin(database_url: str, work: Callable[[Connection], T], *, write: bool = 
 def _control(database_url: str, work: Callable[[Control], T]) -> T:
     """``work`` with the control plane's operations on the database (the same the JSON API
     calls); an AdminError is the command's error message."""
-    from openpws.app import create_control
-
     store = _open(database_url)
+    environment = Environment(store, load_settings().with_changes(database_url=database_url))
+    dispatcher: Dispatcher[Any] | None = None
+
+    def handle(body: bytes) -> tuple[int, bytes]:
+        # The PWS requests that load a fixture, answered in this process. The server's modules
+        # are imported only then: the other commands start faster without them.
+        nonlocal dispatcher
+        if dispatcher is None:
+            from openpws.app import create_dispatcher
+
+            dispatcher = create_dispatcher(environment)
+        return dispatcher.handle(body, None)
+
     try:
-        return work(create_control(load_settings().with_changes(database_url=database_url), store))
+        return work(Control(environment, handle))
     except admin.AdminError as error:
         raise click.ClickException(str(error)) from None
     finally:

@@ -204,8 +204,9 @@ def _error(status: int, code: str, message: str, path: str | None = None,
 
 
 def _path(location: tuple[int | str, ...]) -> str | None:
-    """A validation error's location in the body as a path: ttl_seconds, clients[0].name."""
-    parts = list(location[1:] if location and location[0] == "body" else location)
+    """A validation error's location as a path within its part of the request (the body, the
+    query string, the URL): ttl_seconds, clients[0].name, limit."""
+    parts = list(location[1:] if location and location[0] in ("body", "query", "path") else location)
     text = ""
     for part in parts:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))

@@ -31,6 +31,9 @@ FIXTURES = ("demo",)
 GENERATED_PREFIX = "sbx-"
 # Accounts listed at most, newest first.
 LIST_LIMIT = 1000
+# While a fixture loads, its account expires no sooner than this: a short time to live counts from
+# the end of the creation, and an account whose loading a crash cut short is still removed.
+LOADING_GRACE = timedelta(hours=1)
 
 Handle = Callable[[bytes], tuple[int, bytes]]
 
@@ -65,7 +68,7 @@ class Control:
                        fixture: object = None, ttl_seconds: float | None = None,
                        administrator: bool = True) -> Created:
         """A new account: ``code`` (generated when None), loaded from the packaged fixture
-        ``fixture_name``, removed ``ttl_seconds`` after its creation (real time). Without a
+        ``fixture_name``, removed ``ttl_seconds`` after its creation ends (real time). Without a
         fixture it holds no data, and one user admin@CODE with every permission when
         ``administrator`` (the command line's ``account create`` makes none: its users are made
         one by one). Passwords are generated and shown only here."""
@@ -75,15 +78,18 @@ class Control:
         if fixture_name is not None and fixture_name not in FIXTURES:
             raise Invalid(f"there is no packaged fixture {fixture_name!r}; there is {', '.join(FIXTURES)}",
                           "fixture_name")
+        if ttl_seconds is not None and not ttl_seconds > 0:
+            raise Invalid("ttl_seconds is a number of seconds above zero", "ttl_seconds")
         ttl = None if ttl_seconds is None else timedelta(seconds=ttl_seconds)
         code = None if code is None else code.strip()
         for attempt in range(3):
             chosen = code if code is not None else GENERATED_PREFIX + secrets.token_hex(5)
             users = self._users(chosen, fixture_name, administrator)
             real = self.clock()
+            expires_at = None if ttl is None else real + (max(ttl, LOADING_GRACE) if fixture_name else ttl)
             try:
                 uid = sandbox.create_account(self.environment, code=chosen, name=name, users=users,
-                                       fixture_name=fixture_name, ttl=ttl, real=real)
+                                             fixture_name=fixture_name, expires_at=expires_at, real=real)
             except Conflict:
                 if code is not None or attempt == 2:
                     raise
@@ -91,6 +97,8 @@ class Control:
             break
         if fixture_name == "demo":
             self._load(chosen, lambda: demo.load_tree(self.handle, real, chosen, users[0].password))
+            if ttl is not None:
+                sandbox.set_expiry(self.environment, chosen, self.clock() + ttl)
         return Created(chosen, uid, tuple(CreatedUser(u.login, u.password, u.display_name,
                                                  tuple(sorted(p.value for p in u.permissions))) for u in users))
 
@@ -108,7 +116,7 @@ class Control:
         try:
             load()
         except BaseException:
-            sandbox.delete_account(self.environment, code, self.clock())
+            sandbox.discard(self.environment, code)
             raise
 
     def accounts(self, limit: int = LIST_LIMIT) -> list[AccountView]:
@@ -136,11 +144,12 @@ SWEEP_SECONDS = 20.0
 
 
 async def sweep_forever(control: Control, run: Callable[[Callable[[], int]], Awaitable[int]],
-                        every: float = SWEEP_SECONDS) -> None:
-    """Sweep every ``every`` seconds, on the worker threads (``run``), until cancelled. Every
-    server process does: the sweep is idempotent and holds no state of its own."""
+                        every: float | None = None) -> None:
+    """Sweep every ``every`` seconds (SWEEP_SECONDS when None), on the worker threads (``run``),
+    until cancelled. Every server process does: the sweep holds no state of its own, and
+    processes sweeping at once leave each other's accounts alone."""
     while True:
-        await asyncio.sleep(every)
+        await asyncio.sleep(every if every is not None else SWEEP_SECONDS)
         try:
             removed = await run(control.sweep)
         except Exception:

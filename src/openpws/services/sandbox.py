@@ -158,11 +158,10 @@ def _view(state: AccountState, counts: Mapping[str, int], real: datetime) -> Acc
 
 
 def create_account(environment: Environment, *, code: str, name: str | None, users: Sequence[NewUser],
-                   fixture_name: str | None, ttl: timedelta | None, real: datetime) -> int:
-    """The account ``code`` with ``users``, expiring ``ttl`` from ``real`` (never when None); its
-    Uid. A code an expired account still holds is taken over: that account is removed first."""
-    if ttl is not None and ttl <= timedelta(0):
-        raise Invalid("ttl_seconds is a number of seconds above zero", "ttl_seconds")
+                   fixture_name: str | None, expires_at: datetime | None, real: datetime) -> int:
+    """The account ``code`` with ``users``, expiring at ``expires_at`` (real time; never when
+    None); its Uid. A code an expired account still holds is taken over: that account is removed
+    first."""
     code = code.strip()
     settings = environment.settings
     with environment.store.write() as tx:
@@ -176,7 +175,7 @@ def create_account(environment: Environment, *, code: str, name: str | None, use
             account = admin.create_account(tx, code, name, moment)
         except admin.AdminError as error:
             raise Invalid(str(error), "code") from None
-        store.set_origin(tx, account.id, expires_at=None if ttl is None else real + ttl, fixture_name=fixture_name)
+        store.set_origin(tx, account.id, expires_at=expires_at, fixture_name=fixture_name)
         for user in users:
             admin.create_user(tx, account.code, login=user.login, display_name=user.display_name,
                               password=user.password, permissions=user.permissions, reference_id=user.reference_id,
@@ -202,6 +201,22 @@ def delete_account(environment: Environment, code: str, real: datetime) -> None:
     """Remove the account and everything of it, in one transaction."""
     with environment.store.write() as tx:
         store.delete_account(tx, _live(tx, code, real).id)
+
+
+def discard(environment: Environment, code: str) -> None:
+    """Remove the account if it is there, expired or not (an account whose creation failed)."""
+    with environment.store.write() as tx:
+        state = store.find_state(tx, code)
+        if state is not None:
+            store.delete_account(tx, state.id)
+
+
+def set_expiry(environment: Environment, code: str, expires_at: datetime | None) -> None:
+    with environment.store.write() as tx:
+        state = store.find_state(tx, code)
+        if state is None:
+            raise NotFound(f"there is no account {code!r}", "code")
+        store.set_origin(tx, state.id, expires_at=expires_at, fixture_name=state.fixture_name)
 
 
 def clock(environment: Environment, code: str, real: datetime) -> ClockView:
