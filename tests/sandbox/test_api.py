@@ -141,7 +141,8 @@ def test_delete_removes_everything_of_the_account(api: httpx.Client, soap: SoapC
     ("GET", "/accounts/no-such-account/clock", None, 404, "not_found", "code", "no account"),
     ("PUT", "/accounts/no-such-account/clock", {"real": True}, 404, "not_found", "code", "no account"),
     ("POST", "/accounts", b"{not json", 422, "invalid", None, "not JSON"),
-    ("POST", "/accounts", [1, 2], 422, "invalid", None, "valid dictionary"),
+    ("POST", "/accounts", [1, 2], 422, "invalid", None, "not a JSON object"),
+    ("POST", "/accounts", "code", 422, "invalid", None, "not a JSON object"),
     ("POST", "/accounts", {"ttl_second": 5}, 422, "invalid", "ttl_second", "Extra inputs"),
     ("POST", "/accounts", {"code": "a b"}, 422, "invalid", "code", "pattern"),
     ("POST", "/accounts", {"code": "x" * 31}, 422, "invalid", "code", "at most 30"),
@@ -168,6 +169,7 @@ def test_delete_removes_everything_of_the_account(api: httpx.Client, soap: SoapC
     ("PUT", "/accounts/{code}/clock", {"now": "2026-01-01T00:00:00Z"}, 422, "invalid", "now", "Extra inputs"),
     ("GET", "/accounts?limit=0", None, 422, "invalid", "limit", "greater than or equal to 1"),
     ("GET", "/nothing-here", None, 404, "not_found", None, "no such path"),
+    ("POST", "/accounts/", {}, 404, "not_found", None, "no such path"),
     ("PATCH", "/accounts", {}, 405, "method_not_allowed", None, "does not take this method"),
 ])
 def test_bad_input_is_a_json_error_that_changes_nothing(
@@ -289,3 +291,14 @@ def test_expired_accounts_are_swept_by_the_server(database_url: str, monkeypatch
     finally:
         transport.shutdown()
         served.dispose()
+
+
+def test_two_creations_of_one_code_at_once_give_one_account(api: httpx.Client) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        for _ in range(5):
+            body = {"code": f"race-{secrets.token_hex(3)}"}
+            answers = list(pool.map(lambda sent: api.post(f"{API}/accounts", json=sent), [body, body]))
+            assert sorted(a.status_code for a in answers) == [201, 409], [a.text for a in answers]
+            assert error_of(next(a for a in answers if a.status_code == 409), 409)["path"] == "code"

@@ -216,8 +216,11 @@ def _path(location: tuple[int | str, ...]) -> str | None:
 def _validation_message(error: dict[str, Any]) -> str:
     if error.get("type") == "json_invalid":
         return f"the body is not JSON: {error.get('ctx', {}).get('error', error.get('msg'))}"
-    if error.get("type") == "missing" and tuple(error.get("loc", ())) == ("body",):
-        return "a JSON object is required as the body"
+    if tuple(error.get("loc", ())) == ("body",):
+        if error.get("type") == "missing":
+            return "a JSON object is required as the body"
+        if error.get("type") in ("model_attributes_type", "dict_type", "model_type"):
+            return "the body is not a JSON object (send one, with Content-Type: application/json)"
     message = str(error.get("msg", "invalid"))
     return message.removeprefix("Value error, ")
 
@@ -261,9 +264,11 @@ AccountCode = Annotated[str, Path(description="The account's code (case-insensit
 
 
 def make_api(control: Control, run: Run) -> FastAPI:
+    # No redirects from a path with a trailing slash: an unknown path is a JSON 404 like any other.
     api = FastAPI(title="openpws control plane", version=__version__, openapi_url=OPENAPI_PATH, docs_url=None,
-                  redoc_url=None, description="Throwaway accounts and their clocks (docs/sandbox.md). Every call "
-                  "needs the header Authorization: Bearer <admin token>.")
+                  redoc_url=None, redirect_slashes=False,
+                  description="Throwaway accounts and their clocks (docs/sandbox.md). Every call needs the header "
+                  "Authorization: Bearer <admin token>.")
     router = APIRouter(prefix=PREFIX, responses=_ERRORS)
 
     @router.post("/accounts", status_code=201, responses=_CONFLICT)

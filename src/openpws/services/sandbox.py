@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
 
 from openpws.clock import Clock, utc
 from openpws.services import admin
@@ -163,24 +164,29 @@ def create_account(environment: Environment, *, code: str, name: str | None, use
     None); its Uid. A code an expired account still holds is taken over: that account is removed
     first."""
     code = code.strip()
+    if not code or len(code) > 30:
+        raise Invalid("an account code has 1 to 30 characters", "code")
     settings = environment.settings
-    with environment.store.write() as tx:
-        held = store.find_state(tx, code)
-        if held is not None:
-            if not held.expired(real):
-                raise Conflict(f"the account code {held.code!r} is taken", "code")
-            store.delete_account(tx, held.id)
-        moment = real.replace(tzinfo=None)
-        try:
+    try:
+        with environment.store.write() as tx:
+            held = store.find_state(tx, code)
+            if held is not None:
+                if not held.expired(real):
+                    raise Conflict(f"the account code {held.code!r} is taken", "code")
+                store.delete_account(tx, held.id)
+            moment = real.replace(tzinfo=None)
             account = admin.create_account(tx, code, name, moment)
-        except admin.AdminError as error:
-            raise Invalid(str(error), "code") from None
-        store.set_origin(tx, account.id, expires_at=expires_at, fixture_name=fixture_name)
-        for user in users:
-            admin.create_user(tx, account.code, login=user.login, display_name=user.display_name,
-                              password=user.password, permissions=user.permissions, reference_id=user.reference_id,
-                              email=None, scrypt_cost=settings.scrypt_cost, now=moment)
-        return account.uid
+            store.set_origin(tx, account.id, expires_at=expires_at, fixture_name=fixture_name)
+            for user in users:
+                admin.create_user(tx, account.code, login=user.login, display_name=user.display_name,
+                                  password=user.password, permissions=user.permissions,
+                                  reference_id=user.reference_id, email=None, scrypt_cost=settings.scrypt_cost,
+                                  now=moment)
+            return account.uid
+    except IntegrityError:
+        # Another request took the code between the check above and the insert (PostgreSQL:
+        # SQLite's writers take turns); its account's unique code refused this one.
+        raise Conflict(f"the account code {code!r} is taken", "code") from None
 
 
 def describe(environment: Environment, code: str, real: datetime) -> AccountView:
