@@ -121,7 +121,7 @@ def test_sandbox_accounts_and_clocks_from_the_command_line(database_url: str, so
     assert sorted(passwords) == [f"admin@{code}", f"viewer@{code}"]
     ticket = soap.login(code, f"admin@{code}", passwords[f"admin@{code}"])
     taken = openpws(database_url, "account", "create", code.upper())
-    assert taken.returncode == 1 and "is taken" in taken.stderr
+    assert taken.returncode == 1 and "already exists" in taken.stderr
 
     listed = openpws(database_url, "account", "list")
     assert listed.returncode == 0, listed.stderr

@@ -172,7 +172,7 @@ def create_account(environment: Environment, *, code: str, name: str | None, use
             held = store.find_state(tx, code)
             if held is not None:
                 if not held.expired(real):
-                    raise Conflict(f"the account code {held.code!r} is taken", "code")
+                    raise Conflict(f"account {held.code!r} already exists", "code")
                 store.delete_account(tx, held.id)
             moment = real.replace(tzinfo=None)
             account = admin.create_account(tx, code, name, moment)
@@ -186,7 +186,7 @@ def create_account(environment: Environment, *, code: str, name: str | None, use
     except IntegrityError:
         # Another request took the code between the check above and the insert (PostgreSQL:
         # SQLite's writers take turns); its account's unique code refused this one.
-        raise Conflict(f"the account code {code!r} is taken", "code") from None
+        raise Conflict(f"account {code!r} already exists", "code") from None
 
 
 def describe(environment: Environment, code: str, real: datetime) -> AccountView:
