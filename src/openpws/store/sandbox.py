@@ -3,7 +3,7 @@ was created from; how many rows of each kind it holds; and removing it whole."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -162,7 +162,3 @@ def take_expired(connection: Connection, account_id: int, real: datetime) -> boo
         query = query.with_for_update(skip_locked=True)
     return bool(statements.rows(connection, query))
 
-
-def account_ids(connection: Connection, codes: Iterable[str]) -> list[int]:
-    keys = [code.lower() for code in codes]
-    return list(statements.scalars(connection, select(accounts.c.id).where(accounts.c.code_key.in_(keys))))
