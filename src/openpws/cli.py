@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 from openpws import __version__
 from openpws.config import SETTINGS, Settings, load_settings
 from openpws.sandbox.control import FIXTURES, Control
-from openpws.services import admin
+from openpws.services import admin, sandbox
 from openpws.services.context import Environment
 from openpws.services.permissions import ALL, VIEW_ONLY, Permission
 from openpws.services.sandbox import Advance, ClockChange, ClockView, FreezeAt, RealTime, RunFrom
@@ -84,6 +84,11 @@ def _control(database_url: str, work: Callable[[Control], T]) -> T:
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _account_now(tx: Connection, account_code: str) -> datetime:
+    """Now on the account's clock: locks are taken, listed and released at the account's time."""
+    return sandbox.now_in(tx, account_code, datetime.now(UTC))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -315,7 +320,8 @@ def lock_list(account_code: str, database_url: str) -> None:
     Example:
       openpws lock list --account demo
     """
-    rows = _admin(database_url, lambda tx: admin.list_locks(tx, account_code, _now()), write=False)
+    rows = _admin(database_url, lambda tx: admin.list_locks(tx, account_code, _account_now(tx, account_code)),
+                  write=False)
     for row in rows:
         held = row.lock
         click.echo(f"{held.lock_set_id}\t{row.login}\t{row.display_name}\t"
@@ -344,7 +350,8 @@ def lock_take(account_code: str, login: str, entity: str, seconds: int, internal
       openpws lock take --account demo --user viewer@demo --entity R:Role-301 --seconds 600 --internal
     """
     set_id = _admin(database_url,
-                    lambda tx: admin.take_lock(tx, account_code, login, entity, seconds, internal=internal, now=_now()))
+                    lambda tx: admin.take_lock(tx, account_code, login, entity, seconds, internal=internal,
+                                               now=_account_now(tx, account_code)))
     click.echo(f"{login} holds {entity} for {seconds} s{' (internal)' if internal else ''}: "
                f"ProjectorLockSetId {set_id}", err=True)
     click.echo(str(set_id))
@@ -362,7 +369,8 @@ def lock_release(account_code: str, set_id: int, database_url: str) -> None:
     Example:
       openpws lock release --account demo --set 1
     """
-    live = _admin(database_url, lambda tx: admin.release_lock(tx, account_code, set_id, _now()))
+    live = _admin(database_url, lambda tx: admin.release_lock(tx, account_code, set_id,
+                                                             _account_now(tx, account_code)))
     click.echo(f"Released lock set {set_id}." if live else f"Lock set {set_id} had already ended.")
 
 

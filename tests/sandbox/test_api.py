@@ -302,3 +302,21 @@ def test_two_creations_of_one_code_at_once_give_one_account(api: httpx.Client) -
             answers = list(pool.map(lambda sent: api.post(f"{API}/accounts", json=sent), [body, body]))
             assert sorted(a.status_code for a in answers) == [201, 409], [a.text for a in answers]
             assert error_of(next(a for a in answers if a.status_code == 409), 409)["path"] == "code"
+
+
+def test_an_unexpected_error_is_a_logged_500_in_the_same_shape(
+        app_transport: AsgiTransport, server_errors: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from openpws.services import sandbox
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(sandbox, "list_accounts", broken)
+    start = len(server_errors.records)
+    with httpx.Client(base_url=IN_PROCESS_URL, transport=app_transport,
+                      headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as client:
+        error = error_of(client.get(f"{API}/accounts"), 500)
+    assert error == {"code": "internal", "message": "internal error (logged by the server)", "path": None}
+    [logged] = server_errors.records[start:]
+    assert logged.exc_info is not None and str(logged.exc_info[1]) == "a bug"
+    del server_errors.records[start:]  # (logged on purpose)

@@ -139,8 +139,15 @@ def test_sandbox_accounts_and_clocks_from_the_command_line(database_url: str, so
     answer = soap.call("PwsGetClientList", f"<req:SessionTicket>{ticket}</req:SessionTicket>")
     assert answer.text(".//cs:ServerTimestampUtc") == "2030-01-02T03:04:05.0000000Z"
     ticket = soap.login(code, f"admin@{code}", passwords[f"admin@{code}"])  # a session on the frozen clock
+    # Locks taken from the command line are taken on the account's clock too.
+    taken = openpws(database_url, "lock", "take", "--account", code, "--user", f"viewer@{code}", "--entity",
+                    "E:P001323", "--seconds", "60")
+    assert taken.returncode == 0, taken.stderr
+    held = openpws(database_url, "lock", "list", "--account", code).stdout.split("\t")
+    assert held[4:6] == ["2030-01-02T03:04:05.000Z", "2030-01-02T03:05:05.000Z"]
     assert clock("advance", "61m") == f"{code}: 2030-01-02T04:05:05.000Z frozen"
     assert clock("show") == f"{code}: 2030-01-02T04:05:05.000Z frozen"
+    assert openpws(database_url, "lock", "list", "--account", code).stdout == ""  # expired on the clock
     assert soap.call("PwsGetClientList", f"<req:SessionTicket>{ticket}</req:SessionTicket>").error_numbers() == [-101]
     assert clock("set", "2031-01-01T00:00:00+01:00").startswith(f"{code}: 2030-12-31T23:00:0")
     assert "running, offset +" in clock("show")

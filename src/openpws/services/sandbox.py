@@ -225,6 +225,11 @@ def set_expiry(environment: Environment, code: str, expires_at: datetime | None)
         store.set_origin(tx, state.id, expires_at=expires_at, fixture_name=state.fixture_name)
 
 
+def now_in(tx: Connection, code: str, real: datetime) -> datetime:
+    """The account's time at real time ``real``, in a transaction of the caller's."""
+    return _live(tx, code, real).clock.at(real)
+
+
 def clock(environment: Environment, code: str, real: datetime) -> ClockView:
     with environment.store.read() as tx:
         return clock_view(_live(tx, code, real).clock, real)
