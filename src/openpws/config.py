@@ -58,6 +58,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Log every SQL statement the server runs, with its duration in ms, its row count and its "
             "parameter values, to the logger openpws.sql (at INFO; on stderr unless logging is set up "
             "otherwise). For debugging: the values include password hashes when users are created."),
+    Setting("admin_token", "OPENPWS_ADMIN_TOKEN", "", str,
+            "The token every control-plane call (/_openpws/api/) sends as Authorization: Bearer <token>. "
+            "When it is unset, openpws serve generates one and prints it with the endpoint; a server "
+            "built another way without one refuses every control-plane call."),
 )
 
 
@@ -73,6 +77,7 @@ class Settings:
     session_lifetime_minutes: float = 720.0
     scrypt_cost: int = 2**15
     sql_log: bool = False
+    admin_token: str = ""
 
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
