@@ -45,6 +45,8 @@ TEST_SCRYPT_COST = 2**10
 PASSWORD = "Pa55-word!"
 # The in-process application answers any host name; this one is never looked up.
 IN_PROCESS_URL = "http://openpws.test"
+# The control plane's admin token in the in-process application.
+ADMIN_TOKEN = "test-admin-token"
 
 # Hypothesis's default deadline (200 ms an example) fails tests as "flaky" when an example happens
 # to run slowly: under coverage's tracing, on a shared 2-core machine, with a second xdist worker
@@ -181,7 +183,7 @@ def server_errors() -> Iterator[ErrorLog]:
 def app_transport(store: Store, database_url: str) -> Iterator[AsgiTransport]:
     """The application as ``openpws serve`` builds it, on this session's database, served
     in-process. It has a store of its own, as the server process had."""
-    settings = Settings(database_url=database_url, scrypt_cost=TEST_SCRYPT_COST)
+    settings = Settings(database_url=database_url, scrypt_cost=TEST_SCRYPT_COST, admin_token=ADMIN_TOKEN)
     served = Store.open(database_url, threads=settings.threads)
     transport = AsgiTransport(create_app(settings, served))
     yield transport
@@ -222,6 +224,17 @@ def soap(request: pytest.FixtureRequest, server_errors: ErrorLog) -> Iterator[So
     transport: AsgiTransport = request.getfixturevalue("app_transport")
     start = len(server_errors.records)
     with SoapClient(IN_PROCESS_URL, transport) as client:
+        yield client
+    assert len(server_errors.records) == start, f"the application logged:\n{server_errors.since(start)}"
+
+
+@pytest.fixture
+def api(app_transport: AsgiTransport, server_errors: ErrorLog) -> Iterator[httpx.Client]:
+    """A client of the in-process application's control plane, with the admin token. The test
+    fails if the application logged an error meanwhile."""
+    start = len(server_errors.records)
+    with httpx.Client(base_url=IN_PROCESS_URL, transport=app_transport, timeout=60,
+                      headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as client:
         yield client
     assert len(server_errors.records) == start, f"the application logged:\n{server_errors.since(start)}"
 

@@ -35,6 +35,10 @@ def test_every_setting_is_documented_with_its_default() -> None:
     defaults = Settings()
     for setting in SETTINGS:
         default = getattr(defaults, setting.name)
+        if default == "":
+            assert f"## {setting.env}\nUnset by default." in settings_doc, setting.env
+            assert f"| `{setting.env}` | unset |" in README, setting.env
+            continue
         shown = f"{default:g}" if isinstance(default, float) else str(default)
         assert f"## {setting.env}\nDefault `{shown}`." in settings_doc, setting.env
         assert f"| `{setting.env}` | `{shown}` |" in README, setting.env
@@ -55,7 +59,9 @@ def test_readme_names_the_two_commands_and_ci_runs_the_second() -> None:
 
 def test_every_command_has_help_with_an_example() -> None:
     runner = CliRunner()
-    for command in (["serve"], ["account", "create"], ["user", "create"], ["user", "list"], ["operations"]):
+    for command in (["serve"], ["account", "create"], ["account", "delete"], ["account", "list"], ["user", "create"],
+                    ["user", "list"], ["clock", "show"], ["clock", "freeze"], ["clock", "set"], ["clock", "advance"],
+                    ["clock", "real"], ["operations"]):
         result = runner.invoke(main, [*command, "--help"])
         assert result.exit_code == 0, result.output
         assert "Example:" in result.output, command

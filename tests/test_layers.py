@@ -11,12 +11,16 @@ PACKAGE = Path(__file__).resolve().parent.parent / "src" / "openpws"
 
 # layer (a package directory or module of openpws) -> import prefixes it must never use
 FORBIDDEN: dict[str, tuple[str, ...]] = {
-    "soap": ("openpws.services", "openpws.store", "openpws.messages", "sqlalchemy"),
-    "messages": ("openpws.store", "sqlalchemy"),
-    "services": ("openpws.soap", "openpws.messages", "lxml"),
-    "store": ("openpws.soap", "openpws.messages", "openpws.services", "openpws.app", "openpws.runner",
-              "openpws.cli", "openpws.contract", "openpws.errors", "openpws.config"),
+    "soap": ("openpws.services", "openpws.store", "openpws.messages", "openpws.sandbox", "sqlalchemy", "fastapi"),
+    "messages": ("openpws.store", "openpws.sandbox", "sqlalchemy"),
+    "services": ("openpws.soap", "openpws.messages", "openpws.sandbox", "lxml", "fastapi", "pydantic"),
+    "store": ("openpws.soap", "openpws.messages", "openpws.services", "openpws.sandbox", "openpws.app",
+              "openpws.runner", "openpws.cli", "openpws.contract", "openpws.errors", "openpws.config"),
+    # The control plane reaches the database only through the sandbox services: never SQL, and
+    # never the wire names of PWS (its fixtures are loaded through the dispatcher).
+    "sandbox": ("openpws.store", "openpws.messages", "sqlalchemy", "lxml"),
     "entities.py": ("openpws.", "sqlalchemy", "lxml"),
+    "clock.py": ("openpws.", "sqlalchemy", "lxml"),
     "errors.py": ("openpws.soap", "openpws.messages", "openpws.services", "openpws.store"),
 }
 

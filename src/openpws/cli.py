@@ -1,24 +1,32 @@
-"""The ``openpws`` command: serve the PWS API, and administer accounts, users and locks."""
+"""The ``openpws`` command: serve the PWS API, and administer accounts, users, locks and clocks."""
 
 from __future__ import annotations
 
 import os
+import re
+import secrets
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from sqlalchemy import Connection
 
 from openpws import __version__
 from openpws.config import SETTINGS, Settings, load_settings
-from openpws.services import admin
+from openpws.sandbox.control import FIXTURES, Control
+from openpws.services import admin, sandbox
+from openpws.services.context import Environment
 from openpws.services.permissions import ALL, VIEW_ONLY, Permission
+from openpws.services.sandbox import Advance, ClockChange, ClockView, FreezeAt, RealTime, RunFrom
 from openpws.services.weeks import DAY_NAMES, day_name, day_number
 from openpws.store import migrate
 from openpws.store.engine import DatabaseUrlError
 from openpws.store.transactions import Store
+
+if TYPE_CHECKING:
+    from openpws.soap.dispatch import Dispatcher
 
 T = TypeVar("T")
 _DEFAULTS = {s.name: s for s in SETTINGS}
@@ -50,8 +58,38 @@ def _admin(database_url: str, work: Callable[[Connection], T], *, write: bool = 
         raise click.ClickException(str(error)) from None
 
 
+def _control(database_url: str, work: Callable[[Control], T]) -> T:
+    """``work`` with the control plane's operations on the database (the same the JSON API
+    calls); an AdminError is the command's error message."""
+    store = _open(database_url)
+    environment = Environment(store, load_settings().with_changes(database_url=database_url))
+    dispatcher: Dispatcher[Any] | None = None
+
+    def handle(body: bytes) -> tuple[int, bytes]:
+        # The PWS requests that load a fixture, answered in this process. The server's modules
+        # are imported only then: the other commands start faster without them.
+        nonlocal dispatcher
+        if dispatcher is None:
+            from openpws.app import create_dispatcher
+
+            dispatcher = create_dispatcher(environment)
+        return dispatcher.handle(body, None)
+
+    try:
+        return work(Control(environment, handle))
+    except admin.AdminError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        store.dispose()
+
+
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _account_now(tx: Connection, account_code: str) -> datetime:
+    """Now on the account's clock: locks are taken, listed and released at the account's time."""
+    return sandbox.now_in(tx, account_code, datetime.now(UTC))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -95,6 +133,9 @@ def serve(host: str, port: int, database_url: str, workers: int, threads: int | 
     settings = load_settings().with_changes(
         host=host, port=port, database_url=database_url, workers=workers, threads=threads
     )
+    generated = not settings.admin_token
+    if generated:
+        settings = settings.with_changes(admin_token=secrets.token_urlsafe(24))
     store = _open(settings.database_url, settings.threads)
     if demo:
         from openpws import demo as demo_data
@@ -120,6 +161,11 @@ def serve(host: str, port: int, database_url: str, workers: int, threads: int | 
                    "write transaction run at a time, so writes take turns (use PostgreSQL to scale writes).")
     click.echo(f"Endpoint: {endpoint}")
     click.echo(f"WSDL:     {endpoint}?wsdl   (single file: {endpoint}?singleWsdl)")
+    control_plane = f"http://{shown_host}:{port}/_openpws/api/"
+    if generated or demo:
+        click.echo(f"Admin:    {control_plane}   (Authorization: Bearer {settings.admin_token})")
+    else:
+        click.echo(f"Admin:    {control_plane}   (Authorization: Bearer <OPENPWS_ADMIN_TOKEN>)")
     sys.stdout.flush()
     if workers == 1:
         uvicorn.run(create_app(settings, store), host=host, port=port, access_log=False, log_level="warning",
@@ -143,19 +189,64 @@ def account() -> None:
               default="monday", show_default=True,
               help="The first day of the account's weeks: every hours bucket (BucketStartDate) starts on it, and "
                    "DailyMinutes and allocation notes are indexed from it.")
+@click.option("--fixture-name", type=click.Choice(FIXTURES),
+              help="Load a packaged fixture: demo is the demo tree, with users admin@CODE, viewer@CODE and dev@CODE "
+                   "and generated passwords (its weeks start on Monday). Without it the account is empty and has "
+                   "no users.")
+@click.option("--ttl-seconds", type=click.FloatRange(min=0, min_open=True),
+              help="Remove the account this many seconds from now (real time).")
 @_database_option
-def account_create(code: str, name: str | None, week_starts: str, database_url: str) -> None:
-    """Create the account CODE (the AccountCode clients send to PwsAuthenticate).
+def account_create(code: str, name: str | None, week_starts: str, fixture_name: str | None,
+                   ttl_seconds: float | None, database_url: str) -> None:
+    """Create the account CODE (the AccountCode clients send to PwsAuthenticate), and print its
+    users and their passwords, if it has any.
 
     \b
     Example:
       openpws account create acme --name "Acme Consulting"
       openpws account create acme-us --week-starts sunday
+      openpws account create scratch --fixture-name demo --ttl-seconds 3600
     """
     week_start = day_number(week_starts)
-    created = _admin(database_url, lambda tx: admin.create_account(tx, code, name, _now(), week_start))
-    click.echo(f"Created account {created.code} (AccountUid {created.uid}); its weeks start on "
-               f"{day_name(created.week_start)}.")
+    created = _control(database_url, lambda control: control.create_account(
+        code=code, name=name, fixture_name=fixture_name, ttl_seconds=ttl_seconds, administrator=False,
+        week_start=week_start))
+    click.echo(f"Created account {created.code} (AccountUid {created.uid}); its weeks start on {day_name(week_start)}"
+               + (f"; removed in {ttl_seconds:g} s." if ttl_seconds is not None else "."))
+    for user in created.users:
+        click.echo(f"  user {user.login} / password {user.password}  ({', '.join(user.permissions)})")
+
+
+@account.command("delete")
+@click.argument("code")
+@_database_option
+def account_delete(code: str, database_url: str) -> None:
+    """Remove the account CODE and everything of it: users, sessions, clients, engagements,
+    projects, roles, hours, invoices and locks. Other accounts are untouched.
+
+    \b
+    Example:
+      openpws account delete scratch
+    """
+    _control(database_url, lambda control: control.delete_account(code))
+    click.echo(f"Deleted account {code}.")
+
+
+@account.command("list")
+@_database_option
+def account_list(database_url: str) -> None:
+    """List the accounts, newest first, one line each: code, created (UTC), expires (real time,
+    or -), the account's clock now (with 'frozen' or its offset from real time), and how many
+    users, clients, engagements, projects, roles (not deleted), invoices and live locks it holds.
+
+    \b
+    Example:
+      openpws account list
+    """
+    for view in _control(database_url, lambda control: control.accounts()):
+        counts = " ".join(f"{name}={count}" for name, count in view.counts.items())
+        expires = _shown(view.expires_at) if view.expires_at is not None else "-"
+        click.echo(f"{view.code}\t{_shown(view.created_at)}\t{expires}\t{_clock_text(view.clock)}\t{counts}")
 
 
 @main.group()
@@ -239,7 +330,8 @@ def lock_list(account_code: str, database_url: str) -> None:
     Example:
       openpws lock list --account demo
     """
-    rows = _admin(database_url, lambda tx: admin.list_locks(tx, account_code, _now()), write=False)
+    rows = _admin(database_url, lambda tx: admin.list_locks(tx, account_code, _account_now(tx, account_code)),
+                  write=False)
     for row in rows:
         held = row.lock
         click.echo(f"{held.lock_set_id}\t{row.login}\t{row.display_name}\t"
@@ -268,7 +360,8 @@ def lock_take(account_code: str, login: str, entity: str, seconds: int, internal
       openpws lock take --account demo --user viewer@demo --entity R:Role-301 --seconds 600 --internal
     """
     set_id = _admin(database_url,
-                    lambda tx: admin.take_lock(tx, account_code, login, entity, seconds, internal=internal, now=_now()))
+                    lambda tx: admin.take_lock(tx, account_code, login, entity, seconds, internal=internal,
+                                               now=_account_now(tx, account_code)))
     click.echo(f"{login} holds {entity} for {seconds} s{' (internal)' if internal else ''}: "
                f"ProjectorLockSetId {set_id}", err=True)
     click.echo(str(set_id))
@@ -286,7 +379,8 @@ def lock_release(account_code: str, set_id: int, database_url: str) -> None:
     Example:
       openpws lock release --account demo --set 1
     """
-    live = _admin(database_url, lambda tx: admin.release_lock(tx, account_code, set_id, _now()))
+    live = _admin(database_url, lambda tx: admin.release_lock(tx, account_code, set_id,
+                                                             _account_now(tx, account_code)))
     click.echo(f"Released lock set {set_id}." if live else f"Lock set {set_id} had already ended.")
 
 
@@ -302,3 +396,117 @@ def operations() -> None:
 
     for operation in load_contract().operations.values():
         click.echo(f"{operation.name}\t{operation.soap_action}")
+
+
+# --- clocks ---------------------------------------------------------------------------------------
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(text: str) -> timedelta:
+    found = _DURATION.match(text)
+    if found is None:
+        raise click.BadParameter(f"{text!r} is not a duration: seconds, or a number with s, m, h or d (e.g. 61m)")
+    return timedelta(seconds=float(found.group(1)) * _UNIT_SECONDS[found.group(2)])
+
+
+def _instant(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not an ISO 8601 time, e.g. 2026-01-05T09:00:00Z") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _clock_text(view: ClockView) -> str:
+    if view.frozen:
+        return f"{_shown(view.now)} frozen"
+    seconds = view.offset.total_seconds()
+    return f"{_shown(view.now)} " + ("real time" if seconds == 0 else f"running, offset {seconds:+.3f} s")
+
+
+@main.group()
+def clock() -> None:
+    """See and move an account's clock. Everything time-dependent in the account follows it:
+    session expiry, lock expiry, ServerTimestampUtc, last-updated stamps, invoice dates. Other
+    accounts keep their own clocks."""
+
+
+_account_option = click.option("--account", "account_code", required=True, help="Account code.")
+
+
+def _change_clock(database_url: str, account_code: str, change: ClockChange) -> None:
+    view = _control(database_url, lambda control: control.set_clock(account_code, change))
+    click.echo(f"{account_code}: {_clock_text(view)}")
+
+
+@clock.command("show")
+@_account_option
+@_database_option
+def clock_show(account_code: str, database_url: str) -> None:
+    """Print the account's time now (UTC), and whether it is frozen or its offset from real time.
+
+    \b
+    Example:
+      openpws clock show --account demo
+    """
+    view = _control(database_url, lambda control: control.get_clock(account_code))
+    click.echo(f"{account_code}: {_clock_text(view)}")
+
+
+@clock.command("freeze")
+@_account_option
+@click.option("--at", "at", metavar="TIME", help="ISO 8601 instant to freeze at (UTC unless it has an offset); "
+              "default: the time the account's clock shows now.")
+@_database_option
+def clock_freeze(account_code: str, at: str | None, database_url: str) -> None:
+    """Stop the account's clock, at TIME or where it is.
+
+    \b
+    Example:
+      openpws clock freeze --account demo --at 2026-01-05T09:00:00Z
+    """
+    _change_clock(database_url, account_code, FreezeAt(None if at is None else _instant(at)))
+
+
+@clock.command("set")
+@_account_option
+@click.argument("time")
+@_database_option
+def clock_set(account_code: str, time: str, database_url: str) -> None:
+    """Set the account's clock to TIME (ISO 8601, UTC unless it has an offset); it runs on from there.
+
+    \b
+    Example:
+      openpws clock set --account demo 2026-01-05T09:00:00Z
+    """
+    _change_clock(database_url, account_code, RunFrom(_instant(time)))
+
+
+@clock.command("advance")
+@_account_option
+@click.argument("duration")
+@_database_option
+def clock_advance(account_code: str, duration: str, database_url: str) -> None:
+    """Move the account's clock forward by DURATION (seconds, or a number with s, m, h or d),
+    frozen or running as it is.
+
+    \b
+    Example:
+      openpws clock advance --account demo 61m
+    """
+    _change_clock(database_url, account_code, Advance(_duration(duration)))
+
+
+@clock.command("real")
+@_account_option
+@_database_option
+def clock_real(account_code: str, database_url: str) -> None:
+    """Return the account's clock to real time.
+
+    \b
+    Example:
+      openpws clock real --account demo
+    """
+    _change_clock(database_url, account_code, RealTime())

@@ -74,6 +74,10 @@ SETTINGS: tuple[Setting, ...] = (
             "a member that comes out of that order, which production would skip, is refused with an "
             "s:Client fault naming it and the order expected (members whose place no documentation gives "
             "are read anywhere). lenient: in any order."),
+    Setting("admin_token", "OPENPWS_ADMIN_TOKEN", "", str,
+            "The token every control-plane call (/_openpws/api/) sends as Authorization: Bearer <token>. "
+            "When it is unset, openpws serve generates one and prints it with the endpoint; a server "
+            "built another way without one refuses every control-plane call."),
 )
 
 
@@ -90,6 +94,7 @@ class Settings:
     scrypt_cost: int = 2**15
     sql_log: bool = False
     member_order: str = STRICT
+    admin_token: str = ""
 
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

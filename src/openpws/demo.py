@@ -1,4 +1,5 @@
-"""The demo account ``openpws serve --demo`` creates when it is absent, and the tree it loads.
+"""The demo account ``openpws serve --demo`` creates when it is absent, and the tree it loads
+(into that account, or into any other: the sandbox's packaged fixture ``demo``).
 
 The tree is built through the PWS operations themselves (the same requests an integrator would
 send), so it obeys every rule the service enforces. It is made to try each delete rule by hand:
@@ -54,11 +55,17 @@ class DemoUser:
     email: str
 
 
-USERS = (
-    DemoUser("admin@demo", "Demo Administrator", "ADMIN", ALL, "admin@demo.example"),
-    DemoUser("viewer@demo", "Demo Viewer", "VIEWER", VIEW_ONLY, "viewer@demo.example"),
-    DemoUser("dev@demo", "Dana Developer", "DEV", frozenset(), "dana@demo.example"),
-)
+def users_of(account: str) -> tuple[DemoUser, ...]:
+    """The demo's users in ``account``: admin@ACCOUNT (every permission), viewer@ACCOUNT (view
+    only) and dev@ACCOUNT (Dana Developer, no permission: a resource to staff roles with)."""
+    return (
+        DemoUser(f"admin@{account}", "Demo Administrator", "ADMIN", ALL, f"admin@{account}.example"),
+        DemoUser(f"viewer@{account}", "Demo Viewer", "VIEWER", VIEW_ONLY, f"viewer@{account}.example"),
+        DemoUser(f"dev@{account}", "Dana Developer", "DEV", frozenset(), f"dana@{account}.example"),
+    )
+
+
+USERS = users_of(ACCOUNT)
 
 
 def ensure_demo(tx: Connection, scrypt_cost: int, now: datetime) -> bool:
@@ -75,8 +82,8 @@ def ensure_demo(tx: Connection, scrypt_cost: int, now: datetime) -> bool:
     return True
 
 
-def tree_missing(tx: Connection) -> bool:
-    account = account_store.find_account(tx, ACCOUNT)
+def tree_missing(tx: Connection, code: str = ACCOUNT) -> bool:
+    account = account_store.find_account(tx, code)
     return account is not None and client_store.by_number(tx, account.id, TOP_CLIENT) is None
 
 
@@ -202,12 +209,14 @@ def _answer(body: bytes, operation: str) -> etree._Element:
     return result
 
 
-def load_tree(handle: Callable[[bytes], tuple[int, bytes]], now: datetime) -> int:
-    """Send the demo tree's requests through ``handle`` (the dispatcher) as admin@demo; returns
-    how many requests were sent."""
-    login = _answer(handle(_envelope("PwsAuthenticate", f"<req:AccountCode>{ACCOUNT}</req:AccountCode>"
-                                     f"<req:Password>{PASSWORD}</req:Password>"
-                                     f"<req:UserName>{USERS[0].login}</req:UserName>"))[1], "PwsAuthenticate")
+def load_tree(handle: Callable[[bytes], tuple[int, bytes]], now: datetime, code: str = ACCOUNT,
+              password: str = PASSWORD) -> int:
+    """Send the demo tree's requests through ``handle`` (the dispatcher) as the account's
+    admin@CODE, whose password is ``password``; returns how many requests were sent."""
+    login = _answer(handle(_envelope("PwsAuthenticate", f"<req:AccountCode>{escape(code)}</req:AccountCode>"
+                                     f"<req:Password>{escape(password)}</req:Password>"
+                                     f"<req:UserName>{escape(users_of(code)[0].login)}</req:UserName>"))[1],
+                    "PwsAuthenticate")
     ticket = login.findtext(f"{{{ns.RESPONSES}}}SessionTicket")
     requests = tree_requests(now)
     for operation, members in requests:

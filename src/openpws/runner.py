@@ -22,7 +22,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from openpws.messages.binding import Binding
 from openpws.soap.dispatch import Prepared
@@ -35,6 +35,7 @@ log = logging.getLogger("openpws")
 INLINE_WRITE_WAIT_MS = 2
 
 
+T = TypeVar("T")
 Finish = Callable[[Prepared[Binding[Any, Any]]], tuple[int, bytes]]
 
 
@@ -66,6 +67,11 @@ class Runner:
                         except WouldWait:
                             pass  # another process holds SQLite's write lock: wait on the pool
         return await asyncio.get_running_loop().run_in_executor(self.executor, finish, prepared)
+
+    async def call(self, work: Callable[[], T]) -> T:
+        """Work that is not a PWS call (the control plane's), on the pool, whatever the store: its
+        threads hold the process's database connections."""
+        return await asyncio.get_running_loop().run_in_executor(self.executor, work)
 
     def shutdown(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 import subprocess
 import sys
 from datetime import datetime
@@ -81,6 +83,13 @@ def test_serve_demo(tmp_path: Path, database_url: str, workers: int) -> None:
         assert "admin@demo / password demo" in output and "viewer@demo / password demo" in output
         if workers > 1 and database_url.startswith("sqlite"):
             assert "writes take turns" in output
+        # The control plane's token was generated and printed; every worker takes it.
+        [token] = re.findall(r"^Admin: +http://127\.0\.0\.1:\d+/_openpws/api/ +\(Authorization: Bearer (\S+)\)$",
+                             output, re.MULTILINE)
+        for _ in range(6):
+            listed = httpx.get(f"{server.base_url}/_openpws/api/accounts", headers={"Authorization": f"Bearer {token}"})
+            assert listed.status_code == 200 and "demo" in [item["code"] for item in listed.json()["items"]]
+        assert httpx.get(f"{server.base_url}/_openpws/api/accounts").status_code == 401
         client = SoapClient(server.base_url)
         tickets = {client.login("demo", "admin@demo", "demo") for _ in range(6)}
         assert len(tickets) == 6
@@ -89,6 +98,74 @@ def test_serve_demo(tmp_path: Path, database_url: str, workers: int) -> None:
         client.close()
     finally:
         stop_server(server)
+
+
+def test_a_configured_admin_token_is_not_printed(tmp_path: Path, database_url: str) -> None:
+    server = start_server(database_url, tmp_path, env={"OPENPWS_ADMIN_TOKEN": "configured-token"})
+    try:
+        output = server.output.read_text()
+        assert "Bearer <OPENPWS_ADMIN_TOKEN>" in output and "configured-token" not in output
+        answer = httpx.get(f"{server.base_url}/_openpws/api/accounts", headers={"Authorization": "Bearer configured-token"})
+        assert answer.status_code == 200
+    finally:
+        stop_server(server)
+
+
+@pytest.mark.slow
+def test_sandbox_accounts_and_clocks_from_the_command_line(database_url: str, soap: SoapClient) -> None:
+    code = f"cli-{secrets.token_hex(3)}"
+    created = openpws(database_url, "account", "create", code, "--fixture-name", "demo", "--ttl-seconds", "3600")
+    assert created.returncode == 0, created.stderr
+    assert f"Created account {code} (AccountUid " in created.stdout and "removed in 3600 s" in created.stdout
+    passwords = dict(re.findall(r"^  user (\S+) / password (\S+)  \(", created.stdout, re.MULTILINE))
+    assert sorted(passwords) == [f"admin@{code}", f"dev@{code}", f"viewer@{code}"]
+    ticket = soap.login(code, f"admin@{code}", passwords[f"admin@{code}"])
+    taken = openpws(database_url, "account", "create", code.upper())
+    assert taken.returncode == 1 and "already exists" in taken.stderr
+
+    listed = openpws(database_url, "account", "list")
+    assert listed.returncode == 0, listed.stderr
+    [line] = [line for line in listed.stdout.splitlines() if line.startswith(code + "\t")]
+    fields = line.split("\t")
+    assert fields[2] != "-" and fields[3].endswith("real time")
+    assert fields[4] == "users=3 clients=3 engagements=4 projects=5 roles=4 invoices=1 locks=0"
+
+    def clock(*args: str) -> str:
+        done = openpws(database_url, "clock", *args, "--account", code)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert clock("freeze", "--at", "2030-01-02T03:04:05Z") == f"{code}: 2030-01-02T03:04:05.000Z frozen"
+    answer = soap.call("PwsGetClientList", f"<req:SessionTicket>{ticket}</req:SessionTicket>")
+    assert answer.text(".//cs:ServerTimestampUtc") == "2030-01-02T03:04:05.0000000Z"
+    ticket = soap.login(code, f"admin@{code}", passwords[f"admin@{code}"])  # a session on the frozen clock
+    # Locks taken from the command line are taken on the account's clock too.
+    taken = openpws(database_url, "lock", "take", "--account", code, "--user", f"viewer@{code}", "--entity",
+                    "E:P001323", "--seconds", "60")
+    assert taken.returncode == 0, taken.stderr
+    held = openpws(database_url, "lock", "list", "--account", code).stdout.split("\t")
+    assert held[4:6] == ["2030-01-02T03:04:05.000Z", "2030-01-02T03:05:05.000Z"]
+    assert clock("advance", "61m") == f"{code}: 2030-01-02T04:05:05.000Z frozen"
+    assert clock("show") == f"{code}: 2030-01-02T04:05:05.000Z frozen"
+    assert openpws(database_url, "lock", "list", "--account", code).stdout == ""  # expired on the clock
+    assert soap.call("PwsGetClientList", f"<req:SessionTicket>{ticket}</req:SessionTicket>").error_numbers() == [-101]
+    assert clock("set", "2031-01-01T00:00:00+01:00").startswith(f"{code}: 2030-12-31T23:00:0")
+    assert "running, offset +" in clock("show")
+    assert clock("real").endswith("real time")
+    frozen_here = clock("freeze")
+    assert frozen_here.endswith("frozen") and clock("show") == frozen_here
+
+    bad = openpws(database_url, "clock", "advance", "soon", "--account", code)
+    assert bad.returncode == 2 and "is not a duration" in bad.stderr
+    unknown = openpws(database_url, "clock", "show", "--account", "no-such-account")
+    assert unknown.returncode == 1 and "there is no account 'no-such-account'" in unknown.stderr
+
+    deleted = openpws(database_url, "account", "delete", code)
+    assert deleted.returncode == 0 and f"Deleted account {code}." in deleted.stdout
+    assert soap.authenticate(code, f"admin@{code}", passwords[f"admin@{code}"]).error_numbers() == [10002]
+    again = openpws(database_url, "account", "delete", code)
+    assert again.returncode == 1 and "there is no account" in again.stderr
+    assert code not in openpws(database_url, "account", "list").stdout
 
 
 def test_lock_commands_have_help_with_an_example() -> None:

@@ -14,6 +14,7 @@ def test_unknown_users_cost_the_same_password_work(monkeypatch: pytest.MonkeyPat
     from datetime import UTC, datetime
 
     from openpws import errors
+    from openpws.clock import RequestTime
     from openpws.config import Settings
     from openpws.services import passwords, sessions
 
@@ -28,5 +29,5 @@ def test_unknown_users_cost_the_same_password_work(monkeypatch: pytest.MonkeyPat
     settings = Settings(scrypt_cost=2**10)
     for code, login in ((account.code, "nobody"), ("no-such-account", account.admin), (account.code, account.admin)):
         with store.read() as tx, pytest.raises(errors.PwsError):
-            sessions.authenticate(tx, settings, datetime.now(UTC), sessions.Credentials(code, login, "wrong"))
+            sessions.authenticate(tx, settings, RequestTime(datetime.now(UTC)), sessions.Credentials(code, login, "wrong"))
     assert checked == ["1024", "1024", "1024"]

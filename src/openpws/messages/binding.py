@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from openpws.clock import RequestTime
 from openpws.contract.record import Record
 from openpws.errors import Message, RequestFault
 from openpws.messages.common import lock_fault
@@ -66,15 +66,15 @@ def require(record: Record, name: str) -> Any:
     return value
 
 
-def answer(environment: Environment, binding: Binding[Any, Any], request: Record, now: datetime) -> Reply:
-    """Run one operation at ``now``: decode, serve in one transaction, encode."""
+def answer(environment: Environment, binding: Binding[Any, Any], request: Record, time: RequestTime) -> Reply:
+    """Run one operation at ``time``: decode, serve in one transaction, encode."""
     ticket = require(request, "SessionTicket") if binding.session else None
 
     def work(context: Context) -> Any:
         return binding.serve(context, binding.decode(request))
 
     try:
-        view = perform(environment, work, now=now, ticket=ticket, write=binding.write)
+        view = perform(environment, work, time=time, ticket=ticket, write=binding.write)
     except LockConflict as conflict:
         raise lock_fault(conflict) from None
     return binding.encode(view)

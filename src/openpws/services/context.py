@@ -2,8 +2,9 @@
 
 ``perform`` is the one place a request's transaction is opened: the session check and the
 service run in it, all or nothing (a service that raises leaves nothing changed). The request's
-instant ``now`` is read once, by whoever answers it (the SOAP dispatcher, from its clock), and
-everything the request does happens at it.
+real instant is read once, by whoever answers it (the SOAP dispatcher), and everything the request
+does happens at that instant on its account's clock (``openpws.clock.RequestTime``), which the
+session check enters.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import TypeVar
 
 from sqlalchemy import Connection
 
+from openpws.clock import RequestTime
 from openpws.config import Settings
 from openpws.services import sessions
 from openpws.services.sessions import Caller
@@ -30,12 +32,18 @@ def _at_once(work: Callable[[], None]) -> None:
 @dataclass(frozen=True)
 class Context:
     """What a service works with: the request's transaction, its caller (None before a session
-    exists), its one instant and the server's settings."""
+    exists), its one instant (on the caller's account's clock) and the server's settings."""
 
     tx: Connection
     caller: Caller | None
     now: datetime
     settings: Settings = field(default_factory=Settings)
+    # The request's time, for a service that finds its account itself (PwsAuthenticate) and
+    # enters that account's clock; None for work done outside a request.
+    time: RequestTime | None = None
+
+    def request_time(self) -> RequestTime:
+        return self.time if self.time is not None else RequestTime(self.now)
 
     @property
     def user(self) -> Caller:
@@ -51,17 +59,18 @@ class Environment:
     defer: Callable[[Callable[[], None]], None] = _at_once
 
 
-def perform(environment: Environment, work: Callable[[Context], V], *, now: datetime, ticket: str | None,
+def perform(environment: Environment, work: Callable[[Context], V], *, time: RequestTime, ticket: str | None,
             write: bool) -> V:
-    """Run ``work`` at ``now`` in one transaction (a write transaction when ``write``), as the
+    """Run ``work`` at ``time`` in one transaction (a write transaction when ``write``), as the
     caller whose session ``ticket`` names (no session check when None)."""
     store, settings = environment.store, environment.settings
     touch = False
     caller = None
     with store.write() if write else store.read() as tx:
         if ticket is not None:
-            caller, touch = sessions.resolve(tx, settings, now, ticket)
-        result = work(Context(tx, caller, now, settings))
+            caller, touch = sessions.resolve(tx, settings, time, ticket)
+        now = time.now
+        result = work(Context(tx, caller, now, settings, time))
     if touch and caller is not None:
         # A read stays a read: the session's last-seen time is written afterwards, not waited for.
         toucher = caller

@@ -9,7 +9,7 @@ from openpws.services.sessions import Authenticated, Credentials
 
 
 def log_in(ctx: Context, credentials: Credentials) -> Authenticated:
-    return sessions.authenticate(ctx.tx, ctx.settings, ctx.now, credentials)
+    return sessions.authenticate(ctx.tx, ctx.settings, ctx.request_time(), credentials)
 
 
 def log_out(ctx: Context, _request: None) -> None:

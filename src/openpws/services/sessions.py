@@ -3,6 +3,10 @@
 Tickets are 16 bytes from the OS CSPRNG in Base64 (24 characters); only their SHA-256 is stored.
 An unknown ticket is 10004 InvalidSessionTicket; a ticket that expired (idle or absolute limit)
 or was ended by PwsUnauthenticate is -101 InvalidSession. Both answer FailSessionInvalid.
+
+Sessions live on their account's clock (``openpws.clock``): a request enters that clock as soon as
+its account is known, so idle and lifetime expiry follow a frozen or advanced clock. An account
+past its expiry (a throwaway sandbox account) is treated as absent from that real instant on.
 """
 
 from __future__ import annotations
@@ -17,11 +21,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection
 
 from openpws import errors
+from openpws.clock import RequestTime
 from openpws.config import Settings
 from openpws.entities import AccountRow, UserRow
 from openpws.services.passwords import dummy_hash, verify_password
 from openpws.services.permissions import Permission, expand
 from openpws.store import accounts as account_store
+from openpws.store import sandbox as sandbox_store
 from openpws.store import sessions as session_store
 
 # last_seen_at is written at most this often per session, so reads stay reads.
@@ -68,9 +74,15 @@ def _naive(moment: datetime) -> datetime:
     return moment.replace(tzinfo=None)
 
 
-def authenticate(tx: Connection, settings: Settings, now: datetime, credentials: Credentials) -> Authenticated:
+def authenticate(tx: Connection, settings: Settings, time: RequestTime, credentials: Credentials) -> Authenticated:
     account_code, user_name, password = credentials.account_code, credentials.user_name, credentials.password
     account = account_store.find_account(tx, account_code)
+    if account is not None:
+        state = sandbox_store.state_of(tx, account.id)
+        if state.expired(time.real):
+            account = None
+        else:
+            time.enter(state.clock)
     user = account_store.find_user(tx, account.id, user_name) if account else None
     # The same KDF work runs whether or not the account and user exist: no timing oracle.
     stored = user.password_hash if user else dummy_hash(settings.scrypt_cost)
@@ -79,21 +91,23 @@ def authenticate(tx: Connection, settings: Settings, now: datetime, credentials:
     if Permission.WEB_SERVICES not in expand(user.permissions):
         raise errors.fail(errors.WEB_SERVICES_PERMISSION_DENIED, user.login)
     raw = secrets.token_bytes(16)
-    session_store.insert_session(tx, _hash(raw), account.id, user.id, _naive(now))
+    session_store.insert_session(tx, _hash(raw), account.id, user.id, _naive(time.now))
     return Authenticated(base64.b64encode(raw).decode("ascii"), account, user)
 
 
-def resolve(tx: Connection, settings: Settings, now: datetime, ticket: str) -> tuple[Caller, bool]:
-    """The caller behind ``ticket``, and whether its last-seen time is due to be written."""
+def resolve(tx: Connection, settings: Settings, time: RequestTime, ticket: str) -> tuple[Caller, bool]:
+    """The caller behind ``ticket``, and whether its last-seen time is due to be written. The
+    request enters the clock of the session's account."""
     try:
         raw = base64.b64decode(ticket.strip(), validate=True)
     except (binascii.Error, ValueError):
         raw = b""
     owner = session_store.find_session_owner(tx, _hash(raw)) if len(raw) == 16 else None
-    if owner is None:
+    if owner is None or (owner.account_expires_at is not None and
+                         owner.account_expires_at <= _naive(time.real)):
         raise errors.fail(errors.INVALID_SESSION_TICKET)
     row = owner.session
-    current = _naive(now)
+    current = _naive(time.enter(owner.account_clock))
     if row.ended_at is not None:
         raise errors.fail(errors.INVALID_SESSION, "the session was ended by PwsUnauthenticate")
     if current - row.last_seen_at > timedelta(minutes=settings.session_idle_minutes):

@@ -2,16 +2,20 @@
 run, encode. This is the one place where errors of every kind become SOAP (through
 ``openpws.soap.faults``), and where the clock is read: once for the instant the request's work
 happens at, and again for the response's ServerTimestampUtc (the moment it is written, after the
-work: a client that lists what changed since that timestamp does not see its own write again)."""
+work: a client that lists what changed since that timestamp does not see its own write again).
+Both are real instants shown on the clock of the request's account (``openpws.clock``), which
+the request's work enters once it knows the account; the timestamp of a request that never got
+that far is real time."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
+from openpws.clock import RequestTime, real_now
 from openpws.contract import Contract, Operation, ns
 from openpws.contract.record import Record
 from openpws.errors import LockFault, Message, PwsError, RequestFault
@@ -60,18 +64,14 @@ def check_handlers(contract: Contract, handlers: Mapping[str, object]) -> None:
         )
 
 
-def _real_time() -> datetime:
-    return datetime.now(UTC)
-
-
 def _nothing_unmodelled(_operation: str, _request: Record) -> tuple[str, ...]:
     return ()
 
 
 class Dispatcher(Generic[H]):
     def __init__(self, contract: Contract, handlers: Mapping[str, H],
-                 runner: Callable[[H, Record, datetime], Outcome], *,
-                 clock: Callable[[], datetime] = _real_time, strict_order: bool = True,
+                 runner: Callable[[H, Record, RequestTime], Outcome], *,
+                 clock: Callable[[], datetime] = real_now, strict_order: bool = True,
                  not_modelled: Callable[[str, Record], tuple[str, ...]] = _nothing_unmodelled) -> None:
         check_handlers(contract, handlers)
         self.contract = contract
@@ -106,16 +106,16 @@ class Dispatcher(Generic[H]):
         operation, request = prepared.operation, prepared.request
         try:
             request_id = request.get("RequestId") or 0
-            now = self.clock()
+            time = RequestTime(self.clock())
             try:
-                outcome = self.runner(prepared.handler, request, now)
+                outcome = self.runner(prepared.handler, request, time)
             except PwsError as error:
                 status, messages = faults.failure(error)
-                return 200, self._respond(operation, request_id, status, messages, {})
+                return 200, self._respond(operation, request_id, time, status, messages, {})
             except LockFault as error:
                 return 500, self._lock_fault(operation, request_id, error)
             return 200, self._respond(
-                operation, request_id, faults.status_of(outcome.messages),
+                operation, request_id, time, faults.status_of(outcome.messages),
                 faults.message_values(outcome.messages), outcome.members,
             )
         except RequestFault as error:
@@ -149,14 +149,14 @@ class Dispatcher(Generic[H]):
         detail = self.encoder.standalone(_PWS_FAULT, self.contract.types.complex(_PWS_FAULT), values)
         return faults.lock_fault(detail, error.message.text)
 
-    def _respond(self, operation: Operation, request_id: int, status: str,
+    def _respond(self, operation: Operation, request_id: int, time: RequestTime, status: str,
                  messages: list[dict[str, Any]], members: Mapping[str, Any]) -> bytes:
         values = {
             **members,
             "Messages": messages,
             "ResponseId": request_id,
             "Status": status,
-            "ServerTimestampUtc": self.clock(),
+            "ServerTimestampUtc": time.clock.at(self.clock()),
         }
         result = self.encoder.result(ns.qname(ns.PWS, operation.result_member),
                                      self.contract.types.complex(operation.response_type), values)

@@ -5,6 +5,7 @@
     GET  …svc?singleWsdl                                            WSDL and schemas in one document
     POST …svc                                                       SOAP 1.1 requests
     GET  /health                                                    "ok" (readiness; a trivial endpoint)
+    *    a mounted prefix (e.g. /_openpws/)                         the application mounted there
 
 ASGI servers set no limit on request bodies, so the limit is enforced here, before parsing, on
 the declared Content-Length and again on the bytes actually received. Malformed requests are
@@ -13,7 +14,8 @@ answered here at once; a call is handed to ``run`` (``openpws.runner`` decides w
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine, MutableMapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -28,6 +30,7 @@ NOT_MODELLED = b"x-openpws-not-modelled"  # X-Openpws-Not-Modelled (ASGI header 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class BodyTooLarge(Exception):
@@ -37,13 +40,20 @@ class BodyTooLarge(Exception):
 class SoapApp:
     def __init__(self, contract: Contract, dispatcher: Dispatcher[Any],
                  run: Callable[[Prepared[Any]], Awaitable[tuple[int, bytes]]], *, max_body_bytes: int,
-                 on_shutdown: Callable[[], None]) -> None:
+                 on_shutdown: Callable[[], None], mounts: Sequence[tuple[str, App]] = (),
+                 background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = ()) -> None:
         self.contract = contract
         self.dispatcher = dispatcher
         # Answers a prepared call, on the event loop or on a worker thread (the runner decides).
         self.run = run
         self.max_body_bytes = max_body_bytes
         self.on_shutdown = on_shutdown
+        # (path prefix, application): each is handed the requests under its prefix, whole scope
+        # and all. They are looked at only once a path is not the PWS endpoint's.
+        self.mounts = tuple(mounts)
+        # Work the process runs from startup to shutdown (the sweep of expired accounts).
+        self.background = tuple(background)
+        self._tasks: list[asyncio.Task[None]] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -63,6 +73,10 @@ class SoapApp:
         elif path == "/health" and method in ("GET", "HEAD"):
             await _reply(send, 200, b"text/plain; charset=utf-8", b"ok\n")
         else:
+            for prefix, app in self.mounts:
+                if path.startswith(prefix):
+                    await app(scope, receive, send)
+                    return
             await _reply(send, 404, b"text/plain; charset=utf-8",
                          f"Not found. The PWS endpoint is {SERVICE_PATH}\n".encode())
 
@@ -70,8 +84,12 @@ class SoapApp:
         while True:
             event = await receive()
             if event["type"] == "lifespan.startup":
+                self._tasks = [asyncio.create_task(work()) for work in self.background]
                 await send({"type": "lifespan.startup.complete"})
             elif event["type"] == "lifespan.shutdown":
+                for task in self._tasks:
+                    task.cancel()
+                await asyncio.gather(*self._tasks, return_exceptions=True)
                 self.on_shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return

@@ -44,6 +44,13 @@ accounts = Table(
     # The first day of the account's weeks, as Python's weekday() numbers it (0 Monday … 6
     # Sunday): every hours bucket starts on it.
     Column("week_start", SmallInteger, nullable=False, server_default="0"),
+    # The account's clock (openpws.clock.Clock): frozen at clock_frozen_at, or else running
+    # clock_offset_us microseconds ahead of real time.
+    Column("clock_frozen_at", DateTime, nullable=True),
+    Column("clock_offset_us", BigInteger, nullable=False, server_default="0"),
+    # A throwaway account's end, in real time: from then on it is treated as absent, and a sweep removes it.
+    Column("expires_at", DateTime, nullable=True, index=True),
+    Column("fixture_name", String(100), nullable=True),  # the packaged fixture it was created from
 )
 
 users = Table(
@@ -328,3 +335,8 @@ locks = Table(
     Column("acquired_at", DateTime, nullable=False),
 )
 Index("ix_locks_graph", locks.c.account_id, locks.c.engagement_id)
+
+# Removing an account deletes its rows table by table (store.sandbox): these are its only tables
+# whose account_id led no index.
+Index("ix_sessions_account", sessions.c.account_id)
+Index("ix_lock_sets_account", lock_sets.c.account_id)

@@ -8,8 +8,10 @@ from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
+from openpws.clock import Clock
 from openpws.store import statements
 from openpws.store.prebuilt import Prebuilt
+from openpws.store.sandbox import clock_of
 from openpws.store.schema import accounts, sessions, user_permissions, users
 
 
@@ -44,6 +46,8 @@ class SessionOwner:
     session: SessionRow
     account_uid: int
     account_code: str
+    account_clock: Clock
+    account_expires_at: datetime | None  # naive UTC, real time
     user_uid: int
     login: str
     display_name: str
@@ -61,8 +65,9 @@ _PERMISSIONS = (
 _OWNER = Prebuilt(
     select(
         sessions.c.id, sessions.c.account_id, sessions.c.user_id, sessions.c.created_at,
-        sessions.c.last_seen_at, sessions.c.ended_at, accounts.c.uid, accounts.c.code, users.c.uid,
-        users.c.login, users.c.display_name, users.c.reference_id, _PERMISSIONS,
+        sessions.c.last_seen_at, sessions.c.ended_at, accounts.c.uid, accounts.c.code, accounts.c.clock_frozen_at,
+        accounts.c.clock_offset_us, accounts.c.expires_at, users.c.uid, users.c.login, users.c.display_name,
+        users.c.reference_id, _PERMISSIONS,
     )
     .join(users, users.c.id == sessions.c.user_id)
     .join(accounts, accounts.c.id == sessions.c.account_id)
@@ -74,6 +79,8 @@ def find_session_owner(connection: Connection, ticket_hash: str) -> SessionOwner
     rows = _OWNER.all(connection, ticket_hash=ticket_hash)
     if not rows:
         return None
-    (*session, account_uid, account_code, user_uid, login, display_name, reference_id, granted), = rows
-    return SessionOwner(SessionRow(*session), account_uid, account_code, user_uid, login, display_name,
-                        reference_id, frozenset(granted.split(",")) if granted else frozenset())
+    (*session, account_uid, account_code, frozen_at, offset_us, expires_at, user_uid, login, display_name,
+     reference_id, granted), = rows
+    return SessionOwner(SessionRow(*session), account_uid, account_code, clock_of(frozen_at, offset_us), expires_at,
+                        user_uid, login, display_name, reference_id,
+                        frozenset(granted.split(",")) if granted else frozenset())
