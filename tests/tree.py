@@ -54,9 +54,9 @@ def tag(name: str, value: object) -> str:
 
 
 def ref(kind: str, code: str | None = None, uid: int | str | None = None) -> str:
-    """The members of a ref: kind Client, Engagement, Project or ProjectRole."""
-    code_member = {"Client": "ClientNumber", "Engagement": "EngagementCode", "Project": "ProjectCode",
-                   "ProjectRole": "ExternalSystemIdentifier"}[kind]
+    """The members of a ref: kind Client, Engagement, ContractLineItem, Project or ProjectRole."""
+    code_member = {"Client": "ClientNumber", "Engagement": "EngagementCode", "ContractLineItem": "ContractLineItemCode",
+                   "Project": "ProjectCode", "ProjectRole": "ExternalSystemIdentifier"}[kind]
     body = f"<com:{code_member}>{escape(code)}</com:{code_member}>" if code is not None else ""
     if uid is not None:
         body += f"<com:{kind}Uid>{uid}</com:{kind}Uid>"

@@ -154,16 +154,86 @@ async function scenario() {
   const projects = await call('PwsGetProjectList', first, {QueryString: `Stack phase 1 ${tag}`});
   check(items(projects.Projects, 'PwsProjectSummary').some((p) => p.ProjectUid === project.uid),
     'PwsGetProjectList finds the project with its exact Uid');
+
+  // The engagement's insert made its first contract line item; a second one, fixed price, takes the
+  // project, and both are read back: the project is on the second only.
+  saved = await call('PwsSaveContractLineItem', first, {ContractLineItem: {
+    ContractLineItemName: `Stack fixed fee ${tag}`, EngagementIdentity: {EngagementUid: engagement.uid},
+    TimeContractTerms: 'F', PurchaseOrderNumber: `PO-${tag}`}});
+  const line = made('contract line item', saved.ContractLineItemIdentity.ContractLineItemCode,
+    saved.ContractLineItemIdentity.ContractLineItemUid);
+  await call('PwsSaveProject', first, {Mode: 'R', Project: {ProjectUid: project.uid,
+    ContractLineItemIdentity: {ContractLineItemUid: line.uid}}});
+  const firstLineCode = `${engagement.code}-CL1`;
+  const lines = await call('PwsGetContractLineItem', first, {ContractLineItemIdentities: {PwsContractLineItemRef: [
+    {ContractLineItemUid: line.uid}, {ContractLineItemCode: firstLineCode}]}});
+  const [readLine, firstLine] = items(lines.ContractLineItems, 'PwsContractLineItemElement');
+  const lineDetail = readLine && readLine.ContractLineItemDetail;
+  check(lineDetail && lineDetail.ContractLineItemUid === line.uid && lineDetail.ContractLineItemCode === line.code,
+    'PwsGetContractLineItem by Uid answers that contract line item, Uid exact');
+  check(lineDetail && lineDetail.EngagementIdentity.EngagementUid === engagement.uid,
+    'PwsGetContractLineItem: its engagement Uid is exact');
+  check(lineDetail && lineDetail.TimeContractTerms === 'F' && lineDetail.CostContractTerms === 'T'
+    && lineDetail.PurchaseOrderNumber === `PO-${tag}`, 'PwsGetContractLineItem: the terms and PO number saved');
+  check(readLine && items(readLine.Projects, 'PwsProjectSummary').map((p) => p.ProjectUid).join() === project.uid,
+    'PwsGetContractLineItem: the project moved onto the second contract line item, Uid exact');
+  check(firstLine && firstLine.ContractLineItemDetail.ContractLineItemCode === firstLineCode
+    && isExactUid(firstLine.ContractLineItemDetail.ContractLineItemUid)
+    && items(firstLine.Projects, 'PwsProjectSummary').length === 0,
+  'PwsGetContractLineItem: the first contract line item, by code, has no project left');
+
+  // Resources are the account's users: the second user is found in the list by its Uid, read, and
+  // requested on the role.
+  const resources = await call('PwsGetResourceList', first);
+  const listedResources = items(resources.Resources, 'PwsResourceSummary');
+  check(listedResources.length > 0 && listedResources.every((r) => isExactUid(r.ResourceUid)),
+    'PwsGetResourceList: every ResourceUid is an exact Int64 above 2^53');
+  const resource = listedResources.find((r) => r.ResourceUid === second.uid);
+  check(resource !== undefined && listedResources.some((r) => r.ResourceUid === first.uid),
+    'PwsGetResourceList finds both users by their exact Uids');
+  const readResources = await call('PwsGetResource', first,
+    {ResourceIdentities: {PwsResourceRef: [{ResourceUid: second.uid}]}});
+  const [readResource] = items(readResources.Resources, 'PwsResourceElement');
+  check(readResource && readResource.ResourceDetail.ResourceUid === second.uid && resource
+    && readResource.ResourceDetail.ResourceDisplayName === resource.ResourceDisplayName
+    && readResource.ResourceDetail.ResourceReferenceSystemId === resource.ResourceReferenceSystemId,
+  'PwsGetResource by Uid answers the resource listed, Uid exact');
+  check(readResource && readResource.LastUpdatedTimestamp instanceof Date
+    && readResource.LastUpdatedTimestamp <= readResources.ServerTimestampUtc,
+  'PwsGetResource: LastUpdatedTimestamp is a date, not after the answer\'s ServerTimestampUtc');
   saved = await call('PwsSaveProjectRole', first, {Mode: 'R', ProjectIdentity: {ProjectUid: project.uid},
-    ProjectRole: {ExternalSystemIdentifier: `R-${tag}`, RoleName: 'Architect'}});
+    ProjectRole: {ExternalSystemIdentifier: `R-${tag}`, ResourceIdentity: {ResourceUid: second.uid}, RoleName: 'Architect'}});
   const role = made('role', `R-${tag}`, saved.ProjectRoleIdentity.ProjectRoleUid);
 
-  // Hours on the role, read back with the project and with its roles.
+  // Hours on the role, read back as a requester plans them, with the project's roles and with the project.
   const weeks = [0, 1].map((w) => new Date(Date.parse(`${config.monday}T00:00:00Z`) + w * 7 * 86400000));
   await call('PwsRequestOrBookRoleHours', first, {Mode: 'R', ProjectRoles: {PwsProjectRoleHours: [{
     ProjectRoleIdentity: {ProjectRoleUid: role.uid},
     HoursBuckets: {PwsProjectRoleHoursBucket: weeks.map((week) => (
       {BucketStartDate: week.toISOString(), SchedulingMode: 'W', WeeklyMinutes: 600}))}}]}});
+  // The window runs from this week to the last week with hours; nothing is booked yet.
+  const scheduling = await call('PwsGetResourceSchedulingRoleData', first, {MinimumWeekCount: 1,
+    ProjectIdentity: {ProjectUid: project.uid}, RequestOrScheduleMode: 'R', StartDate: `${config.monday}T00:00:00Z`});
+  const [schedule] = items(scheduling.ProjectRoles, 'PwsProjectRoleSchedule');
+  const weeksOf = (buckets) => items(buckets, 'PwsProjectRoleHoursBucket')
+    .map((b) => `${b.BucketStartDate.toISOString().slice(0, 10)} ${b.WeeklyMinutes}`).join();
+  const weekDays = weeks.map((week) => week.toISOString().slice(0, 10));
+  check(scheduling.RequestOrScheduleMode === 'R' && scheduling.WeekCount === 2
+    && scheduling.EndDate.toISOString().slice(0, 10) === weekDays[1],
+  'PwsGetResourceSchedulingRoleData: the window is the two weeks with hours, read as requester');
+  check(schedule && schedule.ProjectRoleIdentity.ProjectRoleUid === role.uid
+    && schedule.ProjectIdentity.ProjectUid === project.uid,
+  'PwsGetResourceSchedulingRoleData: the role and project Uids are exact');
+  check(schedule && weeksOf(schedule.RequestedBuckets) === weekDays.map((d) => `${d} 600`).join(),
+    'PwsGetResourceSchedulingRoleData: the requested buckets hold the hours requested');
+  check(schedule && weeksOf(schedule.BookedBuckets) === weekDays.map((d) => `${d} 0`).join()
+    && schedule.BookedHoursFlag === false, 'PwsGetResourceSchedulingRoleData: nothing is booked');
+  const candidates = items(schedule && schedule.Candidates, 'PwsProjectRoleCandidate');
+  check(schedule && schedule.ResourceIdentity.ResourceUid === second.uid && candidates.length === 1
+    && candidates[0].ResourceIdentity.ResourceUid === second.uid && candidates[0].SelectedCandidateFlag === true,
+  'PwsGetResourceSchedulingRoleData: the requested resource is the second user, Uid exact');
+  check(items(scheduling.Resources, 'PwsResourceSchedule').map((r) => r.ResourceIdentity.ResourceUid).join() === second.uid,
+    'PwsGetResourceSchedulingRoleData: Resources lists the second user, Uid exact');
   const roles = await call('PwsGetProjectRoles', first,
     {Mode: 'R', ProjectIdentities: {PwsProjectRef: [{ProjectUid: project.uid}]}});
   const [projectRoles] = items(roles.ProjectProjectRoles, 'PwsProjectProjectRoles');
@@ -176,6 +246,8 @@ async function scenario() {
   check(readProject && readProject.ProjectDetail.ProjectUid === project.uid
     && readProject.ProjectDetail.EngagementIdentity.EngagementUid === engagement.uid,
   'PwsGetProject: the project and engagement Uids are exact');
+  check(readProject && readProject.ProjectDetail.ContractLineItemIdentity.ContractLineItemUid === line.uid,
+    'PwsGetProject: the project is on the second contract line item, Uid exact');
 
   // A business error is an answer, not an exception; the role is deleted once its hours may go.
   const roleRef = {ProjectRoleIdentity: {ProjectRoleUid: role.uid}};

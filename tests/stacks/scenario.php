@@ -178,16 +178,93 @@ final class Scenario
         $projects = $call('PwsGetProjectList', $first, ['QueryString' => "Stack phase 1 $tag"]);
         $check(in_array($project->uid, array_map(fn ($p) => $p->ProjectUid, $items($projects->Projects, 'PwsProjectSummary')), true),
             'PwsGetProjectList finds the project with its exact Uid');
+
+        // The engagement's insert made its first contract line item; a second one, fixed price,
+        // takes the project, and both are read back: the project is on the second only.
+        $saved = $call('PwsSaveContractLineItem', $first, ['ContractLineItem' => [
+            'ContractLineItemName' => "Stack fixed fee $tag", 'EngagementIdentity' => ['EngagementUid' => $engagement->uid],
+            'TimeContractTerms' => 'F', 'PurchaseOrderNumber' => "PO-$tag"]]);
+        $line = $this->made('contract line item', $saved->ContractLineItemIdentity->ContractLineItemCode,
+            $saved->ContractLineItemIdentity->ContractLineItemUid);
+        $call('PwsSaveProject', $first, ['Mode' => 'R', 'Project' => ['ProjectUid' => $project->uid,
+            'ContractLineItemIdentity' => ['ContractLineItemUid' => $line->uid]]]);
+        $firstLineCode = "{$engagement->code}-CL1";
+        $lines = $call('PwsGetContractLineItem', $first, ['ContractLineItemIdentities' => ['PwsContractLineItemRef' => [
+            ['ContractLineItemUid' => $line->uid], ['ContractLineItemCode' => $firstLineCode]]]]);
+        [$readLine, $firstLine] = $items($lines->ContractLineItems, 'PwsContractLineItemElement') + [null, null];
+        $lineDetail = $readLine?->ContractLineItemDetail;
+        $check($lineDetail !== null && $lineDetail->ContractLineItemUid === $line->uid
+            && $lineDetail->ContractLineItemCode === $line->code,
+            'PwsGetContractLineItem by Uid answers that contract line item, Uid exact');
+        $check($lineDetail !== null && $lineDetail->EngagementIdentity->EngagementUid === $engagement->uid,
+            'PwsGetContractLineItem: its engagement Uid is exact');
+        $check($lineDetail !== null && $lineDetail->TimeContractTerms === 'F' && $lineDetail->CostContractTerms === 'T'
+            && $lineDetail->PurchaseOrderNumber === "PO-$tag", 'PwsGetContractLineItem: the terms and PO number saved');
+        $check($readLine !== null && array_map(fn ($p) => $p->ProjectUid, $items($readLine->Projects, 'PwsProjectSummary'))
+            === [$project->uid], 'PwsGetContractLineItem: the project moved onto the second contract line item, Uid exact');
+        $check($firstLine !== null && $firstLine->ContractLineItemDetail->ContractLineItemCode === $firstLineCode
+            && is_int($firstLine->ContractLineItemDetail->ContractLineItemUid)
+            && $firstLine->ContractLineItemDetail->ContractLineItemUid > 2 ** 53
+            && $items($firstLine->Projects, 'PwsProjectSummary') === [],
+            'PwsGetContractLineItem: the first contract line item, by code, has no project left');
+
+        // Resources are the account's users: the second user is found in the list by its Uid, read,
+        // and requested on the role.
+        $resources = $call('PwsGetResourceList', $first);
+        $listedResources = $items($resources->Resources, 'PwsResourceSummary');
+        $listedUids = array_map(fn ($r) => $r->ResourceUid, $listedResources);
+        $check($listedUids !== [] && array_filter($listedUids, fn ($u) => !is_int($u) || $u <= 2 ** 53) === [],
+            'PwsGetResourceList: every ResourceUid is an exact Int64 above 2^53');
+        $found = array_search($second->uid, $listedUids, true);
+        $resource = $found === false ? null : $listedResources[$found];
+        $check($resource !== null && in_array($first->uid, $listedUids, true),
+            'PwsGetResourceList finds both users by their exact Uids');
+        $readResources = $call('PwsGetResource', $first,
+            ['ResourceIdentities' => ['PwsResourceRef' => [['ResourceUid' => $second->uid]]]]);
+        $readResource = $items($readResources->Resources, 'PwsResourceElement')[0] ?? null;
+        $check($readResource !== null && $resource !== null && $readResource->ResourceDetail->ResourceUid === $second->uid
+            && $readResource->ResourceDetail->ResourceDisplayName === $resource->ResourceDisplayName
+            && ($readResource->ResourceDetail->ResourceReferenceSystemId ?? null) === ($resource->ResourceReferenceSystemId ?? null),
+            'PwsGetResource by Uid answers the resource listed, Uid exact');
+        $check($readResource !== null && new DateTimeImmutable($readResource->LastUpdatedTimestamp)
+            <= new DateTimeImmutable($readResources->ServerTimestampUtc),
+            "PwsGetResource: LastUpdatedTimestamp is a date, not after the answer's ServerTimestampUtc");
         $saved = $call('PwsSaveProjectRole', $first, ['Mode' => 'R', 'ProjectIdentity' => ['ProjectUid' => $project->uid],
-            'ProjectRole' => ['ExternalSystemIdentifier' => "R-$tag", 'RoleName' => 'Architect']]);
+            'ProjectRole' => ['ExternalSystemIdentifier' => "R-$tag", 'ResourceIdentity' => ['ResourceUid' => $second->uid],
+                'RoleName' => 'Architect']]);
         $role = $this->made('role', "R-$tag", $saved->ProjectRoleIdentity->ProjectRoleUid);
 
-        // Hours on the role, read back with the project and with its roles.
+        // Hours on the role, read back as a requester plans them, with the project's roles and with the project.
         $monday = new DateTimeImmutable("{$config['monday']}T00:00:00Z");
         $buckets = array_map(fn (int $w) => ['BucketStartDate' => $monday->modify("+$w week")->format('Y-m-d\TH:i:s\Z'),
             'SchedulingMode' => 'W', 'WeeklyMinutes' => 600], [0, 1]);
         $call('PwsRequestOrBookRoleHours', $first, ['Mode' => 'R', 'ProjectRoles' => ['PwsProjectRoleHours' => [[
             'ProjectRoleIdentity' => ['ProjectRoleUid' => $role->uid], 'HoursBuckets' => ['PwsProjectRoleHoursBucket' => $buckets]]]]]);
+        // The window runs from this week to the last week with hours; nothing is booked yet.
+        $scheduling = $call('PwsGetResourceSchedulingRoleData', $first, ['MinimumWeekCount' => 1,
+            'ProjectIdentity' => ['ProjectUid' => $project->uid], 'RequestOrScheduleMode' => 'R',
+            'StartDate' => "{$config['monday']}T00:00:00Z"]);
+        $schedule = $items($scheduling->ProjectRoles, 'PwsProjectRoleSchedule')[0] ?? null;
+        $weeksOf = fn (?object $held) => array_map(fn ($b) => substr($b->BucketStartDate, 0, 10) . " {$b->WeeklyMinutes}",
+            $items($held, 'PwsProjectRoleHoursBucket'));
+        $weekDays = array_map(fn (array $b) => substr($b['BucketStartDate'], 0, 10), $buckets);
+        $check($scheduling->RequestOrScheduleMode === 'R' && $scheduling->WeekCount === 2
+            && substr($scheduling->EndDate, 0, 10) === $weekDays[1],
+            'PwsGetResourceSchedulingRoleData: the window is the two weeks with hours, read as requester');
+        $check($schedule !== null && $schedule->ProjectRoleIdentity->ProjectRoleUid === $role->uid
+            && $schedule->ProjectIdentity->ProjectUid === $project->uid,
+            'PwsGetResourceSchedulingRoleData: the role and project Uids are exact');
+        $check($schedule !== null && $weeksOf($schedule->RequestedBuckets) === array_map(fn ($d) => "$d 600", $weekDays),
+            'PwsGetResourceSchedulingRoleData: the requested buckets hold the hours requested');
+        $check($schedule !== null && $weeksOf($schedule->BookedBuckets) === array_map(fn ($d) => "$d 0", $weekDays)
+            && $schedule->BookedHoursFlag === false, 'PwsGetResourceSchedulingRoleData: nothing is booked');
+        $candidates = $items($schedule?->Candidates, 'PwsProjectRoleCandidate');
+        $check($schedule !== null && ($schedule->ResourceIdentity->ResourceUid ?? null) === $second->uid
+            && count($candidates) === 1 && $candidates[0]->ResourceIdentity->ResourceUid === $second->uid
+            && $candidates[0]->SelectedCandidateFlag === true,
+            'PwsGetResourceSchedulingRoleData: the requested resource is the second user, Uid exact');
+        $check(array_map(fn ($r) => $r->ResourceIdentity->ResourceUid, $items($scheduling->Resources, 'PwsResourceSchedule'))
+            === [$second->uid], 'PwsGetResourceSchedulingRoleData: Resources lists the second user, Uid exact');
         $roles = $call('PwsGetProjectRoles', $first,
             ['Mode' => 'R', 'ProjectIdentities' => ['PwsProjectRef' => [['ProjectUid' => $project->uid]]]]);
         $projectRoles = $items($roles->ProjectProjectRoles, 'PwsProjectProjectRoles')[0] ?? null;
@@ -203,6 +280,8 @@ final class Scenario
         $check($readProject !== null && $readProject->ProjectDetail->ProjectUid === $project->uid
             && $readProject->ProjectDetail->EngagementIdentity->EngagementUid === $engagement->uid,
             'PwsGetProject: the project and engagement Uids are exact');
+        $check($readProject !== null && $readProject->ProjectDetail->ContractLineItemIdentity->ContractLineItemUid === $line->uid,
+            'PwsGetProject: the project is on the second contract line item, Uid exact');
 
         // A business error is an answer, not an exception; the role is deleted once its hours may go.
         $roleRef = ['ProjectRoleIdentity' => ['ProjectRoleUid' => $role->uid]];

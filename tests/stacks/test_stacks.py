@@ -46,8 +46,14 @@ CALLS = [
     ("PwsGetEngagementList", "first", "Ok"),
     ("PwsSaveProject", "first", "Ok"),
     ("PwsGetProjectList", "first", "Ok"),
+    ("PwsSaveContractLineItem", "first", "Ok"),
+    ("PwsSaveProject", "first", "Ok"),  # onto that contract line item
+    ("PwsGetContractLineItem", "first", "Ok"),
+    ("PwsGetResourceList", "first", "Ok"),
+    ("PwsGetResource", "first", "Ok"),
     ("PwsSaveProjectRole", "first", "Ok"),
     ("PwsRequestOrBookRoleHours", "first", "Ok"),
+    ("PwsGetResourceSchedulingRoleData", "first", "Ok"),
     ("PwsGetProjectRoles", "first", "Ok"),
     ("PwsGetProject", "first", "Ok"),
     ("PwsDeleteProjectRole", "first", "Fail 54074"),  # RoleHasHoursBookedOrRequested
@@ -85,6 +91,10 @@ def server_uid(pws: Pws, kind: str, code: str, project: str) -> str | None:
         answer = pws.ok("PwsGetEngagement", f"<sch:EngagementIdentities><com:PwsEngagementRef>{ref('Engagement', code)}"
                         "</com:PwsEngagementRef></sch:EngagementIdentities>")
         return answer.text(".//com:EngagementDetail/com:EngagementUid")
+    if kind == "contract line item":
+        answer = pws.ok("PwsGetContractLineItem", "<sch:ContractLineItemIdentities><com:PwsContractLineItemRef>"
+                        f"{ref('ContractLineItem', code)}</com:PwsContractLineItemRef></sch:ContractLineItemIdentities>")
+        return answer.text(".//com:ContractLineItemDetail/com:ContractLineItemUid")
     if kind == "invoice":
         answer = pws.ok("PwsGetInvoice", f'<bil:InvoiceIdentity xmlns:bil="{ns.BILLING}"><com:InvoiceNumber>{code}'
                         "</com:InvoiceNumber></bil:InvoiceIdentity>")
@@ -139,7 +149,8 @@ def test_stack_calls_every_operation_from_the_served_wsdl(
     # The Uids the stack saw are the server's, digit for digit, and not all of them fit in a double
     # (so a stack that read them as floating point would have been caught).
     reported = {(e["kind"], e["code"]): int(e["uid"]) for e in report["entities"]}
-    assert {kind for kind, _ in reported} == {"client", "engagement", "project", "role", "invoice"}
+    assert {kind for kind, _ in reported} == {
+        "client", "engagement", "contract line item", "project", "role", "invoice"}
     assert any(float(uid) != uid for uid in reported.values())
     pws = Pws(soap, account)
     [project] = [code for kind, code in reported if kind == "project"]
