@@ -110,10 +110,10 @@ class Control:
     @staticmethod
     def _users(code: str, fixture_name: str | None, administrator: bool) -> list[NewUser]:
         if fixture_name == "demo":
-            return [NewUser(u.login, u.display_name, u.reference_id, u.permissions, _password(), u.email)
-                    for u in demo.users_of(code)]
+            return [NewUser(u.login, u.display_name, u.reference_id, u.permissions, _password(), u.email,
+                            generated=True) for u in demo.users_of(code)]
         if administrator:
-            return [NewUser(f"admin@{code}", "Administrator", "ADMIN", ALL, _password())]
+            return [NewUser(f"admin@{code}", "Administrator", "ADMIN", ALL, _password(), generated=True)]
         return []
 
     def _load(self, code: str, load: Callable[[], object]) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from openpws.clock import Clock, utc
 from openpws.services import admin
 from openpws.services.context import Environment
+from openpws.services.passwords import GENERATED_PASSWORD_COST
 from openpws.services.permissions import Permission
 from openpws.services.weeks import MONDAY
 from openpws.store import sandbox as store
@@ -56,6 +57,7 @@ class NewUser:
     permissions: frozenset[Permission]
     password: str
     email: str | None = None
+    generated: bool = False  # by openpws, random: hashed at passwords.GENERATED_PASSWORD_COST
 
 
 @dataclass(frozen=True)
@@ -183,7 +185,8 @@ def create_account(environment: Environment, *, code: str, name: str | None, use
             for user in users:
                 admin.create_user(tx, account.code, login=user.login, display_name=user.display_name,
                                   password=user.password, permissions=user.permissions,
-                                  reference_id=user.reference_id, email=user.email, scrypt_cost=settings.scrypt_cost,
+                                  reference_id=user.reference_id, email=user.email,
+                                  scrypt_cost=GENERATED_PASSWORD_COST if user.generated else settings.scrypt_cost,
                                   now=moment)
             return account.uid
     except IntegrityError:
