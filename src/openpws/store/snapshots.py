@@ -40,10 +40,23 @@ import json
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Date, DateTime, Table, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import (
+    Connection,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import OperationalError
 
 from openpws.store import statements
@@ -71,7 +84,7 @@ from openpws.store.schema import (
 # The image's layout; an image names its format, so that a later one can still read it.
 FORMAT = 1
 # zlib's fastest level: an image of 10,000 rows shrinks about tenfold at it, and a higher level
-# costs more time than the few bytes it saves are worth (measured in bench/snapshots.py).
+# costs more time than the bytes it saves are worth (measured in bench/snapshots.py).
 COMPRESSION = 1
 
 _HELD = {users, user_permissions, stages, clients, engagements, contract_line_items, projects, project_roles,
@@ -99,8 +112,6 @@ _LOCKED_ENTITY = {"E": "engagements", "P": "projects", "R": "project_roles"}
 # database's deadlock_timeout of 1 s, so that in a deadlock the restore is the one to give way).
 LOCK_WAIT_MS = 200
 _LOCK_NOT_AVAILABLE = "55P03"
-# Ids asked about in one statement (SQLite allows 32,766 parameters).
-_ID_BATCH = 10_000
 
 
 class Busy(Exception):
@@ -108,20 +119,34 @@ class Busy(Exception):
 
 
 class Unrestorable(Exception):
-    """The image lacks a column its table now requires (taken by an older schema)."""
+    """The image cannot be put back: it lacks a column its table now requires, or is of another
+    store or format."""
+
+
+@dataclass(frozen=True)
+class Part:
+    """One table's rows in an image: its column names then, how many rows, and the rows as JSON
+    text, as each store reads it back fastest: on SQLite an array of arrays of the values as the
+    file holds them (times as SQLAlchemy writes them, flags as 0 and 1), which go back verbatim;
+    on PostgreSQL an array of objects, built and read back by the database itself (json_agg,
+    json_populate_recordset)."""
+
+    columns: list[str]
+    count: int
+    rows: str
 
 
 @dataclass(frozen=True)
 class Image:
-    """What a snapshot holds: the account's settings, and per table (by name) its column names
-    and its rows as lists of JSON values (times as ISO 8601 text), parents before children."""
+    """What a snapshot holds: the account's settings and its rows, per table (by name)."""
 
+    dialect: str
     settings: dict[str, Any]
-    tables: dict[str, tuple[list[str], list[list[Any]]]]
+    tables: dict[str, Part]
 
     @property
     def rows(self) -> int:
-        return sum(len(rows) for _, rows in self.tables.values())
+        return sum(part.count for part in self.tables.values())
 
 
 @dataclass(frozen=True)
@@ -138,33 +163,27 @@ class SnapshotRow:
 
 # --- images ---------------------------------------------------------------------------------------
 
-def _owned(table: Table, account_id: int) -> Any:
+def _owned(table: Table, account: Any) -> Any:
     """The condition a row of ``table`` meets when it belongs to the account: its account_id, or
     for a table without one (hours, notes, permissions) that of the row it belongs to."""
     if "account_id" in table.c:
-        return table.c.account_id == account_id
+        return table.c.account_id == account
     for key in table.foreign_keys:
         owner = key.column.table
         if "account_id" in owner.c:
-            return key.parent.in_(select(owner.c.id).where(owner.c.account_id == account_id))
+            return key.parent.in_(select(owner.c.id).where(owner.c.account_id == account))
     raise AssertionError(f"{table.name} belongs to no account")
 
 
-def _temporal(table: Table, names: Sequence[str]) -> list[tuple[int, type[date]]]:
-    """The positions of ``names`` that are times or dates, with the type each holds."""
-    found: list[tuple[int, type[date]]] = []
-    for i, name in enumerate(names):
-        kind = table.c[name].type if name in table.c else None
-        if isinstance(kind, DateTime):
-            found.append((i, datetime))
-        elif isinstance(kind, Date):
-            found.append((i, date))
-    return found
+def _compiled(connection: Connection, statement: Any) -> tuple[str, list[str]]:
+    """A statement as the driver takes it, and the names of its parameters in order."""
+    built = statement.compile(dialect=connection.dialect)
+    return str(built), list(built.positiontup or ())
 
 
-def _parents_first(table: Table, names: list[str], rows: list[list[Any]]) -> list[list[Any]]:
+def _parents_first(table: Table, names: list[str], rows: list[Any]) -> list[Any]:
     """The rows with every parent before its children, for a table whose rows refer to each
-    other (a client's parent): each row is inserted by a statement of its own on SQLite, which
+    other (a client's parent): on SQLite each row is inserted by a statement of its own, which
     checks its foreign key at once."""
     own = [names.index(key.parent.name) for key in table.foreign_keys if key.column.table is table]
     if not own:
@@ -172,7 +191,7 @@ def _parents_first(table: Table, names: list[str], rows: list[list[Any]]) -> lis
     [parent] = own
     at = names.index("id")
     placed: set[Any] = set()
-    ordered: list[list[Any]] = []
+    ordered: list[Any] = []
     waiting = rows
     while waiting:
         later = []
@@ -193,31 +212,37 @@ def capture(connection: Connection, account_id: int) -> Image:
     in the caller's (read) transaction, which sees one moment of the database."""
     [settings] = statements.rows(connection, select(*(accounts.c[name] for name in SETTINGS))
                                  .where(accounts.c.id == account_id))
-    tables: dict[str, tuple[list[str], list[list[Any]]]] = {}
+    tables: dict[str, Part] = {}
     for table in HELD:
         names = [column.name for column in table.c]
-        query = select(*table.c).where(_owned(table, account_id)).order_by(*table.primary_key.columns)
-        rows = [list(row) for row in statements.rows(connection, query)]
-        for i, _ in _temporal(table, names):
-            for row in rows:
-                if row[i] is not None:
-                    row[i] = row[i].isoformat()
-        tables[table.name] = (names, _parents_first(table, names, rows))
-    return Image(dict(zip(SETTINGS, settings, strict=True)), tables)
+        query = select(*table.c).where(_owned(table, bindparam("account")))
+        if connection.dialect.name == "postgresql":
+            rows = query.subquery("t")
+            text_of_rows = cast(func.coalesce(func.json_agg(rows.table_valued()), text("'[]'::json")), Text)
+            [(found, count)] = statements.rows(connection, select(text_of_rows, func.count()).select_from(rows),
+                                               {"account": account_id})
+            tables[table.name] = Part(names, int(count), str(found))
+        else:
+            sql, _ = _compiled(connection, query.order_by(*table.primary_key.columns))
+            raw, _cursor = statements.cursor_rows(connection, sql, (account_id,))
+            ordered = _parents_first(table, names, raw)
+            tables[table.name] = Part(names, len(ordered), json.dumps(ordered, separators=(",", ":")))
+    return Image(connection.dialect.name, dict(zip(SETTINGS, settings, strict=True)), tables)
 
 
 def pack(image: Image) -> bytes:
-    document = {"format": FORMAT, "settings": image.settings,
-                "tables": {name: {"columns": names, "rows": rows} for name, (names, rows) in image.tables.items()}}
+    document = {"format": FORMAT, "dialect": image.dialect, "settings": image.settings,
+                "tables": {name: {"columns": part.columns, "count": part.count, "rows": part.rows}
+                           for name, part in image.tables.items()}}
     return zlib.compress(json.dumps(document, separators=(",", ":")).encode(), COMPRESSION)
 
 
 def unpack(data: bytes) -> Image:
     document = json.loads(zlib.decompress(data))
     if document.get("format") != FORMAT:
-        raise Unrestorable(f"the snapshot's image is of format {document.get('format')!r}; this openpws reads {FORMAT}")
-    return Image(document["settings"], {name: (part["columns"], part["rows"])
-                                        for name, part in document["tables"].items()})
+        raise Unrestorable(f"its image is of format {document.get('format')!r}; this openpws reads {FORMAT}")
+    tables = {name: Part(part["columns"], part["count"], part["rows"]) for name, part in document["tables"].items()}
+    return Image(document["dialect"], document["settings"], tables)
 
 
 # --- the snapshots table --------------------------------------------------------------------------
@@ -263,106 +288,163 @@ def image_of(connection: Connection, snapshot_id: int) -> bytes:
 
 # --- restoring ------------------------------------------------------------------------------------
 
-def _rows_for(table: Table, names: list[str], rows: list[list[Any]]) -> list[dict[str, Any]]:
-    """The image's rows of ``table`` as the values to insert: the columns the table still has,
-    times and dates as Python values. A column the table has gained since goes to its default."""
-    needed = [column.name for column in table.c if column.name not in names and not column.nullable
+def _columns(table: Table, part: Part) -> list[str]:
+    """The image's columns the table still has. A column the table has gained since goes to its
+    default; one it requires without a default makes the image unrestorable."""
+    needed = [column.name for column in table.c if column.name not in part.columns and not column.nullable
               and column.server_default is None]
     if needed:
-        raise Unrestorable(f"the snapshot has no {', '.join(needed)} for its rows of {table.name}: "
-                           "it was taken before openpws kept them")
-    kept = [(i, name) for i, name in enumerate(names) if name in table.c]
-    temporal = _temporal(table, names)
-    for row in rows:
-        for i, kind in temporal:
-            if row[i] is not None:
-                row[i] = kind.fromisoformat(row[i])
-    return [{name: row[i] for i, name in kept} for row in rows]
+        raise Unrestorable(f"it has no {', '.join(needed)} for its rows of {table.name}: it was taken before "
+                           "openpws kept them")
+    return [name for name in part.columns if name in table.c]
 
 
 def restore(connection: Connection, account_id: int, image: Image) -> None:
     """Put the account's rows and settings back as ``image`` holds them, in the caller's write
-    transaction. Busy when PostgreSQL rows it must change stayed held too long. The image is
-    spent: its rows become the inserted values."""
-    postgresql = connection.dialect.name == "postgresql"
-    try:
-        if postgresql:
-            statements.rows(connection, text("SELECT set_config('lock_timeout', :wait, true)"),
-                            {"wait": f"{LOCK_WAIT_MS}ms"})
-            # In the order writers take them: their engagements (in id order), then the account's row.
-            statements.rows(connection, select(engagements.c.id).where(engagements.c.account_id == account_id)
-                            .order_by(engagements.c.id).with_for_update())
-            statements.rows(connection, select(accounts.c.id).where(accounts.c.id == account_id).with_for_update())
-        _restore(connection, account_id, image, move_taken_ids=not postgresql)
-    except OperationalError as error:
-        if getattr(error.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
-            raise Busy from None
-        raise
-
-
-def _restore(connection: Connection, account_id: int, image: Image, *, move_taken_ids: bool) -> None:
-    rows = {table.name: _rows_for(table, *image.tables.get(table.name, ([], []))) for table in HELD}
-    for table in reversed(HELD):
-        if table is not users:
-            statements.change(connection, delete(table).where(_owned(table, account_id)))
-
-    # The users stay where they are, with their sessions: those the image holds (the same id and
-    # Uid) are updated to it; the others go, with their sessions.
-    current = dict(statements.rows(connection, select(users.c.id, users.c.uid).where(users.c.account_id == account_id)))
-    kept = [row for row in rows["users"] if current.get(row["id"]) == row["uid"]]
-    kept_ids = {row["id"] for row in kept}
-    gone = [user_id for user_id in current if user_id not in kept_ids]
-    if gone:
-        statements.change(connection, delete(sessions).where(sessions.c.user_id.in_(gone)))
-        statements.change(connection, delete(users).where(users.c.id.in_(gone)))
-    if kept:
-        # The SET clause is every other column of the parameters.
-        statements.change(connection, update(users).where(users.c.id == bindparam("user_id")),
-                          [{"user_id": user_id, **others} for user_id, others in
-                           ((row["id"], {k: v for k, v in row.items() if k != "id"}) for row in kept)])
-    rows["users"] = [row for row in rows["users"] if row["id"] not in kept_ids]
-
-    if move_taken_ids:
-        _move_taken_ids(connection, rows)
-    for table in HELD:
-        if rows[table.name]:
-            statements.change(connection, insert(table), rows[table.name])
+    transaction. Busy when PostgreSQL rows it must change stayed held too long."""
+    if image.dialect != connection.dialect.name:
+        raise Unrestorable(f"its image was taken on {image.dialect}, not {connection.dialect.name}")
+    parts = {table.name: image.tables.get(table.name, Part([], 0, "[]")) for table in HELD}
+    columns = {table.name: _columns(table, parts[table.name]) for table in HELD}
+    if connection.dialect.name == "sqlite":
+        _restore_sqlite(connection, account_id, parts, columns)
+    else:
+        try:
+            _restore_postgresql(connection, account_id, parts, columns)
+        except OperationalError as error:
+            if getattr(error.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
+                raise Busy from None
+            raise
     settings = {name: value for name, value in image.settings.items() if name in SETTINGS}
     if settings:
         statements.change(connection, update(accounts).where(accounts.c.id == account_id).values(settings))
 
 
-def _move_taken_ids(connection: Connection, rows: dict[str, list[dict[str, Any]]]) -> None:
+def _delete_all_but_users(connection: Connection, account_id: int) -> dict[int, int]:
+    """Delete the account's rows, children first, but its users: the Uid of each of those by id."""
+    for table in reversed(HELD):
+        if table is not users:
+            statements.change(connection, delete(table).where(_owned(table, account_id)))
+    return {int(user_id): int(uid) for user_id, uid in statements.rows(
+        connection, select(users.c.id, users.c.uid).where(users.c.account_id == account_id))}
+
+
+def _drop_users(connection: Connection, gone: list[int]) -> None:
+    """The users the image does not hold (another id, or the same id and another Uid), with their sessions."""
+    if gone:
+        statements.change(connection, delete(sessions).where(sessions.c.user_id.in_(gone)))
+        statements.change(connection, delete(users).where(users.c.id.in_(gone)))
+
+
+# The users stay where they are, with their sessions: each one the image holds (the same id and
+# Uid) is updated to it, the others go, and the image's other users are inserted.
+
+def _restore_sqlite(connection: Connection, account_id: int, parts: Mapping[str, Part],
+                    columns: Mapping[str, list[str]]) -> None:
+    rows: dict[str, list[list[Any]]] = {}
+    for table in HELD:
+        part, kept = parts[table.name], columns[table.name]
+        found = json.loads(part.rows)
+        if kept != part.columns:
+            at = [part.columns.index(name) for name in kept]
+            found = [[row[i] for i in at] for row in found]
+        rows[table.name] = found
+    current = _delete_all_but_users(connection, account_id)
+    names = columns["users"]
+    at_id, at_uid = names.index("id"), names.index("uid")
+    held = [row for row in rows["users"] if current.get(row[at_id]) == row[at_uid]]
+    held_ids = {row[at_id] for row in held}
+    _drop_users(connection, [user_id for user_id in current if user_id not in held_ids])
+    if held:
+        others = [name for name in names if name != "id"]
+        sql, order = _compiled(connection, update(users).where(users.c.id == bindparam("user_id"))
+                               .values({name: bindparam(name) for name in others}))
+        positions = [names.index("id") if name == "user_id" else names.index(name) for name in order]
+        statements.cursor_change_many(connection, sql, [[row[i] for i in positions] for row in held])
+    rows["users"] = [row for row in rows["users"] if row[at_id] not in held_ids]
+    _move_taken_ids(connection, columns, rows)
+    for table in HELD:
+        if rows[table.name]:
+            names = columns[table.name]
+            sql, order = _compiled(connection, insert(table).values({name: bindparam(name) for name in names}))
+            positions = [names.index(name) for name in order]
+            values = rows[table.name] if positions == list(range(len(names))) else [
+                [row[i] for i in positions] for row in rows[table.name]]
+            statements.cursor_change_many(connection, sql, values)
+
+
+def _move_taken_ids(connection: Connection, columns: Mapping[str, list[str]], rows: dict[str, list[list[Any]]]) -> None:
     """Give the rows to insert whose ids other rows hold (SQLite gave them out again) new ids,
     above every id of their table and of the image, and the rows that refer to them the new ones."""
     moved: dict[str, dict[int, int]] = {}
     for table in HELD:
-        if "id" not in table.c or not rows[table.name]:
+        if "id" not in columns[table.name] or not rows[table.name]:
             continue
-        ids = [row["id"] for row in rows[table.name]]
-        taken: set[int] = set()
-        for start in range(0, len(ids), _ID_BATCH):
-            taken.update(statements.scalars(connection, select(table.c.id).where(
-                table.c.id.in_(ids[start:start + _ID_BATCH]))))
+        at = columns[table.name].index("id")
+        ids = [row[at] for row in rows[table.name]]
+        sql, _ = _compiled(connection, select(table.c.id).where(
+            table.c.id.in_(select(literal_column("value")).select_from(func.json_each(bindparam("ids"))))))
+        taken, _cursor = statements.cursor_rows(connection, sql, (json.dumps(ids),))
         if taken:
             top = max(int(statements.scalar(connection, select(func.max(table.c.id))) or 0), max(ids))
-            moved[table.name] = {old: top + n for n, old in enumerate(sorted(taken), 1)}
-    if moved:
-        _renumber(rows, moved)
-
-
-def _renumber(rows: dict[str, list[dict[str, Any]]], moved: Mapping[str, Mapping[int, int]]) -> None:
+            moved[table.name] = {old: top + n for n, (old,) in enumerate(sorted(taken), 1)}
+    if not moved:
+        return
     for table in HELD:
+        names = columns[table.name]
         references = [(key.parent.name, key.column.table.name) for key in table.foreign_keys]
         references += [(column, target) for (name, column), target in _UNDECLARED.items() if name == table.name]
-        if "id" in table.c:
-            references.append(("id", table.name))
+        references.append(("id", table.name))
         for column, target in references:
             new = moved.get(target)
-            if new:
+            if new and column in names:
+                at = names.index(column)
                 for row in rows[table.name]:
-                    row[column] = new.get(row[column], row[column])
+                    row[at] = new.get(row[at], row[at])
+    names = columns["locks"]
+    at_type, at_entity = names.index("entity_type"), names.index("entity_id")
     for row in rows["locks"]:
-        new = moved.get(_LOCKED_ENTITY.get(row["entity_type"], ""))
+        new = moved.get(_LOCKED_ENTITY.get(row[at_type], ""))
         if new:
-            row["entity_id"] = new.get(row["entity_id"], row["entity_id"])
+            row[at_entity] = new.get(row[at_entity], row[at_entity])
+
+
+def _from_json(connection: Connection, table: Table, names: list[str]) -> tuple[str, str]:
+    """The quoted column list and the row source ``r`` of the JSON array of objects ``:rows``."""
+    quote = connection.dialect.identifier_preparer.quote
+    listed = ", ".join(quote(name) for name in names)
+    return listed, f"json_populate_recordset(NULL::{quote(table.name)}, CAST(:rows AS json)) AS r"
+
+
+def _restore_postgresql(connection: Connection, account_id: int, parts: Mapping[str, Part],
+                        columns: Mapping[str, list[str]]) -> None:
+    statements.rows(connection, text("SELECT set_config('lock_timeout', :wait, true)"), {"wait": f"{LOCK_WAIT_MS}ms"})
+    # In the order writers take them: the account's engagements (in id order), then its row.
+    statements.rows(connection, select(engagements.c.id).where(engagements.c.account_id == account_id)
+                    .order_by(engagements.c.id).with_for_update())
+    statements.rows(connection, select(accounts.c.id).where(accounts.c.id == account_id).with_for_update())
+    current = _delete_all_but_users(connection, account_id)
+    image_users = json.loads(parts["users"].rows)
+    held = [row for row in image_users if current.get(row["id"]) == row["uid"]]
+    held_ids = {row["id"] for row in held}
+    _drop_users(connection, [user_id for user_id in current if user_id not in held_ids])
+    quote = connection.dialect.identifier_preparer.quote
+    if held:
+        names = [name for name in columns["users"] if name != "id"]
+        listed, source = _from_json(connection, users, names)
+        values = ", ".join(f"r.{quote(name)}" for name in names)
+        statements.change(connection, text(f"UPDATE users SET ({listed}) = ({values}) FROM {source} "  # noqa: S608
+                                           "WHERE users.id = r.id"), {"rows": json.dumps(held)})
+    for table in HELD:
+        part = parts[table.name]
+        if table is users:
+            if len(held) == part.count:
+                continue
+            given = json.dumps([row for row in image_users if row["id"] not in held_ids])
+        elif part.count:
+            given = part.rows
+        else:
+            continue
+        listed, source = _from_json(connection, table, columns[table.name])
+        statements.change(connection, text(f"INSERT INTO {quote(table.name)} ({listed}) "  # noqa: S608
+                                           f"SELECT {listed} FROM {source}"), {"rows": given})
