@@ -291,7 +291,7 @@ _CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": Error, "description
 _BUSY: dict[int | str, dict[str, Any]] = {409: {"model": Error, "description": (
     "Requests under way held the account's rows for seconds, or the snapshot predates what the tables need.")}}
 AccountCode = Annotated[str, Path(description="The account's code (case-insensitive).")]
-# Snapshot ids are the database's 32-bit row ids: a larger number names none (and is no error of the database's).
+# Snapshot ids are 32-bit row ids: a larger number is refused here, where PostgreSQL would fail on it.
 SnapshotId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The snapshot's id.")]
 
 

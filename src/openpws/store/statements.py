@@ -7,7 +7,8 @@ the store (a test keeps it so):
   set-based deletes (``rows``, ``scalar``, ``scalars``, ``change``). Each is read to its end here.
 - Prebuilt statements (``prebuilt.py``), compiled once and run on the driver's own cursor
   (``cursor_rows``, ``cursor_change``): the hot ones, whose answer costs the database less than
-  an execution through SQLAlchemy costs Python.
+  an execution through SQLAlchemy costs Python; and the bulk ones of a snapshot's restore, run
+  once per row by the driver's executemany (``cursor_change_many``).
 - The transaction's own (``transaction``): BEGIN on SQLite, COMMIT, ROLLBACK. On PostgreSQL the
   driver sends BEGIN itself, just before a transaction's first statement, so its round trip
   counts in that statement's time.
