@@ -18,10 +18,11 @@ from datetime import datetime, timedelta
 
 from openpws import demo
 from openpws.clock import real_now
-from openpws.services import sandbox
+from openpws.services import sandbox, snapshots
 from openpws.services.context import Environment
 from openpws.services.permissions import ALL
 from openpws.services.sandbox import AccountView, ClockChange, ClockView, Conflict, Invalid, NewUser
+from openpws.services.snapshots import SnapshotView
 from openpws.services.weeks import MONDAY
 
 log = logging.getLogger("openpws")
@@ -32,8 +33,9 @@ FIXTURES = ("demo",)
 GENERATED_PREFIX = "sbx-"
 # Accounts listed at most, newest first.
 LIST_LIMIT = 1000
-# While a fixture loads, its account expires no sooner than this: a short time to live counts from
-# the end of the creation, and an account whose loading a crash cut short is still removed.
+# While an account is made (its fixture loaded, its creation snapshot taken), it expires no sooner
+# than this: a short time to live counts from the end of the creation, and an account whose making
+# a crash cut short is still removed.
 LOADING_GRACE = timedelta(hours=1)
 
 Handle = Callable[[bytes], tuple[int, bytes]]
@@ -90,7 +92,7 @@ class Control:
             chosen = code if code is not None else GENERATED_PREFIX + secrets.token_hex(5)
             users = self._users(chosen, fixture_name, administrator)
             real = self.clock()
-            expires_at = None if ttl is None else real + (max(ttl, LOADING_GRACE) if fixture_name else ttl)
+            expires_at = None if ttl is None else real + max(ttl, LOADING_GRACE)
             try:
                 uid = sandbox.create_account(self.environment, code=chosen, name=name, users=users,
                                              fixture_name=fixture_name, expires_at=expires_at, real=real,
@@ -102,8 +104,10 @@ class Control:
             break
         if fixture_name == "demo":
             self._load(chosen, lambda: demo.load_tree(self.handle, real, chosen, users[0].password))
-            if ttl is not None:
-                sandbox.set_expiry(self.environment, chosen, self.clock() + ttl)
+        # What a reset goes back to: the account as its creation leaves it.
+        self._load(chosen, lambda: snapshots.take(self.environment, chosen, self.clock(), creation=True))
+        if ttl is not None:
+            sandbox.set_expiry(self.environment, chosen, self.clock() + ttl)
         return Created(chosen, uid, tuple(CreatedUser(u.login, u.password, u.display_name,
                                                  tuple(sorted(p.value for p in u.permissions))) for u in users))
 
@@ -138,6 +142,19 @@ class Control:
 
     def set_clock(self, code: str, change: ClockChange) -> ClockView:
         return sandbox.set_clock(self.environment, code, change, self.clock())
+
+    def take_snapshot(self, code: str, name: str | None = None) -> SnapshotView:
+        return snapshots.take(self.environment, code, self.clock(), name=name)
+
+    def snapshots(self, code: str, limit: int = LIST_LIMIT) -> list[SnapshotView]:
+        return snapshots.snapshots(self.environment, code, self.clock(), limit)
+
+    def restore_snapshot(self, code: str, snapshot_id: int) -> SnapshotView:
+        return snapshots.restore(self.environment, code, snapshot_id, self.clock())
+
+    def reset_account(self, code: str) -> SnapshotView:
+        """Back to the account's creation snapshot."""
+        return snapshots.reset(self.environment, code, self.clock())
 
     def sweep(self) -> int:
         """Remove the accounts whose time is up; how many went."""

@@ -156,6 +156,11 @@ def _live(tx: Connection, code: str, real: datetime) -> AccountState:
     return state
 
 
+def live_account(tx: Connection, code: str, real: datetime) -> AccountState:
+    """The account ``code`` at real time ``real``; NotFound (path ``code``) when it is absent or expired."""
+    return _live(tx, code, real)
+
+
 def _view(state: AccountState, counts: Mapping[str, int], real: datetime) -> AccountView:
     return AccountView(state.code, state.name, utc(state.created_at),
                        None if state.expires_at is None else utc(state.expires_at), state.fixture_name,
