@@ -91,15 +91,19 @@ def change_everything(pws: Pws) -> None:
                                   "</sch:EngagementIdentity>")
     pws.ok("PwsDeleteProjectRole", "<sch:ProjectRoleIdentity><com:ExternalSystemIdentifier>Role-303"
                                    "</com:ExternalSystemIdentifier></sch:ProjectRoleIdentity>")
-    pws.ok("PwsRequestOrBookRoleHours", "<sch:Mode>R</sch:Mode><sch:ProjectRoles><com:PwsProjectRoleHours>"
-                                        "<com:ProjectRoleIdentity><com:ExternalSystemIdentifier>Role-304"
-                                        "</com:ExternalSystemIdentifier></com:ProjectRoleIdentity><com:HoursBuckets>"
-                                        "<com:PwsProjectRoleHoursBucket><com:BucketStartDate>2031-01-06T00:00:00"
-                                        "</com:BucketStartDate><com:SchedulingMode>W</com:SchedulingMode>"
-                                        "<com:WeeklyMinutes>600</com:WeeklyMinutes></com:PwsProjectRoleHoursBucket>"
-                                        "</com:HoursBuckets></com:PwsProjectRoleHours></sch:ProjectRoles>")
+    request_hours(pws, "Role-304")
     set_of(acquire(pws, entity("P", "P001053-001"), seconds=600))
 
+
+
+def request_hours(pws: Pws, external_id: str) -> None:
+    """600 minutes requested on the role in the week of 2031-01-06 (members in production's order)."""
+    pws.ok("PwsRequestOrBookRoleHours", "<sch:Mode>R</sch:Mode><sch:ProjectRoles><com:PwsProjectRoleHours>"
+           "<com:HoursBuckets><com:PwsProjectRoleHoursBucket><com:BucketStartDate>2031-01-06T00:00:00"
+           "</com:BucketStartDate><com:SchedulingMode>W</com:SchedulingMode><com:WeeklyMinutes>600</com:WeeklyMinutes>"
+           "</com:PwsProjectRoleHoursBucket></com:HoursBuckets><com:ProjectRoleIdentity><com:ExternalSystemIdentifier>"
+           f"{external_id}</com:ExternalSystemIdentifier></com:ProjectRoleIdentity></com:PwsProjectRoleHours>"
+           "</sch:ProjectRoles>")
 
 def test_a_restore_puts_back_exactly_what_the_snapshot_held(api: httpx.Client, soap: SoapClient,
                                                              store: Store) -> None:
@@ -236,13 +240,7 @@ def test_restore_leaves_other_accounts_as_they_were_even_where_sqlite_gave_their
     engagement = mine.engagement(client, "Newest engagement")
     project = mine.project(engagement, "Newest project")
     mine.role(project, "Newest role", external_id="newest-role")
-    mine.ok("PwsRequestOrBookRoleHours", "<sch:Mode>R</sch:Mode><sch:ProjectRoles><com:PwsProjectRoleHours>"
-                                         "<com:ProjectRoleIdentity><com:ExternalSystemIdentifier>newest-role"
-                                         "</com:ExternalSystemIdentifier></com:ProjectRoleIdentity><com:HoursBuckets>"
-                                         "<com:PwsProjectRoleHoursBucket><com:BucketStartDate>2031-01-06T00:00:00"
-                                         "</com:BucketStartDate><com:SchedulingMode>W</com:SchedulingMode>"
-                                         "<com:WeeklyMinutes>600</com:WeeklyMinutes></com:PwsProjectRoleHoursBucket>"
-                                         "</com:HoursBuckets></com:PwsProjectRoleHours></sch:ProjectRoles>")
+    request_hours(mine, "newest-role")
     mine_set = set_of(acquire(mine, entity("P", project), seconds=3600))
     before = state_of(store, one["code"])
     taken = snapshot(api, one["code"])
