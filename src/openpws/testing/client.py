@@ -17,7 +17,6 @@ import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.message import Message
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
@@ -78,7 +77,6 @@ class ClockState:
 @dataclass(frozen=True)
 class _Answer:
     status: int
-    content_type: str
     body: bytes
 
 
@@ -108,17 +106,13 @@ class Http:
         request = urllib.request.Request(url, data=body, method=method, headers=dict(headers or {}))  # noqa: S310
         try:
             with self._opener.open(request, timeout=self.timeout) as response:
-                return _Answer(response.status, _content_type(response.headers), response.read())
+                return _Answer(response.status, response.read())
         except urllib.error.HTTPError as error:
             with error:
-                return _Answer(error.code, _content_type(error.headers), error.read())
+                return _Answer(error.code, error.read())
         except (urllib.error.URLError, OSError) as error:
             reason = getattr(error, "reason", error)
             raise OpenpwsError(f"cannot reach openpws at {self.base_url}: {reason}") from None
-
-
-def _content_type(headers: Message) -> str:
-    return headers.get_content_type() if headers is not None else ""
 
 
 def _instant(at: datetime | str) -> str:
@@ -190,6 +184,8 @@ class Server:
         if isinstance(fixture, str | Path):
             path = Path(fixture)
             suffix = path.suffix.lower()
+            if suffix in (".yaml", ".yml", ".json") and not path.is_file():
+                raise OpenpwsError(f"there is no fixture file {path}")
             if suffix in (".yaml", ".yml"):
                 raw = yaml_body(path.read_text(encoding="utf-8"), body)
                 return self._created(self.call("POST", "/accounts", raw=raw, content_type="application/yaml",
