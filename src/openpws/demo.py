@@ -87,7 +87,8 @@ def tree_missing(tx: Connection, code: str = ACCOUNT) -> bool:
     return account is not None and client_store.by_number(tx, account.id, TOP_CLIENT) is None
 
 
-# One demo request: the operation and the members of its serviceRequest (after SessionTicket).
+# One demo request: the operation and the members of its serviceRequest (after SessionTicket), each
+# type's members in production's order (openpws/contract/member-order.json).
 Request = tuple[str, str]
 
 
@@ -134,9 +135,9 @@ def _hours(mode: str, external_id: str, buckets: str, resource: str | None = Non
     candidate = (f"<com:CandidateResourceIdentity><com:ResourceReferenceSystemId>{resource}"
                  "</com:ResourceReferenceSystemId></com:CandidateResourceIdentity>") if resource else ""
     return ("PwsRequestOrBookRoleHours", f"<sch:Mode>{mode}</sch:Mode><sch:ProjectRoles><com:PwsProjectRoleHours>"
+                                         f"{candidate}<com:HoursBuckets>{buckets}</com:HoursBuckets>"
                                          f"<com:ProjectRoleIdentity><com:ExternalSystemIdentifier>{external_id}"
-                                         f"</com:ExternalSystemIdentifier></com:ProjectRoleIdentity>{candidate}"
-                                         f"<com:HoursBuckets>{buckets}</com:HoursBuckets>"
+                                         "</com:ExternalSystemIdentifier></com:ProjectRoleIdentity>"
                                          "</com:PwsProjectRoleHours></sch:ProjectRoles>")
 
 
