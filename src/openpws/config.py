@@ -93,7 +93,7 @@ SETTINGS: tuple[Setting, ...] = (
             "How the server logs. text: as it always has (errors with their tracebacks, no line per "
             "request). json: one JSON line per PWS request on stderr (time, request_id as in the "
             "X-Openpws-Request-Id header, account, user, operation, status, errors, http_status, "
-            "duration_ms, database_ms), and every other record of the openpws loggers as a JSON line too."),
+            "duration_ms, database_ms, pid), and every other record of the openpws loggers as a JSON line too."),
 )
 
 

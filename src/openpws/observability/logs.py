@@ -6,7 +6,7 @@ A request's line::
 
     {"time": "2026-01-02T03:04:05.678Z", "request_id": "9f0c…", "account": "demo", "user": "admin@demo",
      "operation": "PwsGetClient", "status": "Ok", "errors": [], "http_status": 200, "duration_ms": 1.234,
-     "database_ms": 0.321}
+     "database_ms": 0.321, "pid": 4242}
 
 ``account`` and ``user`` are null until the request named a known account (a bad ticket, a bad
 envelope); a failed PwsAuthenticate naming a known account carries the account and the login sent.
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -57,6 +58,7 @@ def fields_of(exchange: Exchange) -> dict[str, Any]:
         "http_status": exchange.http_status,
         "duration_ms": round(exchange.seconds * 1000, 3),
         "database_ms": round(exchange.database_seconds * 1000, 3),
+        "pid": os.getpid(),  # which worker process answered
     }
 
 
