@@ -49,18 +49,8 @@ def create_app(settings: Settings, store: Store | None = None) -> SoapApp:
     environment = Environment(store, settings, defer=runner.defer)
     dispatcher = create_dispatcher(environment)
 
-    def finish(prepared: Prepared[Binding[Any, Any]]) -> tuple[int, bytes]:
-        # The call's transaction runs on this thread: its database time is what the thread's grew
-        # by meanwhile (added up: a write that would have waited for SQLite's lock on the event
-        # loop runs again on the pool).
-        before = store.transaction_seconds()
-        try:
-            return dispatcher.finish(prepared)
-        finally:
-            prepared.exchange.database_seconds += store.transaction_seconds() - before
-
     async def run(prepared: Prepared[Binding[Any, Any]]) -> tuple[int, bytes]:
-        return await runner.run(finish, prepared)
+        return await runner.run(dispatcher.finish, prepared)
 
     control = Control(environment, lambda body: dispatcher.handle(body, None))
 

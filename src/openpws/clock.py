@@ -64,16 +64,18 @@ class RequestTime:
     dispatcher reads the clock back for the response's ServerTimestampUtc, on success and failure
     alike. One request's own object, used by one thread at a time.
 
-    It also carries who the request acts as (account code and user login) once the services know
-    it, for the request's log line and metrics (``openpws.exchange``)."""
+    It also carries, for the request's log line and metrics (``openpws.exchange``), who the
+    request acts as (account code and user login) once the services know it, and how long its
+    database transaction took."""
 
-    __slots__ = ("account", "clock", "real", "user")
+    __slots__ = ("account", "clock", "database_seconds", "real", "user")
 
     def __init__(self, real: datetime, clock: Clock = REAL) -> None:
         self.real = real
         self.clock = clock
         self.account: str | None = None
         self.user: str | None = None
+        self.database_seconds = 0.0
 
     @property
     def now(self) -> datetime:

@@ -145,6 +145,7 @@ class Dispatcher(Generic[H]):
         finally:
             if time is not None:
                 exchange.account, exchange.user = time.account, time.user
+                exchange.database_seconds += time.database_seconds
 
     def _read(self, body: bytes, soap_action: str | None, exchange: Exchange) -> tuple[Operation, Record]:
         payload = body_payload(parse_message(body))

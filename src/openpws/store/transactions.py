@@ -22,7 +22,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from time import perf_counter
 
 from sqlalchemy import Connection, Engine
 
@@ -88,19 +87,10 @@ class Store:
         finally:
             self._local.wait_ms = None
 
-    def transaction_seconds(self) -> float:
-        """How long this thread's transactions of this store have lasted, in all, from BEGIN to
-        the end of COMMIT or ROLLBACK (a transaction inside another is the other's time). Read
-        before and after a request's work, it is the request's database time (/metrics): timing
-        every statement instead (``statements.TRACE``) cost PwsGetClient 8% more server CPU."""
-        seconds: float = getattr(self._local, "seconds", 0.0)
-        return seconds
-
     @contextmanager
     def _transaction(self, *, write: bool) -> Iterator[Connection]:
         with self._writers if write and self._writers is not None else nullcontext():
             connection, own = self._take()
-            started = perf_counter()
             try:
                 wait_ms = getattr(self._local, "wait_ms", None) if write else None
                 with statements.transaction(connection, write=write, wait_ms=wait_ms):
@@ -108,9 +98,6 @@ class Store:
             finally:
                 if own:
                     connection.close()
-                else:
-                    local = self._local
-                    local.seconds = getattr(local, "seconds", 0.0) + perf_counter() - started
 
     def _take(self) -> tuple[Connection, bool]:
         """The thread's connection, or (True) one of its own for a transaction inside another."""
