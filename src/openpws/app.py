@@ -14,8 +14,11 @@ from openpws.messages.operations import OPERATIONS
 from openpws.runner import Runner
 from openpws.sandbox.api import control_plane
 from openpws.sandbox.control import Control, sweep_forever
+from openpws.sandbox.journal import JournalControl
+from openpws.sandbox.journal_api import journal_router
 from openpws.services.context import Environment
-from openpws.soap.dispatch import Dispatcher, Prepared
+from openpws.services.journal import Journals, Recorder
+from openpws.soap.dispatch import Answered, Dispatcher, Prepared
 from openpws.soap.http import SoapApp
 from openpws.store.transactions import Store
 
@@ -44,18 +47,26 @@ def create_app(settings: Settings, store: Store | None = None) -> SoapApp:
     runner = Runner(store, threads=settings.threads, workers=settings.workers)
     environment = Environment(store, settings, defer=runner.defer)
     dispatcher = create_dispatcher(environment)
+    recorder = Recorder(store, settings)
 
-    async def run(prepared: Prepared[Binding[Any, Any]]) -> tuple[int, bytes]:
-        return await runner.run(dispatcher.finish, prepared)
+    async def run(prepared: Prepared[Binding[Any, Any]]) -> Answered:
+        return await runner.run(dispatcher.answer, prepared)
 
     control = Control(environment, lambda body: dispatcher.handle(body, None))
+    # The control plane's reads of the journal see this process's exchanges at once.
+    journal = JournalControl(Journals(store, settings, before=recorder.flush))
 
     async def sweep() -> None:
         await sweep_forever(control, runner.call)
 
+    def shutdown() -> None:
+        recorder.close()
+        runner.shutdown()
+
+    routers = [journal_router(journal, runner.call)]
     return SoapApp(dispatcher.contract, dispatcher, run, max_body_bytes=settings.max_body_bytes,
-                   on_shutdown=runner.shutdown, background=[sweep],
-                   mounts=[(CONTROL_PREFIX, control_plane(control, runner.call, settings.admin_token))])
+                   on_shutdown=shutdown, background=[sweep], journal=recorder,
+                   mounts=[(CONTROL_PREFIX, control_plane(control, runner.call, settings.admin_token, routers))])
 
 
 def app_from_environment() -> SoapApp:

@@ -62,13 +62,18 @@ class RequestTime:
     request's work (once its session ticket, or PwsAuthenticate's account code, has been read),
     so the services ``enter`` the account's clock there; until then it is real time. The
     dispatcher reads the clock back for the response's ServerTimestampUtc, on success and failure
-    alike. One request's own object, used by one thread at a time."""
+    alike. One request's own object, used by one thread at a time.
 
-    __slots__ = ("clock", "real")
+    The services also say here which account and user the request acts as (``identify``), as
+    soon as they know: the request journal files the exchange under that account."""
+
+    __slots__ = ("account_id", "clock", "login", "real")
 
     def __init__(self, real: datetime, clock: Clock = REAL) -> None:
         self.real = real
         self.clock = clock
+        self.account_id: int | None = None
+        self.login: str | None = None
 
     @property
     def now(self) -> datetime:
@@ -79,3 +84,8 @@ class RequestTime:
         """The request acts in an account with ``clock``: its instant is now that account's."""
         self.clock = clock
         return self.clock.at(self.real)
+
+    def identify(self, account_id: int, login: str) -> None:
+        """The request acts in account ``account_id`` as (or, logging in, claims to be) ``login``."""
+        self.account_id = account_id
+        self.login = login

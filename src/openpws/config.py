@@ -78,6 +78,13 @@ SETTINGS: tuple[Setting, ...] = (
             "The token every control-plane call (/_openpws/api/) sends as Authorization: Bearer <token>. "
             "When it is unset, openpws serve generates one and prints it with the endpoint; a server "
             "built another way without one refuses every control-plane call."),
+    Setting("journal", "OPENPWS_JOURNAL", True, boolean,
+            "Keep the request journal: every PWS exchange, request and response XML with session tickets "
+            "and passwords masked, per account (see docs/sandbox.md). off: nothing is recorded (responses "
+            "still carry X-Openpws-Request-Id)."),
+    Setting("journal_size", "OPENPWS_JOURNAL_SIZE", 1000, int,
+            "The request journal keeps this many exchanges per account, and as many of those that name no "
+            "account, the newest; 0 turns it off like OPENPWS_JOURNAL=off."),
 )
 
 
@@ -95,6 +102,12 @@ class Settings:
     sql_log: bool = False
     member_order: str = STRICT
     admin_token: str = ""
+    journal: bool = True
+    journal_size: int = 1000
+
+    @property
+    def journal_on(self) -> bool:
+        return self.journal and self.journal_size > 0
 
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

@@ -36,7 +36,7 @@ INLINE_WRITE_WAIT_MS = 2
 
 
 T = TypeVar("T")
-Finish = Callable[[Prepared[Binding[Any, Any]]], tuple[int, bytes]]
+Finish = Callable[[Prepared[Binding[Any, Any]]], T]
 
 
 class Runner:
@@ -51,7 +51,7 @@ class Runner:
         """Work an answer does not wait for (a session's last-seen time): to the pool, never waited for."""
         self.executor.submit(work).add_done_callback(_log_failure)
 
-    async def run(self, finish: Finish, prepared: Prepared[Binding[Any, Any]]) -> tuple[int, bytes]:
+    async def run(self, finish: Finish[T], prepared: Prepared[Binding[Any, Any]]) -> T:
         """Answer a prepared call with ``finish`` (the dispatcher's), where it should run."""
         binding = prepared.handler
         if not binding.long:

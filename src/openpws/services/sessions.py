@@ -84,6 +84,9 @@ def authenticate(tx: Connection, settings: Settings, time: RequestTime, credenti
         else:
             time.enter(state.clock)
     user = account_store.find_user(tx, account.id, user_name) if account else None
+    if account is not None:
+        # A failed login into a known account is that account's to see in its journal.
+        time.identify(account.id, user.login if user is not None else user_name)
     # The same KDF work runs whether or not the account and user exist: no timing oracle.
     stored = user.password_hash if user else dummy_hash(settings.scrypt_cost)
     if not verify_password(password, stored) or account is None or user is None:
@@ -107,6 +110,7 @@ def resolve(tx: Connection, settings: Settings, time: RequestTime, ticket: str) 
                          owner.account_expires_at <= _naive(time.real)):
         raise errors.fail(errors.INVALID_SESSION_TICKET)
     row = owner.session
+    time.identify(row.account_id, owner.login)
     current = _naive(time.enter(owner.account_clock))
     if row.ended_at is not None:
         raise errors.fail(errors.INVALID_SESSION, "the session was ended by PwsUnauthenticate")

@@ -41,6 +41,23 @@ class Prepared(Generic[H]):
     not_modelled: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Answered:
+    """A request answered: the HTTP status and envelope, and for the request journal how it was
+    answered (the response's Status, or PwsFault, s:Client or s:Server for a fault; the error
+    numbers of its messages) and its RequestTime (None when it was refused before it ran), which
+    says the account and user it acted as."""
+
+    http_status: int
+    payload: bytes
+    status: str
+    errors: tuple[int, ...] = ()
+    time: RequestTime | None = None
+
+
+CLIENT_FAULT, SERVER_FAULT, PWS_FAULT = "s:Client", "s:Server", "PwsFault"
+
+
 class ContractMismatch(RuntimeError):
     """The handler table and the WSDL disagree: the server refuses to start."""
 
@@ -91,19 +108,30 @@ class Dispatcher(Generic[H]):
 
     def prepare(self, body: bytes, soap_action: str | None) -> Prepared[H] | tuple[int, bytes]:
         """Parse and check a message: the call to run, or at once the fault that answers it."""
+        read = self.read(body, soap_action)
+        return read if isinstance(read, Prepared) else (read.http_status, read.payload)
+
+    def read(self, body: bytes, soap_action: str | None) -> Prepared[H] | Answered:
+        """Parse and check a message: the call to run, or at once the fault that answers it."""
         try:
             operation, request = self._read(body, soap_action)
             unmodelled = self.not_modelled(operation.name, request)
         except RequestFault as error:
-            return 500, faults.client_fault(str(error))
+            return Answered(500, faults.client_fault(str(error)), CLIENT_FAULT)
         except Exception:
             log.exception("unexpected error while reading a request")
-            return 500, faults.server_fault()
+            return Answered(500, faults.server_fault(), SERVER_FAULT)
         return Prepared(operation, request, self.handlers[operation.name], unmodelled)
 
     def finish(self, prepared: Prepared[H]) -> tuple[int, bytes]:
         """Run a prepared call and answer it: (HTTP status, response envelope)."""
+        answered = self.answer(prepared)
+        return answered.http_status, answered.payload
+
+    def answer(self, prepared: Prepared[H]) -> Answered:
+        """Run a prepared call and answer it, saying how."""
         operation, request = prepared.operation, prepared.request
+        time: RequestTime | None = None
         try:
             request_id = request.get("RequestId") or 0
             time = RequestTime(self.clock())
@@ -111,18 +139,20 @@ class Dispatcher(Generic[H]):
                 outcome = self.runner(prepared.handler, request, time)
             except PwsError as error:
                 status, messages = faults.failure(error)
-                return 200, self._respond(operation, request_id, time, status, messages, {})
+                return Answered(200, self._respond(operation, request_id, time, status, messages, {}), status,
+                                _numbers(error.messages), time)
             except LockFault as error:
-                return 500, self._lock_fault(operation, request_id, error)
-            return 200, self._respond(
-                operation, request_id, time, faults.status_of(outcome.messages),
-                faults.message_values(outcome.messages), outcome.members,
-            )
+                return Answered(500, self._lock_fault(operation, request_id, error), PWS_FAULT,
+                                (error.message.entry.number,), time)
+            status = faults.status_of(outcome.messages)
+            return Answered(200, self._respond(
+                operation, request_id, time, status, faults.message_values(outcome.messages), outcome.members,
+            ), status, _numbers(outcome.messages), time)
         except RequestFault as error:
-            return 500, faults.client_fault(str(error))
+            return Answered(500, faults.client_fault(str(error)), CLIENT_FAULT, (), time)
         except Exception:
             log.exception("unexpected error while answering a request")
-            return 500, faults.server_fault()
+            return Answered(500, faults.server_fault(), SERVER_FAULT, (), time)
 
     def _read(self, body: bytes, soap_action: str | None) -> tuple[Operation, Record]:
         payload = body_payload(parse_message(body))
@@ -161,3 +191,7 @@ class Dispatcher(Generic[H]):
         result = self.encoder.result(ns.qname(ns.PWS, operation.result_member),
                                      self.contract.types.complex(operation.response_type), values)
         return response(operation.output_element, result)
+
+
+def _numbers(messages: tuple[Message, ...]) -> tuple[int, ...]:
+    return tuple(m.entry.number for m in messages)

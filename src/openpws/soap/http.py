@@ -16,16 +16,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine, MutableMapping, Sequence
-from typing import Any
+from time import perf_counter
+from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
+from openpws.clock import real_now
 from openpws.contract import Contract
+from openpws.exchange import Exchange
 from openpws.soap import faults
-from openpws.soap.dispatch import Dispatcher, Prepared
+from openpws.soap.dispatch import CLIENT_FAULT, Answered, Dispatcher, Prepared
 
 SERVICE_PATH = "/OpsProjectorWcfSvc/PwsProjectorServices.svc"
 XML = b"text/xml; charset=utf-8"
 NOT_MODELLED = b"x-openpws-not-modelled"  # X-Openpws-Not-Modelled (ASGI header names are lower case)
+REQUEST_ID = b"x-openpws-request-id"  # X-Openpws-Request-Id: the id of the exchange's journal entry
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -37,11 +41,24 @@ class BodyTooLarge(Exception):
     pass
 
 
+class Journal(Protocol):
+    """Where the edge reports each PWS exchange (``services.journal.Recorder``)."""
+
+    def next_id(self) -> int:
+        """The id of the next exchange: known before it is answered, so its response can carry it."""
+        ...
+
+    def record(self, exchange: Exchange) -> None:
+        """Keep ``exchange``; called after its answer is ready, and must not wait for the database."""
+        ...
+
+
 class SoapApp:
     def __init__(self, contract: Contract, dispatcher: Dispatcher[Any],
-                 run: Callable[[Prepared[Any]], Awaitable[tuple[int, bytes]]], *, max_body_bytes: int,
+                 run: Callable[[Prepared[Any]], Awaitable[Answered]], *, max_body_bytes: int,
                  on_shutdown: Callable[[], None], mounts: Sequence[tuple[str, App]] = (),
-                 background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = ()) -> None:
+                 background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
+                 journal: Journal | None = None) -> None:
         self.contract = contract
         self.dispatcher = dispatcher
         # Answers a prepared call, on the event loop or on a worker thread (the runner decides).
@@ -53,6 +70,8 @@ class SoapApp:
         self.mounts = tuple(mounts)
         # Work the process runs from startup to shutdown (the sweep of expired accounts).
         self.background = tuple(background)
+        # Told of every PWS exchange (the request journal); None: nobody is.
+        self.journal = journal
         self._tasks: list[asyncio.Task[None]] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -95,32 +114,49 @@ class SoapApp:
                 return
 
     async def _soap(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = perf_counter()
         headers = _headers(scope)
+        body = b""
+        prepared: Prepared[Any] | None = None
         if headers.get(b"content-encoding", b"identity").lower() not in (b"identity", b""):
-            await _reply(send, 500, XML, faults.client_fault(
-                "Compressed request bodies (Content-Encoding) are not accepted; send plain XML."))
-            return
-        if b"application/soap+xml" in headers.get(b"content-type", b"").lower():
-            await _reply(send, 500, XML, faults.client_fault(
-                "SOAP 1.2 (application/soap+xml) is not supported: send SOAP 1.1 as text/xml."))
-            return
-        try:
-            body = await self._read_body(headers, receive)
-        except BodyTooLarge:
-            await _reply(send, 413, XML, faults.client_fault(
-                f"The request body is larger than the limit of {self.max_body_bytes} bytes."),
-                [(b"connection", b"close")])
-            return
-        action = headers.get(b"soapaction")
-        prepared = self.dispatcher.prepare(body, action.decode("latin-1") if action is not None else None)
-        if isinstance(prepared, tuple):
-            status, payload = prepared
-            await _reply(send, status, XML, payload)
-            return
-        status, payload = await self.run(prepared)
-        # Members are wire names (ASCII): the header lists those sent that openpws does not model.
-        extra = [(NOT_MODELLED, ", ".join(prepared.not_modelled).encode("ascii"))] if prepared.not_modelled else None
-        await _reply(send, status, XML, payload, extra)
+            answered = Answered(500, faults.client_fault(
+                "Compressed request bodies (Content-Encoding) are not accepted; send plain XML."), CLIENT_FAULT)
+        elif b"application/soap+xml" in headers.get(b"content-type", b"").lower():
+            answered = Answered(500, faults.client_fault(
+                "SOAP 1.2 (application/soap+xml) is not supported: send SOAP 1.1 as text/xml."), CLIENT_FAULT)
+        else:
+            try:
+                body = await self._read_body(headers, receive)
+            except BodyTooLarge:
+                answered = Answered(413, faults.client_fault(
+                    f"The request body is larger than the limit of {self.max_body_bytes} bytes."), CLIENT_FAULT)
+            else:
+                action = headers.get(b"soapaction")
+                read = self.dispatcher.read(body, action.decode("latin-1") if action is not None else None)
+                if isinstance(read, Prepared):
+                    prepared = read
+                    answered = await self.run(prepared)
+                else:
+                    answered = read
+        extra = [(b"connection", b"close")] if answered.http_status == 413 else []
+        if prepared is not None and prepared.not_modelled:
+            # Members are wire names (ASCII): the header lists those sent that openpws does not model.
+            extra.append((NOT_MODELLED, ", ".join(prepared.not_modelled).encode("ascii")))
+        duration_ms = (perf_counter() - started) * 1000
+        journal = self.journal
+        if journal is not None:
+            request_id = journal.next_id()
+            extra.append((REQUEST_ID, str(request_id).encode("ascii")))
+        await _reply(send, answered.http_status, XML, answered.payload, extra)
+        if journal is not None:
+            time = answered.time
+            real = time.real if time is not None else real_now()
+            journal.record(Exchange(
+                request_id, real, time.now if time is not None else real,
+                time.account_id if time is not None else None, time.login if time is not None else None,
+                prepared.operation.name if prepared is not None else None, body, answered.payload,
+                answered.http_status, answered.status, answered.errors, duration_ms,
+                prepared.not_modelled if prepared is not None else ()))
 
     async def _read_body(self, headers: dict[bytes, bytes], receive: Receive) -> bytes:
         declared = headers.get(b"content-length")
