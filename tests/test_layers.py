@@ -21,6 +21,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "sandbox": ("openpws.store", "openpws.messages", "sqlalchemy", "lxml"),
     "entities.py": ("openpws.", "sqlalchemy", "lxml"),
     "clock.py": ("openpws.", "sqlalchemy", "lxml"),
+    "exchange.py": ("openpws.", "sqlalchemy", "lxml"),
     "errors.py": ("openpws.soap", "openpws.messages", "openpws.services", "openpws.store"),
 }
 

@@ -8,12 +8,15 @@ however late a trim comes, and a trim is one indexed statement now and then, not
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import sqlite3
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from sqlalchemy import ColumnElement, Connection, and_, delete, insert, or_, select, true
+from sqlalchemy.exc import IntegrityError
 
 from openpws.store import statements
 from openpws.store.schema import accounts, journal, journal_blocks
@@ -58,8 +61,31 @@ def take_block(connection: Connection) -> int:
     return number
 
 
-def insert_rows(connection: Connection, values: Sequence[Mapping[str, Any]]) -> None:
-    statements.change(connection, insert(journal), list(values))
+# The columns of a row as ``insert_rows`` takes it, in order.
+COLUMNS = ("id", "account_id", "real_at", "time", "login", "operation", "http_status", "status", "errors",
+           "duration_ms", "not_modelled", "fault_rule", "request_xml", "response_xml")
+_INSERT = {
+    "sqlite": f"INSERT INTO journal ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})",  # noqa: S608 - constant text
+    "postgresql": f"INSERT INTO journal ({', '.join(COLUMNS)}) VALUES ({', '.join('%s' for _ in COLUMNS)})",  # noqa: S608 - constant text
+}
+
+
+def _sqlite_time(moment: datetime) -> str:
+    """A naive datetime as SQLAlchemy keeps it in SQLite (so that its queries compare it right)."""
+    return f"{moment:%Y-%m-%d %H:%M:%S}.{moment.microsecond:06d}"
+
+
+def insert_rows(connection: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Insert ``rows`` (values in COLUMNS' order, times naive UTC) with the driver's executemany:
+    SQLAlchemy's per-row work cost more than the rest of recording an exchange (measured). A row
+    whose account is gone fails them all, as an IntegrityError."""
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        rows = [(r[0], r[1], _sqlite_time(r[2]), _sqlite_time(r[3]), *r[4:]) for r in rows]
+    try:
+        statements.cursor_change_many(connection, _INSERT[dialect], rows)
+    except (sqlite3.IntegrityError, psycopg.IntegrityError) as error:
+        raise IntegrityError(_INSERT[dialect], None, error) from error
 
 
 def existing_accounts(connection: Connection, ids: Iterable[int]) -> set[int]:

@@ -181,6 +181,23 @@ def cursor_change(tx: Connection, sql: str, parameters: Any) -> int:
     return int(cursor.rowcount)
 
 
+def cursor_change_many(tx: Connection, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+    """Run a statement that gives no rows once for each of ``rows`` (the driver's executemany:
+    a multi-row INSERT without SQLAlchemy's per-row work); how many rows it was given."""
+    cursor = _cursor(tx)
+    if not TRACE.subscribers:
+        cursor.executemany(sql, rows)
+        return len(rows)
+    started = perf_counter()
+    try:
+        cursor.executemany(sql, rows)
+    except BaseException as error:
+        TRACE.emit(Executed(tx, sql, list(rows), perf_counter() - started, NO_ROWS, error))
+        raise
+    TRACE.emit(Executed(tx, sql, list(rows), perf_counter() - started, len(rows)))
+    return len(rows)
+
+
 def _cursor_traced(tx: Connection, cursor: Any, sql: str, parameters: Any, fetch: bool) -> Any:
     started = perf_counter()
     try:
