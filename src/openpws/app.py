@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from openpws.clock import RequestTime
@@ -18,7 +19,10 @@ from openpws.observability.metrics import Metrics
 from openpws.runner import Runner
 from openpws.sandbox.api import control_plane
 from openpws.sandbox.control import Control, sweep_forever
+from openpws.sandbox.journal import JournalControl
+from openpws.sandbox.journal_api import journal_router
 from openpws.services.context import Environment
+from openpws.services.journal import Journals, Recorder
 from openpws.soap.dispatch import Dispatcher, Prepared
 from openpws.soap.http import SoapApp
 from openpws.store.transactions import Store
@@ -48,26 +52,40 @@ def create_app(settings: Settings, store: Store | None = None) -> SoapApp:
     runner = Runner(store, threads=settings.threads, workers=settings.workers)
     environment = Environment(store, settings, defer=runner.defer)
     dispatcher = create_dispatcher(environment)
+    recorder = Recorder(store, settings)
 
     async def run(prepared: Prepared[Binding[Any, Any]]) -> tuple[int, bytes]:
         return await runner.run(dispatcher.finish, prepared)
 
     control = Control(environment, lambda body: dispatcher.handle(body, None))
+    # The control plane's reads of the journal see this process's exchanges at once.
+    journal = JournalControl(Journals(store, settings, before=recorder.flush))
 
     async def sweep() -> None:
         await sweep_forever(control, runner.call)
 
     metrics = Metrics()
+    # The observers of each PWS exchange, in turn, once its response is out (on the event loop):
+    # each only counts, formats or appends, and none waits for the database.
+    observers: list[Callable[[Exchange], None]] = [metrics.record]
     request_log = logs.configure(settings.log_format)
+    if request_log is not None:
+        observers.append(request_log)
+    if settings.journal_on:
+        observers.append(recorder.record)
 
     def observe(exchange: Exchange) -> None:
-        metrics.record(exchange)
-        if request_log is not None:
-            request_log(exchange)
+        for observer in observers:
+            observer(exchange)
 
+    def shutdown() -> None:
+        recorder.close()
+        runner.shutdown()
+
+    routers = [journal_router(journal, runner.call)]
     return SoapApp(dispatcher.contract, dispatcher, run, max_body_bytes=settings.max_body_bytes,
-                   on_shutdown=runner.shutdown, background=[sweep], observe=observe,
-                   mounts=[(CONTROL_PREFIX, control_plane(control, runner.call, settings.admin_token)),
+                   on_shutdown=shutdown, background=[sweep], observe=observe, next_id=recorder.next_id,
+                   mounts=[(CONTROL_PREFIX, control_plane(control, runner.call, settings.admin_token, routers)),
                            (METRICS_PATH, metrics)])
 
 

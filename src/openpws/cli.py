@@ -1,4 +1,5 @@
-"""The ``openpws`` command: serve the PWS API, and administer accounts, users, locks and clocks."""
+"""The ``openpws`` command: serve the PWS API, and administer accounts, users, locks, clocks and
+the request journal."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ from sqlalchemy import Connection
 from openpws import __version__
 from openpws.config import SETTINGS, Settings, load_settings
 from openpws.sandbox.control import FIXTURES, Control
+from openpws.sandbox.journal import JournalControl
 from openpws.services import admin, sandbox
 from openpws.services.context import Environment
+from openpws.services.journal import Entry, Filter, Journals
 from openpws.services.permissions import ALL, VIEW_ONLY, Permission
 from openpws.services.sandbox import Advance, ClockChange, ClockView, FreezeAt, RealTime, RunFrom
 from openpws.services.weeks import DAY_NAMES, day_name, day_number
@@ -593,3 +596,118 @@ def account_reset(code: str, database_url: str) -> None:
     """
     view = _control(database_url, lambda control: control.reset_account(code))
     click.echo(f"Reset {view.account} to its creation (snapshot {view.id}, taken {_shown(view.taken_at)}).")
+# --- the request journal --------------------------------------------------------------------------
+
+@main.group()
+def requests() -> None:
+    """See the PWS exchanges an account's clients made (the request journal), newest first:
+    list, show, clear, or tail them as they happen. Without --account: the server-wide journal
+    of the requests that named no account (a bad ticket, a bad envelope)."""
+
+
+_journal_account = click.option("--account", "account_code", help="Account code (default: the server-wide journal).")
+
+
+def _journal(database_url: str, work: Callable[[JournalControl], T]) -> T:
+    """``work`` with the journal's operations on the database (the same the JSON API calls)."""
+    store = _open(database_url)
+    try:
+        return work(JournalControl(Journals(store, load_settings().with_changes(database_url=database_url))))
+    except admin.AdminError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        store.dispose()
+
+
+def _entry_line(entry: Entry) -> str:
+    errors = ",".join(str(n) for n in entry.errors) or "-"
+    return (f"{entry.id}\t{_shown(entry.time)}\t{entry.login or '-'}\t{entry.operation or '-'}\t{entry.status}\t"
+            f"{errors}\t{entry.duration_ms:.1f} ms")
+
+
+@requests.command("list")
+@_journal_account
+@click.option("--operation", help="Only this operation, e.g. PwsDeleteProject.")
+@click.option("--status", help="Only this Status: Ok, OkWithWarnings, Fail, FailSessionInvalid, PwsFault, "
+              "s:Client or s:Server.")
+@click.option("--error", type=int, help="Only exchanges whose messages carry this ErrorNumber.")
+@click.option("--since", metavar="TIME", help="At or after this ISO 8601 time (the account's clock).")
+@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
+@_database_option
+def requests_list(account_code: str | None, operation: str | None, status: str | None, error: int | None,
+                  since: str | None, limit: int, database_url: str) -> None:
+    """List exchanges, newest first, one line each: id (the X-Openpws-Request-Id), time (the
+    account's clock), user, operation, status, error numbers, duration.
+
+    \b
+    Example:
+      openpws requests list --account demo --status Fail
+    """
+    given = Filter(operation=operation, status=status, error=error,
+                   since=None if since is None else _instant(since).replace(tzinfo=None))
+    for entry in _journal(database_url, lambda journal: journal.entries(account_code, given, limit)):
+        click.echo(_entry_line(entry))
+
+
+@requests.command("show")
+@_journal_account
+@click.argument("request_id", type=int)
+@_database_option
+def requests_show(account_code: str | None, request_id: int, database_url: str) -> None:
+    """Print one exchange: its line, the members it sent that openpws does not model, and its
+    request and response XML (session tickets and passwords masked).
+
+    \b
+    Example:
+      openpws requests show --account demo 1001
+    """
+    entry = _journal(database_url, lambda journal: journal.entry(account_code, request_id))
+    click.echo(_entry_line(entry))
+    if entry.not_modelled:
+        click.echo("not modelled: " + ", ".join(entry.not_modelled))
+    click.echo(f"--- request\n{entry.request_xml}\n--- response (HTTP {entry.http_status})\n{entry.response_xml}")
+
+
+@requests.command("clear")
+@_journal_account
+@_database_option
+def requests_clear(account_code: str | None, database_url: str) -> None:
+    """Empty the journal.
+
+    \b
+    Example:
+      openpws requests clear --account demo
+    """
+    _journal(database_url, lambda journal: journal.clear(account_code))
+    click.echo(f"Cleared the request journal of {account_code or 'the server'}.")
+
+
+@requests.command("tail")
+@_journal_account
+@click.option("--xml", is_flag=True, help="Print each exchange's request and response XML too.")
+@click.option("--seconds", type=click.FloatRange(min=0, min_open=True), help="Stop after this long (default: never).")
+@click.option("--every", type=click.FloatRange(min=0.05), default=0.5, show_default=True,
+              help="Seconds between looks at the database.")
+@_database_option
+def requests_tail(account_code: str | None, xml: bool, seconds: float | None, every: float,
+                  database_url: str) -> None:
+    """Print each exchange as it happens (from any server process on the database), one line
+    each as in list, oldest first; stop with Ctrl-C.
+
+    \b
+    Example:
+      openpws requests tail --account demo
+      openpws requests tail --account demo --xml
+    """
+
+    def follow(journal: JournalControl) -> None:
+        for entry in journal.follow(account_code, every=every, seconds=seconds, xml=xml):
+            click.echo(_entry_line(entry))
+            if xml:
+                click.echo(f"--- request\n{entry.request_xml}\n--- response\n{entry.response_xml}")
+            sys.stdout.flush()
+
+    try:
+        _journal(database_url, follow)
+    except KeyboardInterrupt:
+        pass

@@ -64,16 +64,18 @@ class RequestTime:
     dispatcher reads the clock back for the response's ServerTimestampUtc, on success and failure
     alike. One request's own object, used by one thread at a time.
 
-    It also carries, for the request's log line and metrics (``openpws.exchange``), who the
-    request acts as (account code and user login) once the services know it, and how long its
-    database transaction took."""
+    It also carries who the request acts as (account id and code, user login) once the services
+    know it, and how long its database transaction took: the request's log line, metrics and
+    journal entry (``openpws.exchange``) say so, and the journal files the exchange under that
+    account."""
 
-    __slots__ = ("account", "clock", "database_seconds", "real", "user")
+    __slots__ = ("account", "account_id", "clock", "database_seconds", "real", "user")
 
     def __init__(self, real: datetime, clock: Clock = REAL) -> None:
         self.real = real
         self.clock = clock
         self.account: str | None = None
+        self.account_id: int | None = None
         self.user: str | None = None
         self.database_seconds = 0.0
 
@@ -87,7 +89,9 @@ class RequestTime:
         self.clock = clock
         return self.clock.at(self.real)
 
-    def acting_as(self, account: str, user: str | None) -> None:
-        """The request acts in ``account`` (its code), as ``user`` (a login) when one is known."""
+    def acting_as(self, account_id: int, account: str, user: str | None) -> None:
+        """The request acts in account ``account_id`` (code ``account``) as ``user`` (a login; for a
+        PwsAuthenticate, the one it claims to be)."""
+        self.account_id = account_id
         self.account = account
         self.user = user

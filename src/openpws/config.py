@@ -94,6 +94,13 @@ SETTINGS: tuple[Setting, ...] = (
             "request). json: one JSON line per PWS request on stderr (time, request_id as in the "
             "X-Openpws-Request-Id header, account, user, operation, status, errors, http_status, "
             "duration_ms, database_ms, pid), and every other record of the openpws loggers as a JSON line too."),
+    Setting("journal", "OPENPWS_JOURNAL", True, boolean,
+            "Keep the request journal: every PWS exchange, request and response XML with session tickets "
+            "and passwords masked, per account (see docs/sandbox.md). off: nothing is recorded (responses "
+            "still carry X-Openpws-Request-Id)."),
+    Setting("journal_size", "OPENPWS_JOURNAL_SIZE", 1000, int,
+            "The request journal keeps this many exchanges per account, and as many of those that name no "
+            "account, the newest; 0 turns it off like OPENPWS_JOURNAL=off."),
 )
 
 
@@ -112,6 +119,12 @@ class Settings:
     member_order: str = STRICT
     admin_token: str = ""
     log_format: str = TEXT
+    journal: bool = True
+    journal_size: int = 1000
+
+    @property
+    def journal_on(self) -> bool:
+        return self.journal and self.journal_size > 0
 
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

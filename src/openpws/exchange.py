@@ -1,15 +1,16 @@
 """One PWS exchange as the server's observers see it: what was asked, who asked, how it was
-answered and what it cost. The HTTP edge makes one per POST and hands it on; the dispatcher
-fills in the operation, the answer's Status and error numbers and the account and user; when
-the response is out, the HTTP edge gives it to the observers (``/metrics`` and the request log,
-``openpws.observability``). A plain mutable record, used by one request at a time, below every
-layer so that each can fill in its part without importing the others.
+answered and what it cost. The HTTP edge makes one per POST, with its request id, and hands it
+on; the dispatcher fills in the operation, the answer's Status and error numbers, the account
+and user and the account's time; when the response is out, the HTTP edge gives it to the
+observers (``/metrics``, the request log and the request journal, ``openpws.observability``). A
+plain mutable record, used by one request at a time, below every layer so that each can fill in
+its part without importing the others.
 """
 
 from __future__ import annotations
 
-import random
 import time
+from datetime import datetime
 
 # Status values beside PWS's RequestStatus (Ok, OkWithWarnings, Fail, FailSessionInvalid): the
 # answers that are SOAP faults, by faultcode, and the lock conflict's typed fault.
@@ -20,18 +21,14 @@ PWS_FAULT = "PwsFault"
 NO_OPERATION = "unknown"
 
 
-def new_request_id() -> str:
-    """The id of a request, returned in its X-Openpws-Request-Id header and written in its log
-    line: 16 hex digits, random (each process's generator is seeded from the OS), so that ids of
-    several processes do not collide. Not a secret: os.urandom cost four times as much."""
-    return random.getrandbits(64).to_bytes(8).hex()
-
-
 class Exchange:
-    __slots__ = ("account", "database_seconds", "errors", "http_status", "operation", "request_id", "seconds",
-                 "started", "status", "user", "wall_time")
+    __slots__ = ("account", "account_id", "account_time", "database_seconds", "errors", "fault_rule",
+                 "http_status", "not_modelled", "operation", "real", "request", "request_id", "response",
+                 "seconds", "started", "status", "user", "wall_time")
 
-    def __init__(self, request_id: str = "") -> None:
+    def __init__(self, request_id: int = 0) -> None:
+        # The id of its request-journal entry, which its response's X-Openpws-Request-Id and its
+        # log line carry (0: an exchange of the server's own, e.g. loading fixtures).
         self.request_id = request_id
         self.wall_time = time.time()  # when it arrived, for the log line
         self.started = time.perf_counter()
@@ -39,8 +36,17 @@ class Exchange:
         self.status = SERVER_FAULT  # until the dispatcher says otherwise
         self.errors: tuple[int, ...] = ()  # the answer's error numbers (warnings' too), in its order
         self.account: str | None = None  # the account code, once the request named a known one
+        self.account_id: int | None = None  # the same account's id (the journal files it there)
         self.user: str | None = None  # the login of the user it acted as, once known
+        # Aware UTC: the real instant its work happened at, and the same on the account's clock
+        # (None until it ran: the journal then takes its arrival, in real time).
+        self.real: datetime | None = None
+        self.account_time: datetime | None = None
+        self.not_modelled: tuple[str, ...] = ()  # members it sent that openpws does not model
+        self.fault_rule: int | None = None  # the fault rule that answered it, if one did
         self.database_seconds = 0.0  # time its statements took (the database's, round trips included)
+        self.request = b""  # the body as received
+        self.response = b""  # the body as sent
         self.http_status = 0
         self.seconds = 0.0  # from its arrival to its response, once answered
 

@@ -124,6 +124,7 @@ def test_every_pws_response_carries_its_own_request_id(soap: SoapClient, account
                soap.post(b"<x/>", headers={"Content-Encoding": "gzip"})]
     ids = [answer.headers["X-Openpws-Request-Id"] for answer in answers]
     assert [a.status_code for a in answers] == [200, 200, 500, 500]
-    assert all(re.fullmatch(r"[0-9a-f]{16}", i) for i in ids), ids
-    assert len(set(ids)) == len(ids)
+    # The ids of their request-journal entries: positive integers, rising within one process.
+    assert all(re.fullmatch(r"[1-9][0-9]*", i) for i in ids), ids
+    assert [int(i) for i in ids] == sorted({int(i) for i in ids})
     assert "X-Openpws-Request-Id" not in soap.get("?wsdl").headers  # metadata is not a PWS exchange

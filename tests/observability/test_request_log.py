@@ -8,6 +8,7 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from openpws.app import create_app
@@ -15,8 +16,9 @@ from openpws.config import Settings
 from openpws.observability.logs import REQUESTS, JsonLines
 from openpws.store.transactions import Store
 from tests.asgi import AsgiTransport
-from tests.conftest import IN_PROCESS_URL, TEST_SCRYPT_COST, AccountFixture
+from tests.conftest import ADMIN_TOKEN, IN_PROCESS_URL, TEST_SCRYPT_COST, AccountFixture
 from tests.pws import SoapClient
+from tests.sandbox.rows import API
 
 
 class Lines(logging.Handler):
@@ -37,7 +39,8 @@ def json_soap(store: Store, database_url: str) -> Iterator[tuple[SoapClient, Lin
     level = REQUESTS.level
     captured = Lines()
     REQUESTS.addHandler(captured)
-    settings = Settings(database_url=database_url, scrypt_cost=TEST_SCRYPT_COST, log_format="json")
+    settings = Settings(database_url=database_url, scrypt_cost=TEST_SCRYPT_COST, log_format="json",
+                        admin_token=ADMIN_TOKEN)
     transport = AsgiTransport(create_app(settings, store))
     try:
         with SoapClient(IN_PROCESS_URL, transport) as client:
@@ -79,3 +82,18 @@ def test_each_line_says_who_asked_as_far_as_the_request_got(
     ]
     assert all(line["duration_ms"] >= line["database_ms"] >= 0 for line in lines)
     assert lines[2]["database_ms"] == 0  # refused before any work
+
+
+def test_a_line_and_the_journal_entry_of_a_request_share_its_id(
+        json_soap: tuple[SoapClient, Lines], account: AccountFixture) -> None:
+    soap, log = json_soap
+    ticket = soap.login(account.code, account.admin, account.password)
+    answer = soap.call("PwsGetClientList", f"<req:SessionTicket>{ticket}</req:SessionTicket>")
+    [line] = [line for line in log.lines if line["operation"] == "PwsGetClientList"]
+    assert line["request_id"] == answer.headers["x-openpws-request-id"]
+    with httpx.Client(base_url=IN_PROCESS_URL, transport=soap.transport,
+                      headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as api:
+        entry = api.get(f"{API}/accounts/{account.code}/requests/{line['request_id']}")
+    assert entry.status_code == 200, entry.text
+    assert {k: entry.json()[k] for k in ("operation", "status", "user")} == {
+        k: line[k] for k in ("operation", "status", "user")}

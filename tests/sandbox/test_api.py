@@ -235,6 +235,12 @@ def test_the_openapi_document_lists_every_call(app_transport: AsgiTransport) -> 
         f"{API}/accounts/{{code}}/snapshots": ["get", "post"],
         f"{API}/accounts/{{code}}/snapshots/{{id}}/restore": ["post"],
         f"{API}/accounts/{{code}}/reset": ["post"],
+        f"{API}/accounts/{{code}}/requests": ["delete", "get"],
+        f"{API}/accounts/{{code}}/requests/{{id}}": ["get"],
+        f"{API}/accounts/{{code}}/requests/count": ["post"],
+        f"{API}/requests": ["delete", "get"],
+        f"{API}/requests/{{id}}": ["get"],
+        f"{API}/requests/count": ["post"],
     }
     assert document["components"]["securitySchemes"]["adminToken"] == {
         "type": "http", "scheme": "bearer", "description": document["components"]["securitySchemes"]["adminToken"][

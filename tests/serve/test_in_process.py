@@ -57,8 +57,8 @@ def answer(client: httpx.Client, method: str, path: str, body: bytes | None, hea
     """Status, headers and body, with the address the client used (in the WSDL) written as BASE."""
     response = client.request(method, path, content=body, headers=headers)
     shown = {k: v for k, v in response.headers.items() if k not in ("date", "server")}
-    if "x-openpws-request-id" in shown:  # a new one for every request, of the same shape
-        assert re.fullmatch(r"[0-9a-f]{16}", shown["x-openpws-request-id"]), shown
+    if "x-openpws-request-id" in shown:  # each request's own: its journal entry's id, a positive integer
+        assert re.fullmatch(r"[1-9][0-9]*", shown["x-openpws-request-id"]), shown
         shown["x-openpws-request-id"] = "ID"
     base = base_url.encode()
     if "content-length" in shown:

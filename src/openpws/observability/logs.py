@@ -4,7 +4,7 @@ stderr. With ``text`` (the default) requests are not logged and records keep the
 
 A request's line::
 
-    {"time": "2026-01-02T03:04:05.678Z", "request_id": "9f0c…", "account": "demo", "user": "admin@demo",
+    {"time": "2026-01-02T03:04:05.678Z", "request_id": "1042", "account": "demo", "user": "admin@demo",
      "operation": "PwsGetClient", "status": "Ok", "errors": [], "http_status": 200, "duration_ms": 1.234,
      "database_ms": 0.321, "pid": 4242}
 
@@ -49,7 +49,7 @@ def fields_of(exchange: Exchange) -> dict[str, Any]:
     """A request's log line, as a dictionary."""
     return {
         "time": _iso(exchange.wall_time),
-        "request_id": exchange.request_id,
+        "request_id": str(exchange.request_id),  # as the header carries it
         "account": exchange.account,
         "user": exchange.user,
         "operation": exchange.operation,

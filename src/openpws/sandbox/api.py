@@ -19,7 +19,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, Protocol, TypeVar
 
@@ -295,7 +295,7 @@ AccountCode = Annotated[str, Path(description="The account's code (case-insensit
 SnapshotId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The snapshot's id.")]
 
 
-def make_api(control: Control, run: Run) -> FastAPI:
+def make_api(control: Control, run: Run, routers: Sequence[APIRouter] = ()) -> FastAPI:
     # No redirects from a path with a trailing slash: an unknown path is a JSON 404 like any other.
     api = FastAPI(title="openpws control plane", version=__version__, openapi_url=OPENAPI_PATH, docs_url=None,
                   redoc_url=None, redirect_slashes=False,
@@ -366,6 +366,8 @@ def make_api(control: Control, run: Run) -> FastAPI:
         return _snapshot(await run(lambda: control.reset_account(code)))
 
     api.include_router(router)
+    for more in routers:  # the calls of other parts of the sandbox (the request journal)
+        api.include_router(more)
     api.add_exception_handler(RequestValidationError, _invalid)
     api.add_exception_handler(SandboxError, _sandbox_error)
     api.add_exception_handler(HTTPException, _http_error)
@@ -434,5 +436,5 @@ async def _send_json(send: Send, status: int, body: dict[str, Any],
     await send({"type": "http.response.body", "body": payload})
 
 
-def control_plane(control: Control, run: Run, token: str) -> ControlPlane:
-    return ControlPlane(make_api(control, run), token)
+def control_plane(control: Control, run: Run, token: str, routers: Sequence[APIRouter] = ()) -> ControlPlane:
+    return ControlPlane(make_api(control, run, routers), token)

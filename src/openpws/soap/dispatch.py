@@ -9,7 +9,7 @@ that far is real time.
 
 Each call also fills in its ``Exchange`` (``openpws.exchange``): the operation, the Status it was
 answered with (a fault's faultcode, or PwsFault), its error numbers and who it acted as, for the
-server's metrics and request log."""
+server's metrics, request log and request journal."""
 
 from __future__ import annotations
 
@@ -110,6 +110,7 @@ class Dispatcher(Generic[H]):
             log.exception("unexpected error while reading a request")
             exchange.status = SERVER_FAULT
             return 500, faults.server_fault()
+        exchange.not_modelled = unmodelled
         return Prepared(operation, request, self.handlers[operation.name], unmodelled, exchange)
 
     def finish(self, prepared: Prepared[H]) -> tuple[int, bytes]:
@@ -144,7 +145,8 @@ class Dispatcher(Generic[H]):
             return 500, faults.server_fault()
         finally:
             if time is not None:
-                exchange.account, exchange.user = time.account, time.user
+                exchange.account, exchange.account_id, exchange.user = time.account, time.account_id, time.user
+                exchange.real, exchange.account_time = time.real, time.now
                 exchange.database_seconds += time.database_seconds
 
     def _read(self, body: bytes, soap_action: str | None, exchange: Exchange) -> tuple[Operation, Record]:

@@ -11,26 +11,28 @@ ASGI servers set no limit on request bodies, so the limit is enforced here, befo
 the declared Content-Length and again on the bytes actually received. Malformed requests are
 answered here at once; a call is handed to ``run`` (``openpws.runner`` decides where it runs).
 
-Every POST gets an id (``X-Openpws-Request-Id``) and an ``Exchange``, which, once the response
-is out, goes to ``observe`` (the metrics and the request log, ``openpws.observability``).
+Every POST gets an id (``X-Openpws-Request-Id``, from ``next_id``: the id of its request-journal
+entry) and an ``Exchange``, which, once the response is out, goes to ``observe`` (the metrics,
+the request log and the request journal, ``openpws.observability``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Awaitable, Callable, Coroutine, MutableMapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
 from openpws.contract import Contract
-from openpws.exchange import CLIENT_FAULT, Exchange, new_request_id
+from openpws.exchange import CLIENT_FAULT, Exchange
 from openpws.soap import faults
 from openpws.soap.dispatch import Dispatcher, Prepared
 
 SERVICE_PATH = "/OpsProjectorWcfSvc/PwsProjectorServices.svc"
 XML = b"text/xml; charset=utf-8"
 NOT_MODELLED = b"x-openpws-not-modelled"  # X-Openpws-Not-Modelled (ASGI header names are lower case)
-REQUEST_ID = b"x-openpws-request-id"  # X-Openpws-Request-Id
+REQUEST_ID = b"x-openpws-request-id"  # X-Openpws-Request-Id: the id of the exchange's journal entry
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -51,7 +53,8 @@ class SoapApp:
                  run: Callable[[Prepared[Any]], Awaitable[tuple[int, bytes]]], *, max_body_bytes: int,
                  on_shutdown: Callable[[], None], mounts: Sequence[tuple[str, App]] = (),
                  background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
-                 observe: Callable[[Exchange], None] = _unobserved) -> None:
+                 observe: Callable[[Exchange], None] = _unobserved,
+                 next_id: Callable[[], int] | None = None) -> None:
         self.contract = contract
         self.dispatcher = dispatcher
         # Answers a prepared call, on the event loop or on a worker thread (the runner decides).
@@ -65,6 +68,9 @@ class SoapApp:
         self.background = tuple(background)
         # Told of every PWS exchange once its response is out (it must not raise).
         self.observe = observe
+        # The id of the next PWS exchange (the request journal's numbering, unique across processes).
+        # Without one (an application of no journal) a process-local count.
+        self.next_id = next_id if next_id is not None else itertools.count(1).__next__
         self._tasks: list[asyncio.Task[None]] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -107,7 +113,7 @@ class SoapApp:
                 return
 
     async def _soap(self, scope: Scope, receive: Receive, send: Send) -> None:
-        exchange = Exchange(new_request_id())
+        exchange = Exchange(self.next_id())
         http_status = 500  # unless answered: what escapes is a server error
         try:
             http_status = await self._answer(scope, receive, send, exchange)
@@ -118,32 +124,33 @@ class SoapApp:
     async def _answer(self, scope: Scope, receive: Receive, send: Send, exchange: Exchange) -> int:
         """Answer one POST: the HTTP status it was answered with."""
         headers = _headers(scope)
-        extra = [(REQUEST_ID, exchange.request_id.encode("ascii"))]
+        extra = [(REQUEST_ID, str(exchange.request_id).encode("ascii"))]
         if headers.get(b"content-encoding", b"identity").lower() not in (b"identity", b""):
             exchange.status = CLIENT_FAULT
-            return await _reply(send, 500, XML, faults.client_fault(
+            return await _respond(send, exchange, 500, faults.client_fault(
                 "Compressed request bodies (Content-Encoding) are not accepted; send plain XML."), extra)
         if b"application/soap+xml" in headers.get(b"content-type", b"").lower():
             exchange.status = CLIENT_FAULT
-            return await _reply(send, 500, XML, faults.client_fault(
+            return await _respond(send, exchange, 500, faults.client_fault(
                 "SOAP 1.2 (application/soap+xml) is not supported: send SOAP 1.1 as text/xml."), extra)
         try:
             body = await self._read_body(headers, receive)
         except BodyTooLarge:
             exchange.status = CLIENT_FAULT
-            return await _reply(send, 413, XML, faults.client_fault(
+            return await _respond(send, exchange, 413, faults.client_fault(
                 f"The request body is larger than the limit of {self.max_body_bytes} bytes."),
                 [*extra, (b"connection", b"close")])
+        exchange.request = body
         action = headers.get(b"soapaction")
         prepared = self.dispatcher.prepare(body, action.decode("latin-1") if action is not None else None, exchange)
         if isinstance(prepared, tuple):
             status, payload = prepared
-            return await _reply(send, status, XML, payload, extra)
+            return await _respond(send, exchange, status, payload, extra)
         status, payload = await self.run(prepared)
         if prepared.not_modelled:
             # Members are wire names (ASCII): the header lists those sent that openpws does not model.
             extra.append((NOT_MODELLED, ", ".join(prepared.not_modelled).encode("ascii")))
-        return await _reply(send, status, XML, payload, extra)
+        return await _respond(send, exchange, status, payload, extra)
 
     async def _read_body(self, headers: dict[bytes, bytes], receive: Receive) -> bytes:
         declared = headers.get(b"content-length")
@@ -201,6 +208,12 @@ def _address(scope: Scope) -> str:
     else:
         name = host.decode("latin-1")
     return f"{scope.get('scheme', 'http')}://{name}{scope.get('root_path', '')}{SERVICE_PATH}"
+
+
+async def _respond(send: Send, exchange: Exchange, status: int, envelope: bytes,
+                   extra: list[tuple[bytes, bytes]]) -> int:
+    exchange.response = envelope
+    return await _reply(send, status, XML, envelope, extra)
 
 
 async def _reply(send: Send, status: int, content_type: bytes, body: bytes,

@@ -357,3 +357,36 @@ snapshots = Table(
     Column("image", LargeBinary, nullable=False),
 )
 Index("ix_snapshots_account", snapshots.c.account_id, snapshots.c.id)
+# The request journal (services.journal): one row per PWS exchange, of an account, or of none
+# (account_id NULL: a bad ticket, a bad envelope). Newest first is by (real_at, id); each account
+# keeps its newest OPENPWS_JOURNAL_SIZE rows (reads show no more; older ones are trimmed now and
+# then). The XML is stored masked. errors holds the ErrorNumbers as ",n,m," for matching one.
+journal = Table(
+    "journal",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),  # X-Openpws-Request-Id
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=True),
+    Column("real_at", DateTime, nullable=False),  # real time
+    Column("time", DateTime, nullable=False),  # the account's clock
+    Column("login", String(100), nullable=True),
+    Column("operation", String(100), nullable=True),
+    Column("http_status", SmallInteger, nullable=False),
+    Column("status", String(30), nullable=False),
+    Column("errors", String(500), nullable=False),
+    Column("duration_ms", Float, nullable=False),
+    Column("not_modelled", Text, nullable=False),  # members, comma-separated
+    Column("fault_rule", BigInteger, nullable=True),
+    Column("request_xml", Text, nullable=False),
+    Column("response_xml", Text, nullable=False),
+)
+Index("ix_journal_account_newest", journal.c.account_id, journal.c.real_at, journal.c.id)
+
+# Blocks of journal ids: a server process takes the next row's id k and numbers its exchanges
+# k * JOURNAL_BLOCK + 1 … (k + 1) * JOURNAL_BLOCK, so that an exchange's id is known before it
+# is answered, without a statement per request. Only the newest row is kept.
+journal_blocks = Table(
+    "journal_blocks",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sqlite_autoincrement=True,
+)

@@ -1,0 +1,241 @@
+"""The request journal: every PWS exchange kept per account, the newest OPENPWS_JOURNAL_SIZE of
+each, for the people testing code against the sandbox to list, count, tail and clear.
+
+Recording must cost the request next to nothing, so nothing of it runs in the request's work or
+its transaction (a Fail or a fault rolls that back, and the exchange must still be kept):
+
+- the id is known before the answer, without a statement: each process takes blocks of
+  ``JOURNAL_BLOCK`` ids from the database (one write per block) and numbers its exchanges from
+  them, so ids are unique across processes and hosts, rising within a process;
+- the edge hands the exchange over after the answer is ready (``Recorder.record``: an append to a
+  list); a thread of the recorder's own writes what has gathered, masked, in one transaction of
+  one multi-row INSERT, at most ``FLUSH_DELAY`` seconds after it came in;
+- the ring is kept by its readers and a trim now and then: reads show an account's newest
+  ``size`` rows (``store.journal``), and a process trims an account's older rows once it has
+  written ``size // 10`` of its exchanges since its last trim.
+
+Rows of an account that was removed before its batch was written are dropped with it. The
+control plane's reads in the process that answered an exchange see it at once (they write what
+is pending first); other processes see it within ``FLUSH_DELAY`` and a transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from openpws.clock import utc
+from openpws.config import Settings
+from openpws.exchange import NO_OPERATION, Exchange
+from openpws.services.sandbox import NotFound
+from openpws.store import journal as store
+from openpws.store import sandbox as sandbox_store
+from openpws.store.journal import JOURNAL_BLOCK, Filter
+from openpws.store.journal import Row as Entry
+from openpws.store.transactions import Store
+
+__all__ = ["JOURNAL_BLOCK", "Entry", "Filter", "Recorder", "mask"]
+
+log = logging.getLogger("openpws")
+
+# How long the writer gathers exchanges before writing them (seconds).
+FLUSH_DELAY = 0.025
+# Exchanges written in one INSERT at most.
+BATCH = 500
+# The request or response text kept at most (characters); a longer one is cut, and says so.
+MAX_XML_CHARS = 1_000_000
+MASK = b"***"
+
+# The text of every element whose local name is SessionTicket or Password, or ends so.
+_SECRET = re.compile(
+    rb"(<(?:[A-Za-z_][\w.\-]*:)?[A-Za-z_]*(?:SessionTicket|Password)(?:\s[^>]*)?(?<!/)>)"
+    rb"((?:[^<]|<!\[CDATA\[.*?\]\]>)+)(?=</)", re.DOTALL)
+
+
+def mask(xml: bytes) -> bytes:
+    """``xml`` with the values of session tickets and passwords replaced by ***."""
+    if b"SessionTicket" not in xml and b"Password" not in xml:
+        return xml
+    return _SECRET.sub(lambda found: found.group(1) + MASK, xml)
+
+
+def _text(xml: bytes) -> str:
+    text = mask(xml).decode("utf-8", "replace").replace("\x00", "\ufffd")
+    if len(text) > MAX_XML_CHARS:
+        text = text[:MAX_XML_CHARS] + f"…[cut: {len(text) - MAX_XML_CHARS} more characters]"
+    return text
+
+
+def _naive(moment: datetime) -> datetime:
+    return utc(moment).replace(tzinfo=None)
+
+
+def _row(exchange: Exchange) -> tuple[Any, ...]:
+    """The exchange as the store's row (``store.journal.COLUMNS``)."""
+    errors = "".join(f",{n}" for n in exchange.errors) + "," if exchange.errors else ""
+    login = exchange.user
+    # A request refused before its work ran has no instant of its own: its arrival, real time.
+    real = exchange.real or datetime.fromtimestamp(exchange.wall_time, UTC)
+    time_ = exchange.account_time or real
+    operation = None if exchange.operation == NO_OPERATION else exchange.operation
+    return (exchange.request_id, exchange.account_id, _naive(real), _naive(time_),
+            login[:100] if login else None, operation, exchange.http_status, exchange.status,
+            errors[:500], round(exchange.seconds * 1000, 3), ",".join(exchange.not_modelled), exchange.fault_rule,
+            _text(exchange.request), _text(exchange.response))
+
+
+class Recorder:
+    """A server process's recorder (the HTTP edge's ``Journal``): numbers exchanges and writes them."""
+
+    def __init__(self, store_: Store, settings: Settings, *, flush_delay: float = FLUSH_DELAY) -> None:
+        self.store = store_
+        self.on = settings.journal_on
+        self.size = settings.journal_size
+        self.flush_delay = flush_delay
+        self._ids = threading.Lock()
+        self._next = self._end = 0
+        self._changed = threading.Condition()
+        self._pending: list[Exchange] = []
+        self._writing = threading.Lock()
+        self._stopped = False
+        self._thread: threading.Thread | None = None
+        # Per account (None: server-wide): exchanges this process wrote since it last trimmed it.
+        self._since_trim: dict[int | None, int] = {}
+        self._trim_every = max(1, self.size // 10)
+
+    def next_id(self) -> int:
+        with self._ids:
+            if self._next >= self._end:
+                with self.store.write() as tx:
+                    block = store.take_block(tx)
+                self._next, self._end = block * JOURNAL_BLOCK + 1, (block + 1) * JOURNAL_BLOCK + 1
+            ident = self._next
+            self._next += 1
+            return ident
+
+    def record(self, exchange: Exchange) -> None:
+        if not self.on:
+            return
+        with self._changed:
+            self._pending.append(exchange)
+            if self._thread is None and not self._stopped:
+                self._thread = threading.Thread(target=self._write_forever, name="openpws-journal", daemon=True)
+                self._thread.start()
+            elif len(self._pending) == 1:
+                self._changed.notify()
+
+    def flush(self) -> None:
+        """Write every exchange this process has answered and not yet written."""
+        with self._writing:
+            while True:
+                with self._changed:
+                    batch, self._pending = self._pending[:BATCH], self._pending[BATCH:]
+                if not batch:
+                    return
+                try:
+                    self._write(batch)
+                except Exception:
+                    log.exception("writing %d request journal entries failed", len(batch))
+
+    def close(self) -> None:
+        """Write what is pending and stop the writer."""
+        with self._changed:
+            self._stopped = True
+            self._changed.notify()
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout=10)
+        self.flush()
+
+    def _write_forever(self) -> None:
+        while True:
+            with self._changed:
+                while not self._pending and not self._stopped:
+                    self._changed.wait()
+                if self._stopped:
+                    return
+            time.sleep(self.flush_delay)  # let more gather: one transaction writes them all
+            self.flush()
+
+    def _write(self, batch: Sequence[Exchange]) -> None:
+        rows = [_row(exchange) for exchange in batch]
+        try:
+            self._insert(rows, check=False)
+        except IntegrityError:
+            # An account was removed after its exchange was answered: its rows go with it.
+            self._insert(rows, check=True)
+
+    def _insert(self, rows: list[tuple[Any, ...]], *, check: bool) -> None:
+        with self.store.write() as tx:
+            if check:
+                live = store.existing_accounts(tx, (r[1] for r in rows if r[1] is not None))
+                rows = [r for r in rows if r[1] is None or r[1] in live]
+                if not rows:
+                    return
+            store.insert_rows(tx, rows)
+            for account_id in {r[1] for r in rows}:
+                written = self._since_trim.get(account_id, 0) + sum(r[1] == account_id for r in rows)
+                if written >= self._trim_every:
+                    store.trim(tx, account_id, self.size)
+                    written = 0
+                self._since_trim[account_id] = written
+
+
+# --- reading (the control plane's calls) -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Journals:
+    """Reads of the journals in ``store_``; ``before`` runs first (the recorder's flush in a server)."""
+
+    store: Store
+    settings: Settings
+    before: Callable[[], None] = lambda: None
+
+    @property
+    def size(self) -> int:
+        return self.settings.journal_size
+
+    def _account(self, tx: Any, code: str | None, real: datetime) -> int | None:
+        if code is None:
+            return None
+        state = sandbox_store.find_state(tx, code)
+        if state is None or state.expired(real):
+            raise NotFound(f"there is no account {code!r}", "code")
+        return state.id
+
+    def entries(self, code: str | None, given: Filter, limit: int | None, real: datetime, *,
+                xml: bool = False, oldest_first: bool = False) -> list[Entry]:
+        """The journal of account ``code`` (None: the server-wide one), newest first."""
+        self.before()
+        with self.store.read() as tx:
+            return store.read(tx, self._account(tx, code, real), self.size, given, limit, xml=xml,
+                              oldest_first=oldest_first)
+
+    def entry(self, code: str | None, ident: int, real: datetime) -> Entry:
+        self.before()
+        with self.store.read() as tx:
+            found = store.find(tx, self._account(tx, code, real), self.size, ident)
+        if found is None:
+            raise NotFound(f"there is no request {ident} in {'account ' + repr(code) if code else 'the server-wide'}"
+                           " journal", "id")
+        return found
+
+    def count(self, code: str | None, given: Filter, body_contains: str | None, real: datetime) -> int:
+        """How many exchanges ``given`` lets through whose request holds ``body_contains``."""
+        if body_contains is None:
+            return len(self.entries(code, given, None, real))
+        return sum(body_contains in (entry.request_xml or "")
+                   for entry in self.entries(code, given, None, real, xml=True))
+
+    def clear(self, code: str | None, real: datetime) -> None:
+        self.before()
+        with self.store.write() as tx:
+            store.clear(tx, self._account(tx, code, real))
