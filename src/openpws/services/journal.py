@@ -50,28 +50,59 @@ log = logging.getLogger("openpws")
 FLUSH_DELAY = 0.025
 # Exchanges written in one INSERT at most.
 BATCH = 500
-# The request or response text kept at most (characters); a longer one is cut, and says so.
-MAX_XML_CHARS = 1_000_000
+# The request or response kept at most (bytes); a longer one is cut, and says so.
+MAX_XML_BYTES = 1_000_000
 MASK = b"***"
+_MARKERS = (b"SessionTicket", b"Password")
 
-# The text of every element whose local name is SessionTicket or Password, or ends so.
+# The text of every element whose local name is SessionTicket or Password, or ends so, matched at
+# the element's "<".
 _SECRET = re.compile(
     rb"(<(?:[A-Za-z_][\w.\-]*:)?[A-Za-z_]*(?:SessionTicket|Password)(?:\s[^>]*)?(?<!/)>)"
     rb"((?:[^<]|<!\[CDATA\[.*?\]\]>)+)(?=</)", re.DOTALL)
 
 
+def _markers(xml: bytes) -> list[int]:
+    """Where SessionTicket and Password occur in ``xml``, in order (found by bytes.find, in C)."""
+    found = []
+    for marker in _MARKERS:
+        at = xml.find(marker)
+        while at >= 0:
+            found.append(at)
+            at = xml.find(marker, at + len(marker))
+    return sorted(found)
+
+
 def mask(xml: bytes) -> bytes:
-    """``xml`` with the values of session tickets and passwords replaced by ***."""
-    if b"SessionTicket" not in xml and b"Password" not in xml:
+    """``xml`` with the values of session tickets and passwords replaced by ***.
+
+    The pattern is tried only at the "<" before each occurrence of a marker, not across the whole
+    body: an element it masks has the marker in its name, and no "<" lies between the name and
+    its element's "<", so these are the only places a match can start (a regular expression's
+    pass over a whole envelope cost more than the rest of masking it)."""
+    kept: list[bytes] = []
+    done = 0
+    for at in _markers(xml):
+        if at < done:  # inside what was just masked (its value, or its end tag)
+            continue
+        start = xml.rfind(b"<", done, at)
+        found = _SECRET.match(xml, start) if start >= 0 else None
+        if found is None or found.end(1) <= at:  # a closing tag, text, or an attribute's value
+            continue
+        kept += (xml[done:found.end(1)], MASK)
+        done = found.end()
+    if not kept:
         return xml
-    return _SECRET.sub(lambda found: found.group(1) + MASK, xml)
+    kept.append(xml[done:])
+    return b"".join(kept)
 
 
-def _text(xml: bytes) -> str:
-    text = mask(xml).decode("utf-8", "replace").replace("\x00", "\ufffd")
-    if len(text) > MAX_XML_CHARS:
-        text = text[:MAX_XML_CHARS] + f"…[cut: {len(text) - MAX_XML_CHARS} more characters]"
-    return text
+def _kept(xml: bytes) -> bytes:
+    """``xml`` masked, and cut at MAX_XML_BYTES."""
+    masked = mask(xml)
+    if len(masked) > MAX_XML_BYTES:
+        masked = masked[:MAX_XML_BYTES] + f"…[cut: {len(masked) - MAX_XML_BYTES} more bytes]".encode()
+    return masked
 
 
 def _naive(moment: datetime) -> datetime:
@@ -89,7 +120,7 @@ def _row(exchange: Exchange) -> tuple[Any, ...]:
     return (exchange.request_id, exchange.account_id, _naive(real), _naive(time_),
             login[:100] if login else None, operation, exchange.http_status, exchange.status,
             errors[:500], round(exchange.seconds * 1000, 3), ",".join(exchange.not_modelled), exchange.fault_rule,
-            _text(exchange.request), _text(exchange.response))
+            _kept(exchange.request), _kept(exchange.response))
 
 
 class Recorder:

@@ -54,6 +54,13 @@ class Row:
     response_xml: str | None
 
 
+def _text(xml: bytes) -> str:
+    """Kept bytes as text, for reading (they are kept as the bytes that went over the wire, masked:
+    decoding them as each exchange is recorded cost the request more than its reading does)."""
+    # A NUL (which the bytes may hold) is shown as the replacement character, as text allows.
+    return xml.decode("utf-8", "replace").replace("\x00", "\ufffd")
+
+
 def take_block(connection: Connection) -> int:
     """The next block's number; older rows go (the newest keeps the sequence where it is on SQLite)."""
     number = int(statements.scalar(connection, insert(journal_blocks).returning(journal_blocks.c.id)))
@@ -64,28 +71,37 @@ def take_block(connection: Connection) -> int:
 # The columns of a row as ``insert_rows`` takes it, in order.
 COLUMNS = ("id", "account_id", "real_at", "time", "login", "operation", "http_status", "status", "errors",
            "duration_ms", "not_modelled", "fault_rule", "request_xml", "response_xml")
-_INSERT = {
-    "sqlite": f"INSERT INTO journal ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})",  # noqa: S608 - constant text
-    "postgresql": f"INSERT INTO journal ({', '.join(COLUMNS)}) VALUES ({', '.join('%s' for _ in COLUMNS)})",  # noqa: S608 - constant text
-}
+_INSERT = f"INSERT INTO journal ({', '.join(COLUMNS)}) VALUES ({', '.join('%s' for _ in COLUMNS)})"  # noqa: S608 - constant text
 
 
 def _sqlite_time(moment: datetime) -> str:
     """A naive datetime as SQLAlchemy keeps it in SQLite (so that its queries compare it right)."""
-    return f"{moment:%Y-%m-%d %H:%M:%S}.{moment.microsecond:06d}"
+    return moment.isoformat(" ", "microseconds")
+
+
+# Rows one SQLite INSERT takes at most (its bound parameters stay far below SQLite's limit of 32,766).
+_SQLITE_ROWS = 500
+_SQLITE_ROW = f"({', '.join('?' for _ in COLUMNS)})"
 
 
 def insert_rows(connection: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Insert ``rows`` (values in COLUMNS' order, times naive UTC) with the driver's executemany:
-    SQLAlchemy's per-row work cost more than the rest of recording an exchange (measured). A row
-    whose account is gone fails them all, as an IntegrityError."""
+    """Insert ``rows`` (values in COLUMNS' order, times naive UTC) without SQLAlchemy's per-row
+    work, which cost more than the rest of recording an exchange (measured). On SQLite one
+    statement of many rows (the driver's executemany steps, and lets go of the interpreter, once
+    per row); on PostgreSQL the driver's executemany (one pipeline). A row whose account is gone
+    fails them all, as an IntegrityError."""
     dialect = connection.dialect.name
-    if dialect == "sqlite":
-        rows = [(r[0], r[1], _sqlite_time(r[2]), _sqlite_time(r[3]), *r[4:]) for r in rows]
     try:
-        statements.cursor_change_many(connection, _INSERT[dialect], rows)
+        if dialect == "sqlite":
+            for first in range(0, len(rows), _SQLITE_ROWS):
+                chunk = rows[first:first + _SQLITE_ROWS]
+                values = [v for r in chunk for v in (r[0], r[1], _sqlite_time(r[2]), _sqlite_time(r[3]), *r[4:])]
+                sql = f"INSERT INTO journal ({', '.join(COLUMNS)}) VALUES {', '.join([_SQLITE_ROW] * len(chunk))}"  # noqa: S608 - constant text
+                statements.cursor_change(connection, sql, values)
+        else:
+            statements.cursor_change_many(connection, _INSERT, rows)
     except (sqlite3.IntegrityError, psycopg.IntegrityError) as error:
-        raise IntegrityError(_INSERT[dialect], None, error) from error
+        raise IntegrityError("INSERT INTO journal", None, error) from error
 
 
 def existing_accounts(connection: Connection, ids: Iterable[int]) -> set[int]:
@@ -135,7 +151,7 @@ def _row(found: Sequence[Any], xml: bool) -> Row:
     ident, real_at, time, login, operation, http_status, status, errors, duration, not_modelled, rule = found[:11]
     return Row(int(ident), real_at, time, login, operation, int(http_status), status, _numbers(errors),
                float(duration), tuple(m for m in not_modelled.split(",") if m), rule,
-               found[11] if xml else None, found[12] if xml else None)
+               *((_text(bytes(found[11])), _text(bytes(found[12]))) if xml else (None, None)))
 
 
 def _conditions(given: Filter) -> list[ColumnElement[bool]]:

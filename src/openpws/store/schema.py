@@ -364,7 +364,8 @@ Index("ix_snapshots_account", snapshots.c.account_id, snapshots.c.id)
 journal = Table(
     "journal",
     metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=False),  # X-Openpws-Request-Id
+    # X-Openpws-Request-Id; on SQLite the rowid itself (no separate index to write per row)
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
     Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=True),
     Column("real_at", DateTime, nullable=False),  # real time
     Column("time", DateTime, nullable=False),  # the account's clock
@@ -376,8 +377,9 @@ journal = Table(
     Column("duration_ms", Float, nullable=False),
     Column("not_modelled", Text, nullable=False),  # members, comma-separated
     Column("fault_rule", BigInteger, nullable=True),
-    Column("request_xml", Text, nullable=False),
-    Column("response_xml", Text, nullable=False),
+    # As the bytes that went over the wire, masked (decoded when read).
+    Column("request_xml", LargeBinary, nullable=False),
+    Column("response_xml", LargeBinary, nullable=False),
 )
 Index("ix_journal_account_newest", journal.c.account_id, journal.c.real_at, journal.c.id)
 

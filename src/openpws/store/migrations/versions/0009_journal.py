@@ -16,7 +16,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "journal",
-        sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=False),
         sa.Column("account_id", sa.Integer, sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=True),
         sa.Column("real_at", sa.DateTime, nullable=False),
         sa.Column("time", sa.DateTime, nullable=False),
@@ -28,8 +28,8 @@ def upgrade() -> None:
         sa.Column("duration_ms", sa.Float, nullable=False),
         sa.Column("not_modelled", sa.Text, nullable=False),
         sa.Column("fault_rule", sa.BigInteger, nullable=True),
-        sa.Column("request_xml", sa.Text, nullable=False),
-        sa.Column("response_xml", sa.Text, nullable=False),
+        sa.Column("request_xml", sa.LargeBinary, nullable=False),
+        sa.Column("response_xml", sa.LargeBinary, nullable=False),
     )
     op.create_index("ix_journal_account_newest", "journal", ["account_id", "real_at", "id"])
     op.create_table(
