@@ -154,7 +154,10 @@ def test_delete_removes_everything_of_the_account(api: httpx.Client, soap: SoapC
     ("POST", "/accounts", {"ttl_seconds": True}, 422, "invalid", "ttl_seconds", "valid number"),
     ("POST", "/accounts", {"ttl_seconds": 1e12}, 422, "invalid", "ttl_seconds", "less than or equal"),
     ("POST", "/accounts", {"fixture_name": "nope"}, 422, "invalid", "fixture_name", "no packaged fixture 'nope'"),
-    ("POST", "/accounts", {"fixture": {"clients": []}}, 422, "invalid", "fixture", "not supported yet"),
+    ("POST", "/accounts", {"fixture": {"clients": [{"name": "A", "nmuber": "C1"}]}}, 422, "invalid",
+     "clients[0].nmuber", "not a member here"),
+    ("POST", "/accounts", {"fixture": {}, "fixture_name": "demo"}, 422, "invalid", "fixture", "not both"),
+    ("POST", "/accounts", {"fixture": [1]}, 422, "invalid", "fixture", "valid dictionary"),
     ("PUT", "/accounts/{code}/clock", {}, 422, "invalid", None, "exactly one of"),
     ("PUT", "/accounts/{code}/clock", {"real": True, "advance_seconds": 5}, 422, "invalid", None, "exactly one"),
     ("PUT", "/accounts/{code}/clock", None, 422, "invalid", None, "JSON object is required"),
@@ -232,6 +235,7 @@ def test_the_openapi_document_lists_every_call(app_transport: AsgiTransport) -> 
         f"{API}/accounts": ["get", "post"],
         f"{API}/accounts/{{code}}": ["delete", "get"],
         f"{API}/accounts/{{code}}/clock": ["get", "put"],
+        f"{API}/accounts/{{code}}/fixture": ["get"],
     }
     assert document["components"]["securitySchemes"]["adminToken"] == {
         "type": "http", "scheme": "bearer", "description": document["components"]["securitySchemes"]["adminToken"][
