@@ -230,7 +230,7 @@ class Server:
 
     def login(self) -> str:
         answer = post(self.port, envelope("PwsAuthenticate", f"<req:AccountCode>{ACCOUNT}</req:AccountCode>"
-                                          f"<req:UserName>{LOGIN}</req:UserName><req:Password>{PASSWORD}</req:Password>"))
+                                          f"<req:Password>{PASSWORD}</req:Password><req:UserName>{LOGIN}</req:UserName>"))
         return between(answer, b"SessionTicket")
 
     def stop(self) -> None:

@@ -10,6 +10,7 @@ All traffic goes to 127.0.0.1; every wait is bounded.
 from __future__ import annotations
 
 import asyncio
+import functools
 import http.client
 import os
 import signal
@@ -20,9 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from _common import ACCOUNT, PASSWORD, PATH, SCRYPT_COST, envelope, free_port, now, wait_ready
+from _common import ACCOUNT, NAMESPACES, PASSWORD, PATH, SCHEDULING, SCRYPT_COST, envelope, free_port, now, wait_ready
 from lxml import etree
 
+from openpws.contract import load_contract
 from openpws.services import admin
 from openpws.services.permissions import ALL
 from openpws.store.transactions import Store
@@ -142,6 +144,29 @@ def tracebacks(log: Path, limit: int = 5) -> list[str]:
 # --- requests and answers ------------------------------------------------------------------------
 
 
+@functools.cache
+def _member_order(operation: str) -> dict[str, int]:
+    contract = load_contract()
+    request = contract.types.complex(contract.operations[operation].request_type)
+    return {member.name: place for place, member in enumerate(request.members)}
+
+
+def in_order(operation: str, members: str) -> str:
+    """The request members ``members`` (sibling elements written with the envelope's prefixes) of
+    ``operation`` in the contract's member order, production's: a member that comes after one it
+    precedes would not be read. Lock members a script appends (ProjectorLockSetId, StealLockFlag,
+    LocksToSteal) land where the request's type orders them."""
+    wrapper = etree.fromstring(f"<w {NAMESPACES} {SCHEDULING}>{members}</w>")
+    order = _member_order(operation)
+    children = list(wrapper)
+    ordered = sorted(children, key=lambda child: order.get(etree.QName(child).localname, len(order)))
+    if ordered == children:
+        return members
+    wrapper[:] = ordered
+    written = etree.tostring(wrapper).decode()  # <w xmlns:...>the members</w>, prefixes declared once
+    return written[written.index(">") + 1:-len("</w>")]
+
+
 def soap_body(ticket: str, operation: str, members: str) -> bytes:
     if "<bil:" in members and "xmlns:bil" not in members:
         raise ValueError("declare the bil prefix on the element that uses it")
@@ -151,8 +176,8 @@ def soap_body(ticket: str, operation: str, members: str) -> bytes:
 def login(port: int, user: str) -> str:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     connection.request("POST", PATH, envelope("PwsAuthenticate", f"<req:AccountCode>{ACCOUNT}</req:AccountCode>"
-                                              f"<req:UserName>{user}</req:UserName><req:Password>{PASSWORD}"
-                                              "</req:Password>"), {"Content-Type": "text/xml; charset=utf-8"})
+                                              f"<req:Password>{PASSWORD}</req:Password><req:UserName>{user}"
+                                              "</req:UserName>"), {"Content-Type": "text/xml; charset=utf-8"})
     data = connection.getresponse().read()
     connection.close()
     root = etree.fromstring(data, _PARSER)

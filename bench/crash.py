@@ -267,8 +267,8 @@ def _read_response(sock: socket.socket, deadline: float) -> tuple[int, bytes]:
 
 def delete_members(kind: str, uid: int) -> tuple[str, str]:
     if kind == "engagement":
-        return "PwsDeleteEngagement", ("<sch:CascadeDeleteFlag>true</sch:CascadeDeleteFlag><sch:EngagementIdentity>"
-                                       f"<com:EngagementUid>{uid}</com:EngagementUid></sch:EngagementIdentity>")
+        return "PwsDeleteEngagement", (f"<sch:EngagementIdentity><com:EngagementUid>{uid}</com:EngagementUid>"
+                                       "</sch:EngagementIdentity><sch:CascadeDeleteFlag>true</sch:CascadeDeleteFlag>")
     return "PwsDeleteClient", ("<req:CascadeDeleteFlag>true</req:CascadeDeleteFlag><req:ClientIdentity>"
                                f"<com:ClientUid>{uid}</com:ClientUid></req:ClientIdentity>"
                                "<req:InactivateIfInuseFlag>true</req:InactivateIfInuseFlag>")

@@ -8,7 +8,8 @@ projects, roles with requested and booked hours, and invoices: saves (creates an
 PwsRequestOrBookRoleHours, PwsCreateInvoice, the four lock services (with steals through
 LocksToSteal and StealLockFlag), the four deletes (with and without their cascade, inactivate,
 zero-out and delete-empty flags), PwsUndeleteProjectRole, and reads. Entities are created again as
-deletes remove them, so that writes and deletes keep meeting.
+deletes remove them, so that writes and deletes keep meeting. Each request's members go in the
+contract's order (``in_order``), which the server holds them to (OPENPWS_MEMBER_ORDER=strict).
 
 Every ~30 s a line of progress; at the end the answers by kind, throughput and latency, then the
 database's invariants (SQL on the scratch database) and whether every Ok answer is visible there.
@@ -49,6 +50,7 @@ from _pws import (
     Connection,
     LoggedServer,
     add_users,
+    in_order,
     login,
     soap_body,
     tracebacks,
@@ -246,7 +248,7 @@ class SoakClient:
 
     async def send(self, op: str, operation: str, members: str, effects: Iterable[tuple[int, str]] = ()) -> tuple[
             Answer, Event]:
-        body = soap_body(self.ticket, operation, members)
+        body = soap_body(self.ticket, operation, in_order(operation, members))
         event = Event(op, time.monotonic(), effects=tuple(effects))
         self.world.events.append(event)
         answer = await self.connection.call(body, self.timeout)
@@ -440,7 +442,7 @@ class SoakClient:
         description = f"described by {self.number} at {time.monotonic():.3f}"
         answer, event = await self.graph_write(
             "rename project", "PwsSaveProject", f"<sch:Mode>R</sch:Mode><sch:Project>{ref('Project', target.uid)}"
-            f"<com:Description>{description}</com:Description><com:ProjectName>{name}</com:ProjectName></sch:Project>",
+            f"<com:ProjectName>{name}</com:ProjectName><com:Description>{description}</com:Description></sch:Project>",
             world.graph_of(target.uid), [(target.uid, "name")])
         if answer.outcome == OK:
             event.expects.append(("name", "P", target.uid, {"name": name, "description": description}))
@@ -498,8 +500,8 @@ class SoakClient:
                                f"{minutes}</com:WeeklyMinutes></com:PwsProjectRoleHoursBucket>")
                 effects.append((role.uid, f"h:{mode}:{start}"))
                 wanted.append(("hours", role.uid, mode, start, minutes))
-            entries.append(f"<com:PwsProjectRoleHours><com:ProjectRoleIdentity>{ref('ProjectRole', role.uid)}"
-                           f"</com:ProjectRoleIdentity><com:HoursBuckets>{''.join(buckets)}</com:HoursBuckets>"
+            entries.append(f"<com:PwsProjectRoleHours><com:HoursBuckets>{''.join(buckets)}</com:HoursBuckets>"
+                           f"<com:ProjectRoleIdentity>{ref('ProjectRole', role.uid)}</com:ProjectRoleIdentity>"
                            "</com:PwsProjectRoleHours>")
         answer, event = await self.send(f"hours {mode}", "PwsRequestOrBookRoleHours",
                                         f"<sch:Mode>{mode}</sch:Mode><sch:ProjectRoles>{''.join(entries)}"
@@ -518,13 +520,13 @@ class SoakClient:
             return
         client = world.client_of(engagement.uid)
         project = world.pick(rng, "P", lambda n: n.parent == engagement.uid) if rng.random() < 0.3 else None
-        spec = (f"<bil:ClientIdentity>{ref('Client', client or 0)}</bil:ClientIdentity>"
+        spec = ("<bil:BillingCultureIdentity><com:CultureName>en-US</com:CultureName></bil:BillingCultureIdentity>"
+                f"<bil:ClientIdentity>{ref('Client', client or 0)}</bil:ClientIdentity>"
                 "<bil:CostCenterIdentity><com:CostCenterName>Head Office</com:CostCenterName></bil:CostCenterIdentity>"
                 "<bil:EngagementCurrencyIdentity><com:CurrencyCode>USD</com:CurrencyCode>"
-                "</bil:EngagementCurrencyIdentity><bil:BillingCultureIdentity><com:CultureName>en-US"
-                "</com:CultureName></bil:BillingCultureIdentity>"
+                "</bil:EngagementCurrencyIdentity>"
                 f"<bil:EngagementIdentity>{ref('Engagement', engagement.uid)}</bil:EngagementIdentity>"
-                f"<bil:InvoiceName>Invoice {self.number}</bil:InvoiceName><bil:InvoiceContent>B</bil:InvoiceContent>")
+                f"<bil:InvoiceContent>B</bil:InvoiceContent><bil:InvoiceName>Invoice {self.number}</bil:InvoiceName>")
         if project is not None:
             spec += f"<bil:ProjectIdentity>{ref('Project', project.uid)}</bil:ProjectIdentity>"
         effects = [(engagement.uid, "invoiced")] + ([(project.uid, "invoiced")] if project else [])

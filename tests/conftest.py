@@ -31,7 +31,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from openpws.app import create_app
-from openpws.config import Settings
+from openpws.config import LENIENT, Settings
 from openpws.services import admin
 from openpws.services.permissions import ALL, VIEW_ONLY, Permission
 from openpws.store import migrate
@@ -189,6 +189,26 @@ def app_transport(store: Store, database_url: str) -> Iterator[AsgiTransport]:
     yield transport
     transport.shutdown()
     served.dispose()
+
+
+@pytest.fixture(scope="session")
+def lenient_transport(store: Store, database_url: str) -> Iterator[AsgiTransport]:
+    """The application with OPENPWS_MEMBER_ORDER=lenient, in-process."""
+    settings = Settings(database_url=database_url, scrypt_cost=TEST_SCRYPT_COST, member_order=LENIENT)
+    served = Store.open(database_url, threads=settings.threads)
+    transport = AsgiTransport(create_app(settings, served))
+    yield transport
+    transport.shutdown()
+    served.dispose()
+
+
+@pytest.fixture
+def lenient_soap(lenient_transport: AsgiTransport, server_errors: ErrorLog) -> Iterator[SoapClient]:
+    """A client of the application that reads members in any order (OPENPWS_MEMBER_ORDER=lenient)."""
+    start = len(server_errors.records)
+    with SoapClient(IN_PROCESS_URL, lenient_transport) as client:
+        yield client
+    assert len(server_errors.records) == start, f"the application logged:\n{server_errors.since(start)}"
 
 
 @pytest.fixture

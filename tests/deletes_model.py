@@ -387,10 +387,10 @@ def rename_role(pws: Pws, uid: int, name: str) -> Answer:
 def request_hours(pws: Pws, uid: int, mode: str, week: int = 0) -> Answer:
     start = MONDAY + timedelta(weeks=week)
     return pws.call("PwsRequestOrBookRoleHours", f"{tag('Mode', mode)}<sch:ProjectRoles><com:PwsProjectRoleHours>"
-                    f"<com:ProjectRoleIdentity>{ref('ProjectRole', uid=uid)}</com:ProjectRoleIdentity>"
                     f"<com:HoursBuckets><com:PwsProjectRoleHoursBucket><com:BucketStartDate>{start}T00:00:00Z"
                     "</com:BucketStartDate><com:SchedulingMode>W</com:SchedulingMode><com:WeeklyMinutes>60"
                     "</com:WeeklyMinutes></com:PwsProjectRoleHoursBucket></com:HoursBuckets>"
+                    f"<com:ProjectRoleIdentity>{ref('ProjectRole', uid=uid)}</com:ProjectRoleIdentity>"
                     "</com:PwsProjectRoleHours></sch:ProjectRoles>")
 
 
@@ -403,12 +403,12 @@ def acquire(pws: Pws, lock_type: str, key: str) -> Answer:
 
 
 def create_invoice(pws: Pws, client: str, engagement: str, project: str | None) -> Answer:
-    spec = (f"<bil:ClientIdentity>{ref('Client', client)}</bil:ClientIdentity>"
-            f"<bil:EngagementIdentity>{ref('Engagement', engagement)}</bil:EngagementIdentity>"
+    spec = ("<bil:BillingCultureIdentity><com:CultureName>en-US</com:CultureName></bil:BillingCultureIdentity>"
+            f"<bil:ClientIdentity>{ref('Client', client)}</bil:ClientIdentity>"
             "<bil:CostCenterIdentity><com:CostCenterName>Head Office</com:CostCenterName></bil:CostCenterIdentity>"
             "<bil:EngagementCurrencyIdentity><com:CurrencyCode>USD</com:CurrencyCode></bil:EngagementCurrencyIdentity>"
-            "<bil:BillingCultureIdentity><com:CultureName>en-US</com:CultureName></bil:BillingCultureIdentity>"
-            "<bil:InvoiceName>Invoice</bil:InvoiceName><bil:InvoiceContent>B</bil:InvoiceContent>")
+            f"<bil:EngagementIdentity>{ref('Engagement', engagement)}</bil:EngagementIdentity>"
+            "<bil:InvoiceContent>B</bil:InvoiceContent><bil:InvoiceName>Invoice</bil:InvoiceName>")
     if project is not None:
         spec += f"<bil:ProjectIdentity>{ref('Project', project)}</bil:ProjectIdentity>"
     return pws.call("PwsCreateInvoice", f"<bil:InvoiceSpec {BILLING}>{spec}</bil:InvoiceSpec>")
@@ -421,13 +421,14 @@ def delete_client(pws: Pws, number: str, cascade: bool, inactivate: bool) -> Ans
 
 
 def delete_engagement(pws: Pws, code: str, cascade: bool) -> Answer:
-    return pws.call("PwsDeleteEngagement", _flags(CascadeDeleteFlag=cascade)
-                    + f"<sch:EngagementIdentity>{ref('Engagement', code)}</sch:EngagementIdentity>")
+    return pws.call("PwsDeleteEngagement", f"<sch:EngagementIdentity>{ref('Engagement', code)}</sch:EngagementIdentity>"
+                    + _flags(CascadeDeleteFlag=cascade))
 
 
 def delete_project(pws: Pws, code: str, cascade: bool, delete_empty_engagement: bool) -> Answer:
-    return pws.call("PwsDeleteProject", _flags(CascadeDeleteFlag=cascade, DeleteEmptyEngagementFlag=delete_empty_engagement)
-                    + f"<sch:ProjectIdentity>{ref('Project', code)}</sch:ProjectIdentity>")
+    return pws.call("PwsDeleteProject", _flags(CascadeDeleteFlag=cascade)
+                    + f"<sch:ProjectIdentity>{ref('Project', code)}</sch:ProjectIdentity>"
+                    + _flags(DeleteEmptyEngagementFlag=delete_empty_engagement))
 
 
 def delete_role(pws: Pws, uid: int, zero_out_hours: bool) -> Answer:
@@ -488,8 +489,8 @@ def observe(pws: Pws, store: Store) -> View:
     codes = sorted(project_of)
     for start in range(0, len(codes), 100):
         refs = "".join(f"<com:PwsProjectRef>{ref('Project', c)}</com:PwsProjectRef>" for c in codes[start:start + 100])
-        answer = pws.ok("PwsGetProjectRoles", f"<sch:Mode>R</sch:Mode><sch:ProjectIdentities>{refs}"
-                        f"</sch:ProjectIdentities>{tag('IncludeDeletedRolesFlag', True)}")
+        answer = pws.ok("PwsGetProjectRoles", f"{tag('IncludeDeletedRolesFlag', True)}<sch:Mode>R</sch:Mode>"
+                        f"<sch:ProjectIdentities>{refs}</sch:ProjectIdentities>")
         for group in answer.root.iterfind(".//com:PwsProjectProjectRoles", NAMESPACES):
             project = _texts(group, "com:ProjectIdentity/com:ProjectCode") or ""
             for role in group.iterfind("com:ProjectRoles/com:PwsProjectRoleElement", NAMESPACES):

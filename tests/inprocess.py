@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Table, func, select
 
 from openpws.app import create_app
-from openpws.config import Settings
+from openpws.config import LENIENT, Settings
 from openpws.contract import load_contract, ns
 from openpws.messages.tokens import encode_rowversion
 from openpws.soap.http import SoapApp
@@ -59,19 +59,23 @@ class InProcess:
         self.store = store
         self.account = account
         url = store.engine.url.render_as_string(hide_password=False)
-        self.app: SoapApp = create_app(Settings(database_url=url, threads=1, scrypt_cost=TEST_SCRYPT_COST), store)
+        settings = Settings(database_url=url, threads=1, scrypt_cost=TEST_SCRYPT_COST)
+        self.app: SoapApp = create_app(settings, store)
+        # The same application reading members in any order (OPENPWS_MEMBER_ORDER=lenient).
+        self.lenient_app: SoapApp = create_app(settings.with_changes(member_order=LENIENT), store)
         self.account_id = self._scalar(select(schema.accounts.c.id).where(schema.accounts.c.code == account.code))
         self.ticket = self.login(account.admin)
 
     def close(self) -> None:
         self.app.on_shutdown()
+        self.lenient_app.on_shutdown()
 
     def _scalar(self, query: Any) -> Any:
         with self.store.engine.connect() as connection:
             return connection.execute(query).scalar_one()
 
-    def handle(self, body: bytes, soap_action: str | None = None) -> Answer:
-        status, content = self.app.dispatcher.handle(body, soap_action)
+    def handle(self, body: bytes, soap_action: str | None = None, *, lenient: bool = False) -> Answer:
+        status, content = (self.lenient_app if lenient else self.app).dispatcher.handle(body, soap_action)
         return Answer(status, content)
 
     def call(self, operation: str, members: str = "", *, ticket: str | None = None) -> Answer:
@@ -122,7 +126,7 @@ class InProcess:
                         "CostCenterIdentity": "<com:CostCenterNumber>CC1</com:CostCenterNumber>",
                         "EngagementCurrencyIdentity": "<com:CurrencyCode>USD</com:CurrencyCode>",
                         "BillingCultureIdentity": "<com:CultureName>en-US</com:CultureName>"}
-                members = "".join(f"<bil:{k}>{v}</bil:{k}>" for k, v in spec.items())
+                members = "".join(f"<bil:{k}>{v}</bil:{k}>" for k, v in sorted(spec.items()))  # the type's order
                 self.ok("PwsCreateInvoice", f'<bil:InvoiceSpec xmlns:bil="{ns.BILLING}">{members}</bil:InvoiceSpec>')
             elif other_user is not None:
                 other = self.login(other_user)

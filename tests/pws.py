@@ -134,8 +134,8 @@ class SoapClient:
         assert ticket is not None and ticket.text
         return ticket.text
 
-    def get(self, path_and_query: str) -> httpx.Response:
-        return self.http.get(SERVICE_PATH + path_and_query)
+    def get(self, path_and_query: str, headers: dict[str, str] | None = None) -> httpx.Response:
+        return self.http.get(SERVICE_PATH + path_and_query, headers=headers)
 
     def close(self) -> None:
         self.http.close()

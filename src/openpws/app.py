@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from openpws.clock import RequestTime
-from openpws.config import Settings, load_settings
+from openpws.config import STRICT, Settings, load_settings
 from openpws.contract import load_contract
 from openpws.contract.record import Record
 from openpws.messages.binding import Binding, Reply, answer
@@ -34,7 +34,8 @@ def create_dispatcher(environment: Environment) -> Dispatcher[Binding[Any, Any]]
         return answer(environment, binding, request, time)
 
     contract = load_contract()
-    return Dispatcher(contract, OPERATIONS, serve, not_modelled=NotModelled(contract, OPERATIONS).sent)
+    return Dispatcher(contract, OPERATIONS, serve, strict_order=environment.settings.member_order == STRICT,
+                      not_modelled=NotModelled(contract, OPERATIONS).sent)
 
 
 def create_app(settings: Settings, store: Store | None = None) -> SoapApp:

@@ -31,6 +31,17 @@ def boolean(text: str) -> bool:
     raise ValueError(f"not a boolean: {text!r}")
 
 
+STRICT, LENIENT = "strict", "lenient"
+
+
+def member_order(text: str) -> str:
+    """How requests' member order is read: strict or lenient (any case)."""
+    lowered = text.strip().lower()
+    if lowered not in (STRICT, LENIENT):
+        raise ValueError(f"not {STRICT} or {LENIENT}: {text!r}")
+    return lowered
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("database_url", "OPENPWS_DATABASE_URL", "sqlite:///./openpws.db", str,
             "Database to use: sqlite:///FILE (embedded, the default) or postgresql://USER@HOST:PORT/DB."),
@@ -58,6 +69,11 @@ SETTINGS: tuple[Setting, ...] = (
             "Log every SQL statement the server runs, with its duration in ms, its row count and its "
             "parameter values, to the logger openpws.sql (at INFO; on stderr unless logging is set up "
             "otherwise). For debugging: the values include password hashes when users are created."),
+    Setting("member_order", "OPENPWS_MEMBER_ORDER", STRICT, member_order,
+            "How the members of a request are read. strict: as production does, in the contract's order; "
+            "a member that comes out of that order, which production would skip, is refused with an "
+            "s:Client fault naming it and the order expected (members whose place no documentation gives "
+            "are read anywhere). lenient: in any order."),
     Setting("admin_token", "OPENPWS_ADMIN_TOKEN", "", str,
             "The token every control-plane call (/_openpws/api/) sends as Authorization: Bearer <token>. "
             "When it is unset, openpws serve generates one and prints it with the endpoint; a server "
@@ -77,6 +93,7 @@ class Settings:
     session_lifetime_minutes: float = 720.0
     scrypt_cost: int = 2**15
     sql_log: bool = False
+    member_order: str = STRICT
     admin_token: str = ""
 
     def with_changes(self, **changes: Any) -> Settings:

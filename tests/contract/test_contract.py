@@ -74,16 +74,47 @@ def test_each_prefix_means_one_namespace_across_all_parts() -> None:
                     assert meaning.setdefault(prefix, uri) == uri, (prefix, uri, meaning[prefix])
 
 
-def test_wsdl_is_served_unchanged_but_for_the_address(soap: SoapClient) -> None:
+def absolute(document: bytes, endpoint: str) -> bytes:
+    """``document`` with its relative schema imports made absolute, as they are served."""
+    return document.replace(b'schemaLocation="PwsProjectorServices.svc?xsd=',
+                            b'schemaLocation="' + endpoint.encode() + b"?xsd=")
+
+
+def test_wsdl_is_served_unchanged_but_for_the_addresses(soap: SoapClient) -> None:
     served = soap.get("?wsdl")
     assert served.status_code == 200
     assert served.headers["content-type"].startswith("text/xml")
     original = FILES.joinpath(WSDL_FILE).read_bytes()
-    assert served.content == original.replace(PLACEHOLDER_ADDRESS.encode(), soap.endpoint.encode())
+    assert served.content == absolute(original, soap.endpoint).replace(PLACEHOLDER_ADDRESS.encode(),
+                                                                       soap.endpoint.encode())
     for name in load_contract().schemas:
         part = soap.get(f"?xsd={name}")
         assert part.status_code == 200
-        assert part.content == FILES.joinpath(name + ".xsd").read_bytes()
+        assert part.content == absolute(FILES.joinpath(name + ".xsd").read_bytes(), soap.endpoint)
+
+
+def test_schema_imports_are_absolute_urls_that_answer(soap: SoapClient) -> None:
+    """As WCF serves them: a tool that loads the schemas itself (not relative to the WSDL's URL)
+    finds every part at the location the import names, built like soap:address from the host the
+    client used."""
+    host = "pws.example.test:8443"
+    endpoint = f"http://{host}/OpsProjectorWcfSvc/PwsProjectorServices.svc"
+    documents = {"?wsdl": soap.get("?wsdl", headers={"Host": host}).content}
+    documents.update({f"?xsd={name}": soap.get(f"?xsd={name}", headers={"Host": host}).content
+                      for name in load_contract().schemas})
+    seen = set()
+    for document in documents.values():
+        for element in etree.fromstring(document).iter(f"{{{ns.XSD}}}import"):
+            location = element.get("schemaLocation")
+            if location is None:
+                continue
+            assert location.startswith(endpoint + "?xsd="), location
+            part = location[len(endpoint):]
+            assert part in documents
+            target = etree.fromstring(documents[part]).get("targetNamespace")
+            assert target == element.get("namespace")
+            seen.add(part)
+    assert seen == {f"?xsd={name}" for name in load_contract().schemas}
 
 
 def test_single_wsdl_is_self_contained(soap: SoapClient) -> None:

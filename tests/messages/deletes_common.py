@@ -40,18 +40,18 @@ def hours(pws: Pws, uid: int, mode: str = "R", minutes: int = 600, weeks: int = 
         f"{com('SchedulingMode', 'W')}{com('WeeklyMinutes', minutes)}</com:PwsProjectRoleHoursBucket>"
         for w in range(weeks))
     pws.ok("PwsRequestOrBookRoleHours", f"{tag('Mode', mode)}<sch:ProjectRoles><com:PwsProjectRoleHours>"
-           f"<com:ProjectRoleIdentity>{role_ref(uid)}</com:ProjectRoleIdentity>"
-           f"<com:HoursBuckets>{buckets}</com:HoursBuckets></com:PwsProjectRoleHours></sch:ProjectRoles>")
+           f"<com:HoursBuckets>{buckets}</com:HoursBuckets>"
+           f"<com:ProjectRoleIdentity>{role_ref(uid)}</com:ProjectRoleIdentity></com:PwsProjectRoleHours></sch:ProjectRoles>")
 
 
 def invoice(pws: Pws, client: str, engagement: str, project: str | None = None) -> None:
     """A draft invoice on the engagement (and the project): what makes them undeletable for good."""
-    members = {
-        "ClientIdentity": ref("Client", client), "EngagementIdentity": ref("Engagement", engagement),
+    members = {  # PwsCandidateInvoiceSpec's order
+        "BillingCultureIdentity": "<com:CultureName>en-US</com:CultureName>",
+        "ClientIdentity": ref("Client", client),
         "CostCenterIdentity": "<com:CostCenterName>Consulting</com:CostCenterName>",
         "EngagementCurrencyIdentity": "<com:CurrencyCode>USD</com:CurrencyCode>",
-        "BillingCultureIdentity": "<com:CultureName>en-US</com:CultureName>",
-        "InvoiceName": "Invoice", "InvoiceContent": "B",
+        "EngagementIdentity": ref("Engagement", engagement), "InvoiceContent": "B", "InvoiceName": "Invoice",
     }
     if project is not None:
         members["ProjectIdentity"] = ref("Project", project)
@@ -91,8 +91,11 @@ def delete_engagement(pws: Pws, code: str, extra: str = "") -> Answer:
                     f"</sch:EngagementIdentity>{extra}")
 
 
-def delete_project(pws: Pws, code: str, extra: str = "") -> Answer:
-    return pws.call("PwsDeleteProject", f"<sch:ProjectIdentity>{ref('Project', code)}</sch:ProjectIdentity>{extra}")
+def delete_project(pws: Pws, code: str, extra: str = "", *, cascade: bool | None = None) -> Answer:
+    """``extra``: members that follow ProjectIdentity in PwsDeleteProjectRq (CascadeDeleteFlag precedes it)."""
+    first = tag("CascadeDeleteFlag", cascade) if cascade is not None else ""
+    return pws.call("PwsDeleteProject", f"{first}<sch:ProjectIdentity>{ref('Project', code)}</sch:ProjectIdentity>"
+                    f"{extra}")
 
 
 def delete_role(pws: Pws, uid: int, extra: str = "") -> Answer:
@@ -100,9 +103,11 @@ def delete_role(pws: Pws, uid: int, extra: str = "") -> Answer:
                     f"{extra}")
 
 
-def undelete_role(pws: Pws, uid: int, extra: str = "") -> Answer:
-    return pws.call("PwsUndeleteProjectRole", f"<sch:ProjectRoleIdentity>{role_ref(uid)}</sch:ProjectRoleIdentity>"
-                    f"{extra}")
+def undelete_role(pws: Pws, uid: int, extra: str = "", *, first: str = "") -> Answer:
+    """``first``: members that precede ProjectRoleIdentity in PwsUndeleteProjectRoleRq (LocksToSteal,
+    MakeRoleNameUniqueFlag); ``extra``: those that follow it."""
+    return pws.call("PwsUndeleteProjectRole", f"{first}<sch:ProjectRoleIdentity>{role_ref(uid)}"
+                    f"</sch:ProjectRoleIdentity>{extra}")
 
 
 # --- reading back ---------------------------------------------------------------------------------
@@ -172,9 +177,9 @@ def engagement_state(pws: Pws, code: str) -> EngagementState | None:
 def project_state(pws: Pws, code: str) -> ProjectState:
     sides = {}
     for mode in "RA":
-        got = pws.ok("PwsGetProject", f"{tag('Mode', mode)}{tag('IncludeDeletedRolesFlag', True)}"
-                     f"<sch:ProjectIdentities><com:PwsProjectRef>{ref('Project', code)}</com:PwsProjectRef>"
-                     "</sch:ProjectIdentities>")
+        got = pws.ok("PwsGetProject", f"{tag('Mode', mode)}<sch:ProjectIdentities><com:PwsProjectRef>"
+                     f"{ref('Project', code)}</com:PwsProjectRef></sch:ProjectIdentities>"
+                     f"{tag('IncludeDeletedRolesFlag', True)}")
         sides[mode] = got.find(".//com:PwsProjectElement")
     assert sides["R"] is not None and sides["A"] is not None, code
     roles = []

@@ -155,7 +155,7 @@ def test_list_query_matches_through_children_and_filters(clients: Clients) -> No
     found = clients.list("<req:QueryString>globex</req:QueryString>")
     assert found.status == "Ok"
     assert sorted(numbers(found)) == sorted([parent, child, grandchild])
-    with_inactive = clients.list("<req:QueryString>GLOBEX</req:QueryString><req:IncludeInactiveFlag>true</req:IncludeInactiveFlag>")
+    with_inactive = clients.list("<req:IncludeInactiveFlag>true</req:IncludeInactiveFlag><req:QueryString>GLOBEX</req:QueryString>")
     assert sorted(numbers(with_inactive)) == sorted([parent, child, grandchild, inactive])
     by_number_query = clients.list(f"<req:QueryString>{child}</req:QueryString>")
     assert sorted(numbers(by_number_query)) == sorted([child, grandchild])

@@ -37,13 +37,13 @@ def test_row_version_tokens_round_trip_and_bad_ones_decode_to_nothing() -> None:
 
 def test_a_role_save_decodes_to_typed_keys_stamps_and_flags() -> None:
     rq = record("PwsSaveProjectRole", (
-        "<sch:Mode>a</sch:Mode><sch:RetrievalMode>E</sch:RetrievalMode><sch:FullDetailFlag>true</sch:FullDetailFlag>"
+        "<sch:EngagementTimestamp>AAAAAAAAAAk=</sch:EngagementTimestamp><sch:Mode>a</sch:Mode>"
         "<sch:ProjectIdentity><com:ProjectCode> P1 </com:ProjectCode></sch:ProjectIdentity>"
         "<sch:ProjectRole><com:ExternalSystemIdentifier>R-1</com:ExternalSystemIdentifier>"
-        "<com:ProjectRoleTimestamp>AAAAAAAAAAc=</com:ProjectRoleTimestamp>"
         "<com:ResourceIdentity><com:ResourceReferenceSystemId>E7</com:ResourceReferenceSystemId></com:ResourceIdentity>"
-        "<com:RoleName>Dev</com:RoleName></sch:ProjectRole>"
-        "<sch:EngagementTimestamp>AAAAAAAAAAk=</sch:EngagementTimestamp><sch:StealLockFlag>true</sch:StealLockFlag>"))
+        "<com:RoleName>Dev</com:RoleName><com:ProjectRoleTimestamp>AAAAAAAAAAc=</com:ProjectRoleTimestamp>"
+        "</sch:ProjectRole><sch:StealLockFlag>true</sch:StealLockFlag><sch:FullDetailFlag>true</sch:FullDetailFlag>"
+        "<sch:RetrievalMode>E</sch:RetrievalMode>"))
     save = roles.decode_save(rq)
     changes = save.changes
     assert changes.key == Key("R-1", None) and changes.project == Key("P1", None) and changes.mode == "A"
@@ -53,8 +53,8 @@ def test_a_role_save_decodes_to_typed_keys_stamps_and_flags() -> None:
 
 
 def test_a_role_save_without_full_detail_asks_for_no_view_and_an_empty_resource_sets_nothing() -> None:
-    rq = record("PwsSaveProjectRole", "<sch:Mode>R</sch:Mode><sch:ProjectRole><com:RoleName>Dev</com:RoleName>"
-                                      "<com:ResourceIdentity/></sch:ProjectRole>")
+    rq = record("PwsSaveProjectRole", "<sch:Mode>R</sch:Mode><sch:ProjectRole><com:ResourceIdentity/>"
+                                      "<com:RoleName>Dev</com:RoleName></sch:ProjectRole>")
     save = roles.decode_save(rq)
     assert save.retrieval_mode is None and save.changes.resource is None and save.changes.project is None
 
@@ -67,11 +67,12 @@ def test_a_mode_outside_its_values_is_the_documented_enumeration_error() -> None
 
 def test_engagement_refs_stages_managers_and_both_timestamps() -> None:
     rq = record("PwsSaveEngagement", (
-        "<sch:Engagement><com:ClientIdentity><com:ClientUid>1152921504606846977</com:ClientUid></com:ClientIdentity>"
-        "<com:EngagementCode>E1</com:EngagementCode><com:EngagementStageIdentity><com:EngagementStageShortName>CL"
-        "</com:EngagementStageShortName></com:EngagementStageIdentity><com:EngagementTimestamp>AAAAAAAAAAE="
-        "</com:EngagementTimestamp><com:ManagerIdentity><com:UserDisplayName>Pat</com:UserDisplayName>"
-        "</com:ManagerIdentity></sch:Engagement><sch:EngagementTimestamp>AAAAAAAAAAI=</sch:EngagementTimestamp>"))
+        "<sch:Engagement><com:EngagementCode>E1</com:EngagementCode>"
+        "<com:ClientIdentity><com:ClientUid>1152921504606846977</com:ClientUid></com:ClientIdentity>"
+        "<com:EngagementStageIdentity><com:EngagementStageShortName>CL</com:EngagementStageShortName>"
+        "</com:EngagementStageIdentity><com:ManagerIdentity><com:UserDisplayName>Pat</com:UserDisplayName>"
+        "</com:ManagerIdentity><com:EngagementTimestamp>AAAAAAAAAAE=</com:EngagementTimestamp></sch:Engagement>"
+        "<sch:EngagementTimestamp>AAAAAAAAAAI=</sch:EngagementTimestamp>"))
     changes = engagements.decode_save(rq).changes
     assert changes.client == Key(None, 2**60 + 1)  # an Int64 Uid stays exact
     assert changes.stage == StageKey(None, "CL", None) and changes.manager == PersonKey("Pat", None, None)
@@ -89,9 +90,9 @@ def test_an_engagement_client_ref_that_holds_nothing_is_not_sent(members: str, e
 
 
 def test_list_queries_trim_their_text_and_read_since_as_naive_utc() -> None:
-    rq = record("PwsGetClientList", "<req:QueryString>  acme </req:QueryString>"
-                                    "<req:LastUpdatedSinceTimestamp>2024-01-01T02:00:00+02:00</req:LastUpdatedSinceTimestamp>"
-                                    "<req:MaxRowsToReturn>5</req:MaxRowsToReturn>")
+    rq = record("PwsGetClientList", "<req:MaxRowsToReturn>5</req:MaxRowsToReturn>"
+                                    "<req:QueryString>  acme </req:QueryString>"
+                                    "<req:LastUpdatedSinceTimestamp>2024-01-01T02:00:00+02:00</req:LastUpdatedSinceTimestamp>")
     query = clients.decode_list(rq)
     assert query.query == "acme" and query.max_rows == 5 and not query.include_hidden
     assert query.updated_since is not None and query.updated_since.tzinfo is None
@@ -99,8 +100,8 @@ def test_list_queries_trim_their_text_and_read_since_as_naive_utc() -> None:
 
 def test_delete_flags_and_lock_members() -> None:
     rq = record("PwsDeleteProject", (
-        "<sch:ProjectIdentity><com:ProjectCode>P1</com:ProjectCode></sch:ProjectIdentity>"
-        "<sch:CascadeDeleteFlag>true</sch:CascadeDeleteFlag><sch:ProjectorLockSetId>12</sch:ProjectorLockSetId>"))
+        "<sch:CascadeDeleteFlag>true</sch:CascadeDeleteFlag><sch:ProjectIdentity><com:ProjectCode>P1</com:ProjectCode>"
+        "</sch:ProjectIdentity><sch:ProjectorLockSetId>12</sch:ProjectorLockSetId>"))
     order = deletes.decode_project(rq)
     assert order.key == Key("P1", None) and order.cascade and not order.delete_empty_engagement
     assert order.assertion.lock_set_id == 12 and order.project_timestamp is None

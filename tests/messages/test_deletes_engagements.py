@@ -67,7 +67,8 @@ def test_an_engagement_without_projects_is_deleted(tree: Tree) -> None:
     code = empty_engagement(tree.pws)
     before = engagement_state(tree.pws, code)
     assert before is not None
-    answer = delete_engagement(tree.pws, code, tag("req:RequestId", 7))
+    answer = tree.pws.call("PwsDeleteEngagement", f"<sch:EngagementIdentity>{ref('Engagement', code)}"
+                           "</sch:EngagementIdentity>", request_id=7)
     assert answer.status == "Ok", answer.content
     assert answer.result.findtext("cs:ResponseId", namespaces=NAMESPACES) == "7"
     identity = answer.result.find("sch:EngagementIdentity", NAMESPACES)
@@ -177,13 +178,13 @@ def test_a_stale_engagement_timestamp_changes_nothing(tree: Tree) -> None:
     assert before is not None
     tree.pws.role(tree.projects[0], "Late arrival")
     after_write = engagement_state(tree.pws, tree.engagement)
-    stale = delete_engagement(tree.pws, tree.engagement, tag("CascadeDeleteFlag", True)
-                              + tag("EngagementTimestamp", before.timestamp))
+    stale = delete_engagement(tree.pws, tree.engagement, tag("EngagementTimestamp", before.timestamp)
+                              + tag("CascadeDeleteFlag", True))
     assert stale.error_numbers() == [990007]
     assert engagement_state(tree.pws, tree.engagement) == after_write
     assert after_write is not None
-    fresh = delete_engagement(tree.pws, tree.engagement, tag("CascadeDeleteFlag", True)
-                              + tag("EngagementTimestamp", after_write.timestamp))
+    fresh = delete_engagement(tree.pws, tree.engagement, tag("EngagementTimestamp", after_write.timestamp)
+                              + tag("CascadeDeleteFlag", True))
     assert fresh.status == "Ok", fresh.content
 
 
@@ -209,7 +210,7 @@ def test_another_users_lock_anywhere_in_the_graph_blocks(tree: Tree, soap: SoapC
 def test_steal_lock_flag_takes_the_locks(tree: Tree, soap: SoapClient, store: Store, account: AccountFixture) -> None:
     holder = other_user(soap, store, account)
     held = acquire(holder, "P", tree.projects[0])
-    answer = delete_engagement(tree.pws, tree.engagement, tag("CascadeDeleteFlag", True) + tag("StealLockFlag", True))
+    answer = delete_engagement(tree.pws, tree.engagement, tag("StealLockFlag", True) + tag("CascadeDeleteFlag", True))
     assert answer.status == "Ok", answer.content
     assert result_text(answer, "LockStolenFromUserIdentity", "UserDisplayName") == f"User holder@{account.code}"
     stolen = answer.result.find("sch:StolenLocks/com:PwsEntityLockSummary", NAMESPACES)
@@ -232,10 +233,10 @@ def test_locks_to_steal_two_steps(tree: Tree, soap: SoapClient, store: Store, ac
     # The lock state moved on (another lock appeared): the old LockHolders no longer match.
     acquire(holder, "P", tree.projects[1])
     before = engagement_state(tree.pws, tree.engagement)
-    assert fault_numbers(delete_engagement(tree.pws, tree.engagement, cascade + to_steal)) == [50469]
+    assert fault_numbers(delete_engagement(tree.pws, tree.engagement, to_steal + cascade)) == [50469]
     assert engagement_state(tree.pws, tree.engagement) == before
     again = delete_engagement(tree.pws, tree.engagement, cascade)
-    answer = delete_engagement(tree.pws, tree.engagement, cascade + lock_holders(again))
+    answer = delete_engagement(tree.pws, tree.engagement, lock_holders(again) + cascade)
     assert answer.status == "Ok", answer.content
     codes = {e.text for e in answer.result.iterfind("sch:StolenLocks//com:EntityCode", NAMESPACES)}
     assert tree.projects[1] in codes and len(codes) == 2
@@ -253,10 +254,10 @@ def test_a_refused_delete_steals_nothing(tree: Tree, soap: SoapClient, store: St
 
 def test_own_lock_set_and_the_locks_of_deleted_entities(tree: Tree) -> None:
     mine = acquire(tree.pws, "E", tree.engagement)
-    assert delete_engagement(tree.pws, tree.engagement, tag("CascadeDeleteFlag", True)
-                             + tag("ProjectorLockSetId", 987654)).error_numbers() == [50475]
-    answer = delete_engagement(tree.pws, tree.engagement, tag("CascadeDeleteFlag", True)
-                               + tag("ProjectorLockSetId", mine))
+    assert delete_engagement(tree.pws, tree.engagement, tag("ProjectorLockSetId", 987654)
+                             + tag("CascadeDeleteFlag", True)).error_numbers() == [50475]
+    answer = delete_engagement(tree.pws, tree.engagement, tag("ProjectorLockSetId", mine)
+                               + tag("CascadeDeleteFlag", True))
     assert answer.status == "Ok", answer.content
     # The set's lock on the deleted engagement went with it: the set is still good and holds nothing.
     check = tree.pws.call("PwsCheckProjectorLocks", f"<req:ProjectorLockSetId>{mine}</req:ProjectorLockSetId>")

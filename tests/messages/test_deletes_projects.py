@@ -30,7 +30,6 @@ from tests.pws import NAMESPACES, SoapClient
 from tests.tree import Pws, ref, tag
 
 NIL = "{" + ns.XSI + "}nil"
-CASCADE = tag("CascadeDeleteFlag", True)
 EMPTY_ENGAGEMENT = tag("DeleteEmptyEngagementFlag", True)
 
 
@@ -89,16 +88,16 @@ def test_refs_that_name_no_project(tree: Tree) -> None:
     uid = int(tree.pws.ok("PwsGetProject", f"{tag('Mode', 'R')}<sch:ProjectIdentities><com:PwsProjectRef>"
                           f"{ref('Project', tree.sibling)}</com:PwsProjectRef></sch:ProjectIdentities>")
               .text(".//com:ProjectDetail/com:ProjectUid") or 0)
-    mixed = tree.pws.call("PwsDeleteProject", f"<sch:ProjectIdentity>{ref('Project', tree.project, uid)}"
-                          f"</sch:ProjectIdentity>{CASCADE}")
+    mixed = tree.pws.call("PwsDeleteProject", f"{tag('CascadeDeleteFlag', True)}<sch:ProjectIdentity>"
+                          f"{ref('Project', tree.project, uid)}</sch:ProjectIdentity>")
     assert mixed.error_numbers() == [50024]
     assert engagement_state(tree.pws, tree.engagement) == before
 
 
-@pytest.mark.parametrize("flag", ["", tag("CascadeDeleteFlag", False)])
-def test_live_roles_block_without_cascade(tree: Tree, flag: str) -> None:
+@pytest.mark.parametrize("cascade", [None, False])
+def test_live_roles_block_without_cascade(tree: Tree, cascade: bool | None) -> None:
     before = engagement_state(tree.pws, tree.engagement)
-    answer = delete_project(tree.pws, tree.project, flag)
+    answer = delete_project(tree.pws, tree.project, cascade=cascade)
     assert answer.status == "Fail" and answer.error_numbers() == [990072]
     assert tree.project in (answer.messages()[0]["AdditionalErrorText"] or "")
     assert engagement_state(tree.pws, tree.engagement) == before
@@ -114,7 +113,7 @@ def test_deleted_roles_do_not_block(tree: Tree) -> None:
 
 
 def test_cascade_deletes_the_roles_with_their_hours(tree: Tree) -> None:
-    answer = delete_project(tree.pws, tree.project, CASCADE)
+    answer = delete_project(tree.pws, tree.project, cascade=True)
     assert answer.status == "Ok", answer.content
     assert not project_exists(tree.pws, tree.project)
     roles = tree.pws.call("PwsGetProjectRoles", f"{tag('Mode', 'A')}<sch:ProjectIdentities><com:PwsProjectRef>"
@@ -129,9 +128,9 @@ def test_cascade_deletes_the_roles_with_their_hours(tree: Tree) -> None:
 def test_a_project_ever_invoiced_is_never_deleted(tree: Tree) -> None:
     invoice(tree.pws, tree.client, tree.engagement, tree.project)
     before = engagement_state(tree.pws, tree.engagement)
-    for flags in ("", CASCADE, CASCADE + EMPTY_ENGAGEMENT):
-        answer = delete_project(tree.pws, tree.project, flags)
-        assert answer.status == "Fail" and answer.error_numbers() == [990071], flags
+    for cascade, extra in ((None, ""), (True, ""), (True, EMPTY_ENGAGEMENT)):
+        answer = delete_project(tree.pws, tree.project, extra, cascade=cascade)
+        assert answer.status == "Fail" and answer.error_numbers() == [990071], (cascade, extra)
     assert engagement_state(tree.pws, tree.engagement) == before
     # An invoice on the engagement alone does not hold its other projects back.
     assert delete_project(tree.pws, tree.sibling).status == "Ok"
@@ -144,17 +143,17 @@ def test_timestamps_must_be_current(tree: Tree) -> None:
                 "<com:Description>changed</com:Description></sch:Project>")
     for stale in (tag("ProjectTimestamp", project.timestamp), tag("EngagementTimestamp", engagement)):
         before = engagement_state(tree.pws, tree.engagement)
-        answer = delete_project(tree.pws, tree.project, CASCADE + stale)
+        answer = delete_project(tree.pws, tree.project, stale, cascade=True)
         assert answer.error_numbers() == [990007], stale
         assert engagement_state(tree.pws, tree.engagement) == before
     # A write elsewhere in the graph moves the EngagementTimestamp, not this ProjectTimestamp.
     current = project_state(tree.pws, tree.project)
     tree.pws.role(tree.sibling, "Elsewhere")
     assert project_state(tree.pws, tree.project).timestamp == current.timestamp
-    assert delete_project(tree.pws, tree.project, CASCADE + tag("EngagementTimestamp", engagement)
+    assert delete_project(tree.pws, tree.project, tag("EngagementTimestamp", engagement), cascade=True
                           ).error_numbers() == [990007]
-    answer = delete_project(tree.pws, tree.project, CASCADE + tag("ProjectTimestamp", current.timestamp)
-                            + tag("EngagementTimestamp", stamp(tree.pws, tree.engagement)))
+    answer = delete_project(tree.pws, tree.project, tag("EngagementTimestamp", stamp(tree.pws, tree.engagement))
+                            + tag("ProjectTimestamp", current.timestamp), cascade=True)
     assert answer.status == "Ok", answer.content
 
 
@@ -165,7 +164,7 @@ def test_delete_empty_engagement_flag(tree: Tree) -> None:
     assert result_text(answer, "EngagementTimestamp") == stamp(tree.pws, tree.engagement)
     # The last project goes, and the engagement with it: the response keeps its last version.
     last = stamp(tree.pws, tree.engagement)
-    answer = delete_project(tree.pws, tree.project, CASCADE + EMPTY_ENGAGEMENT)
+    answer = delete_project(tree.pws, tree.project, EMPTY_ENGAGEMENT, cascade=True)
     assert answer.status == "Ok", answer.content
     assert result_text(answer, "EngagementTimestamp") == last
     assert engagement_state(tree.pws, tree.engagement) is None
@@ -173,7 +172,7 @@ def test_delete_empty_engagement_flag(tree: Tree) -> None:
 
 def test_without_the_flag_an_empty_engagement_stays(tree: Tree) -> None:
     assert delete_project(tree.pws, tree.sibling).status == "Ok"
-    assert delete_project(tree.pws, tree.project, CASCADE + tag("DeleteEmptyEngagementFlag", False)).status == "Ok"
+    assert delete_project(tree.pws, tree.project, tag("DeleteEmptyEngagementFlag", False), cascade=True).status == "Ok"
     state = engagement_state(tree.pws, tree.engagement)
     assert state is not None and state.projects == ()
 
@@ -181,7 +180,7 @@ def test_without_the_flag_an_empty_engagement_stays(tree: Tree) -> None:
 def test_an_invoiced_engagement_stays_when_emptied(tree: Tree) -> None:
     invoice(tree.pws, tree.client, tree.engagement)
     assert delete_project(tree.pws, tree.sibling).status == "Ok"
-    answer = delete_project(tree.pws, tree.project, CASCADE + EMPTY_ENGAGEMENT)
+    answer = delete_project(tree.pws, tree.project, EMPTY_ENGAGEMENT, cascade=True)
     assert answer.status == "Ok" and answer.messages() == []
     state = engagement_state(tree.pws, tree.engagement)
     assert state is not None and state.projects == ()
@@ -207,7 +206,7 @@ def test_another_users_lock_on_the_project_or_above_or_below_blocks(
     else:
         acquire(holder, lock_type, tree.engagement if lock_type == "E" else tree.project)
     before = engagement_state(tree.pws, tree.engagement)
-    answer = delete_project(tree.pws, tree.project, CASCADE + EMPTY_ENGAGEMENT)
+    answer = delete_project(tree.pws, tree.project, EMPTY_ENGAGEMENT, cascade=True)
     assert fault_numbers(answer) == [number]
     assert answer.text(FAULT + "com:LockHolderUserIdentity/com:UserDisplayName") == f"User holder@{account.code}"
     assert engagement_state(tree.pws, tree.engagement) == before
@@ -217,7 +216,7 @@ def test_a_lock_on_another_project_does_not_block(tree: Tree, soap: SoapClient, 
                                                   account: AccountFixture) -> None:
     holder = other_user(soap, store, account)
     acquire(holder, "P", tree.sibling)
-    assert delete_project(tree.pws, tree.project, CASCADE).status == "Ok"
+    assert delete_project(tree.pws, tree.project, cascade=True).status == "Ok"
     assert fault_numbers(delete_project(tree.pws, tree.sibling)) == [50469]
 
 
@@ -230,9 +229,9 @@ def test_stealing_with_the_flag_and_with_locks_to_steal(tree: Tree, soap: SoapCl
     assert result_text(flagged, "LockStolenFromUserIdentity", "UserDisplayName") == f"User holder@{account.code}"
     assert flagged.result.find("sch:StolenLocks/com:PwsEntityLockSummary", NAMESPACES) is not None
     acquire(holder, "R", uid=tree.roles[0])
-    refused = delete_project(tree.pws, tree.project, CASCADE)
+    refused = delete_project(tree.pws, tree.project, cascade=True)
     assert fault_numbers(refused) == [50469]
-    answer = delete_project(tree.pws, tree.project, CASCADE + lock_holders(refused))
+    answer = delete_project(tree.pws, tree.project, lock_holders(refused), cascade=True)
     assert answer.status == "Ok", answer.content
     stolen = answer.result.find("sch:StolenLocks/com:PwsEntityLockSummary", NAMESPACES)
     assert stolen is not None
@@ -242,7 +241,7 @@ def test_stealing_with_the_flag_and_with_locks_to_steal(tree: Tree, soap: SoapCl
 
 def test_the_callers_own_locks_go_with_the_project(tree: Tree) -> None:
     mine = acquire(tree.pws, "R", uid=tree.roles[0])
-    answer = delete_project(tree.pws, tree.project, CASCADE + tag("ProjectorLockSetId", mine))
+    answer = delete_project(tree.pws, tree.project, tag("ProjectorLockSetId", mine), cascade=True)
     assert answer.status == "Ok", answer.content
     check = tree.pws.call("PwsCheckProjectorLocks", f"<req:ProjectorLockSetId>{mine}</req:ProjectorLockSetId>")
     assert check.status == "Ok", check.content

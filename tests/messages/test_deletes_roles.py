@@ -125,7 +125,7 @@ def test_delete_timestamps_must_be_current(tree: Tree) -> None:
         before = engagement_state(tree.pws, tree.engagement)
         assert delete_role(tree.pws, tree.spare, stale).error_numbers() == [990007], stale
         assert engagement_state(tree.pws, tree.engagement) == before
-    current = tag("ProjectRoleTimestamp", role(tree, tree.spare).timestamp) + tag("EngagementTimestamp", stamp(tree))
+    current = tag("EngagementTimestamp", stamp(tree)) + tag("ProjectRoleTimestamp", role(tree, tree.spare).timestamp)
     assert delete_role(tree.pws, tree.spare, current).status == "Ok"
 
 
@@ -164,9 +164,9 @@ def test_undelete_needs_a_free_name_or_makes_one(tree: Tree) -> None:
     clash = undelete_role(tree.pws, tree.spare)
     assert clash.status == "Fail" and clash.error_numbers() == [990016]
     assert engagement_state(tree.pws, tree.engagement) == before
-    assert undelete_role(tree.pws, tree.spare, tag("MakeRoleNameUniqueFlag", False)).error_numbers() == [990016]
-    assert undelete_role(tree.pws, tree.spare, UNIQUE).status == "Ok"
-    assert undelete_role(tree.pws, second, UNIQUE).status == "Ok"
+    assert undelete_role(tree.pws, tree.spare, first=tag("MakeRoleNameUniqueFlag", False)).error_numbers() == [990016]
+    assert undelete_role(tree.pws, tree.spare, first=UNIQUE).status == "Ok"
+    assert undelete_role(tree.pws, second, first=UNIQUE).status == "Ok"
     assert live_names(tree) == ["Lead", "Spare 2", "spare 3", "Spare"]
 
 
@@ -232,7 +232,7 @@ def test_stealing_on_delete_and_undelete(tree: Tree, soap: SoapClient, store: St
     refused = undelete_role(tree.pws, tree.spare)
     assert fault_numbers(refused) == [50469]
     assert role(tree, tree.spare).deleted
-    stolen = undelete_role(tree.pws, tree.spare, lock_holders(refused))
+    stolen = undelete_role(tree.pws, tree.spare, first=lock_holders(refused))
     assert stolen.status == "Ok", stolen.content
     summary = stolen.result.find("sch:StolenLocks/com:PwsEntityLockSummary", NAMESPACES)
     assert summary is not None

@@ -1,5 +1,6 @@
-"""The request examples of the seeds and of pws-core §4, sent verbatim (a live ticket substituted,
-and the Uids they name, which cannot name our entities), answered in the documented shape.
+"""The request examples of the seeds and of pws-core §4 (tests/examples.py), sent verbatim (a live
+ticket substituted, and the Uids they name, which cannot name our entities), answered in the
+documented shape, byte for byte.
 
 Each test builds the demo-like tree in a fresh account: client C000117 with a child C000118,
 engagement P001323 of C000117, project P001053-WS5 in it, role Role-301 on that project with
@@ -7,7 +8,9 @@ requested and booked hours. An answer is compared with the documented response a
 canonicalised: parsed, whitespace between elements dropped, the values that must differ (Uids,
 timestamps) replaced by their name when they have the documented shape, unused namespace
 declarations removed, and written as C14N, so that element
-names, namespaces, prefixes, order and nil-ness must all agree.
+names, namespaces, prefixes, order and nil-ness must all agree. Then the bytes themselves
+(``as_written``): the same values replaced, whitespace between elements dropped, and every
+namespace declaration, prefix and attribute as the example writes it.
 """
 
 from __future__ import annotations
@@ -23,161 +26,19 @@ from openpws.services.permissions import ALL
 from openpws.store.transactions import Store
 from tests import deletes_model as wire
 from tests.conftest import AccountFixture, make_user
+from tests.examples import (
+    CLIENT_FRAGMENT,
+    CLIENT_RESPONSE,
+    ENGAGEMENT_REQUEST,
+    ENGAGEMENT_RESPONSE,
+    PROJECT_REQUEST,
+    PROJECT_RESPONSE,
+    ROLE_REQUEST,
+    ROLE_RESPONSE,
+    client_envelope,
+)
 from tests.pws import NAMESPACES, Answer, SoapClient
 from tests.tree import Pws, ref
-
-# --- the examples, as written --------------------------------------------------------------------
-
-# Seed 002 (PwsDeleteProjectRole, "Example 01"): a full envelope.
-ROLE_REQUEST = """<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:pws="http://projectorpsa.com/PwsProjectorServices/" xmlns:req="http://projectorpsa.com/DataContracts/Requests/" xmlns:sch="http://projectorpsa.com/DataContracts/Shared/Scheduling/" xmlns:com="http://projectorpsa.com/DataContracts/Shared/Common/">
-   <soapenv:Header/>
-   <soapenv:Body>
-      <pws:PwsDeleteProjectRole>
-         <pws:serviceRequest>
-            <req:SessionTicket>AZ2QD+hg1Hm7vSa7Y3Lm3w==</req:SessionTicket>
-            <sch:ProjectRoleIdentity>
-               <com:ExternalSystemIdentifier>Role-301</com:ExternalSystemIdentifier>
-               <com:ProjectRoleUid>1152921504609594607</com:ProjectRoleUid>
-            </sch:ProjectRoleIdentity>
-            <sch:StealLockFlag>true</sch:StealLockFlag>
-            <sch:ZeroOutHoursFlag>true</sch:ZeroOutHoursFlag>
-         </pws:serviceRequest>
-      </pws:PwsDeleteProjectRole>
-   </soapenv:Body>
-</soapenv:Envelope>"""
-
-# Seed 003 (PwsDeleteClient): a fragment whose prefixes and namespace declarations the wiki cut off.
-CLIENT_FRAGMENT = """<PwsDeleteClient>
-<serviceRequest>
-<RequestId>1</RequestId>
-<SessionTicket>AVWN2cthcvkr13Vtxbkl4Q==</SessionTicket>
-<CascadeDeleteFlag>true</CascadeDeleteFlag>
-<ClientIdentity>
-<!--com:ClientId>?</com:ClientId-->
-<com:ClientNumber>C000117</com:ClientNumber>
-<!--com:ClientUid>?</com:ClientUid-->
-</ClientIdentity>
-<InactivateIfInuseFlag>true</InactivateIfInuseFlag>
-</serviceRequest>
-</PwsDeleteClient>"""
-
-# Seed 003's response example.
-CLIENT_RESPONSE = """<PwsDeleteClientResponse xmlns="http://projectorpsa.com/PwsProjectorServices/">
-<PwsDeleteClientResult xmlns:a="http://projectorpsa.com/DataContracts/Responses/" xmlns:i="http://www.w3.org/2001/XMLSchema-instance">
-<Messages xmlns="http://projectorpsa.com/CommonServices/" xmlns:b="http://projectorpsa.com/DataContracts/Shared/Common/">
-<b:PwsMessage>
-<b:AdditionalErrorText i:nil="true"/>
-<b:ErrorCode i:nil="true"/>
-<b:ErrorNumber i:nil="true"/>
-<b:ErrorText i:nil="true"/>
-<b:Type i:nil="true"/>
-<b:ReferenceId1 i:nil="true"/>
-<b:ReferenceId2 i:nil="true"/>
-</b:PwsMessage>
-</Messages>
-<ResponseId xmlns="http://projectorpsa.com/CommonServices/">1</ResponseId>
-<Status xmlns="http://projectorpsa.com/CommonServices/">Ok</Status>
-<ServerTimestampUtc xmlns="http://projectorpsa.com/CommonServices/">2017-12-21T16:14:01.7558585Z</ServerTimestampUtc>
-<a:ClientIdentity xmlns:b="http://projectorpsa.com/DataContracts/Shared/Common/">
-<b:ClientId i:nil="true"/>
-<b:ClientNumber>C000117</b:ClientNumber>
-<b:ClientUid>1152921504606989806</b:ClientUid>
-</a:ClientIdentity>
-</PwsDeleteClientResult>
-</PwsDeleteClientResponse>"""
-
-# Seed 004's response example (PwsDeleteProject).
-PROJECT_RESPONSE = """<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/">
-   <s:Body>
-      <PwsDeleteProjectResponse xmlns="http://projectorpsa.com/PwsProjectorServices/">
-         <PwsDeleteProjectResult xmlns:a="http://projectorpsa.com/DataContracts/Shared/Scheduling/" xmlns:i="http://www.w3.org/2001/XMLSchema-instance">
-            <Messages xmlns="http://projectorpsa.com/CommonServices/" xmlns:b="http://projectorpsa.com/DataContracts/Shared/Common/"/>
-            <ResponseId xmlns="http://projectorpsa.com/CommonServices/">0</ResponseId>
-            <Status xmlns="http://projectorpsa.com/CommonServices/">Ok</Status>
-            <ServerTimestampUtc xmlns="http://projectorpsa.com/CommonServices/">2018-02-01T15:16:43.8444098Z</ServerTimestampUtc>
-            <a:ProjectIdentity xmlns:b="http://projectorpsa.com/DataContracts/Shared/Common/">
-               <b:ProjectCode>P001053-WS5</b:ProjectCode>
-               <b:ProjectId i:nil="true"/>
-               <b:ProjectUid>1152921504607411807</b:ProjectUid>
-            </a:ProjectIdentity>
-            <a:EngagementTimestamp>AAAAAA+K6i4=</a:EngagementTimestamp>
-            <a:LockStolenFromUserIdentity i:nil="true" xmlns:b="http://projectorpsa.com/DataContracts/Shared/Common/"/>
-         </PwsDeleteProjectResult>
-      </PwsDeleteProjectResponse>
-   </s:Body>
-</s:Envelope>"""
-
-# pws-core §4.2 and §4.3 give these two requests as structure, not XML: written out here in the
-# envelope of seed 002 (the same wiki family), with their members, values and comment as given.
-ENGAGEMENT_REQUEST = """<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:pws="http://projectorpsa.com/PwsProjectorServices/" xmlns:req="http://projectorpsa.com/DataContracts/Requests/" xmlns:sch="http://projectorpsa.com/DataContracts/Shared/Scheduling/" xmlns:com="http://projectorpsa.com/DataContracts/Shared/Common/">
-   <soapenv:Header/>
-   <soapenv:Body>
-      <pws:PwsDeleteEngagement>
-         <pws:serviceRequest>
-            <req:RequestId>1</req:RequestId>
-            <req:SessionTicket>AWYoWMBC/cjl/RFPrykteA==</req:SessionTicket>
-            <sch:EngagementIdentity>
-               <com:EngagementCode>P001323</com:EngagementCode>
-               <com:EngagementUid>1152921504607326487</com:EngagementUid>
-            </sch:EngagementIdentity>
-            <sch:StealLockFlag>true</sch:StealLockFlag>
-         </pws:serviceRequest>
-      </pws:PwsDeleteEngagement>
-   </soapenv:Body>
-</soapenv:Envelope>"""
-
-PROJECT_REQUEST = """<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:pws="http://projectorpsa.com/PwsProjectorServices/" xmlns:req="http://projectorpsa.com/DataContracts/Requests/" xmlns:sch="http://projectorpsa.com/DataContracts/Shared/Scheduling/" xmlns:com="http://projectorpsa.com/DataContracts/Shared/Common/">
-   <soapenv:Header/>
-   <soapenv:Body>
-      <pws:PwsDeleteProject>
-         <pws:serviceRequest>
-            <req:SessionTicket>ARM5cmQi4CD5BoGl6bHk4w==</req:SessionTicket>
-            <!--<sch:CascadeDeleteFlag>false</sch:CascadeDeleteFlag>-->
-            <sch:ProjectIdentity>
-               <com:ProjectCode>P001053-WS5</com:ProjectCode>
-            </sch:ProjectIdentity>
-            <sch:StealLockFlag>true</sch:StealLockFlag>
-         </pws:serviceRequest>
-      </pws:PwsDeleteProject>
-   </soapenv:Body>
-</soapenv:Envelope>"""
-
-# The two delete responses the wiki shows no example of, in the shape of seed 004's (same service
-# family), with the members and sample values of their documented tables: seed 001's response
-# table for PwsDeleteEngagement, pws-core §4.4's for PwsDeleteProjectRole. The role's
-# ExternalSystemIdentifier is filled: refs in responses carry both keys (SPEC), although the
-# wiki's example showed it nil.
-ENGAGEMENT_RESPONSE = """<PwsDeleteEngagementResponse xmlns="http://projectorpsa.com/PwsProjectorServices/">
-   <PwsDeleteEngagementResult xmlns:a="http://projectorpsa.com/DataContracts/Shared/Scheduling/" xmlns:i="http://www.w3.org/2001/XMLSchema-instance">
-      <Messages xmlns="http://projectorpsa.com/CommonServices/" xmlns:b="http://projectorpsa.com/DataContracts/Shared/Common/"/>
-      <ResponseId xmlns="http://projectorpsa.com/CommonServices/">1</ResponseId>
-      <Status xmlns="http://projectorpsa.com/CommonServices/">Ok</Status>
-      <ServerTimestampUtc xmlns="http://projectorpsa.com/CommonServices/">2018-01-19T19:32:35.9700152Z</ServerTimestampUtc>
-      <a:EngagementIdentity xmlns:b="http://projectorpsa.com/DataContracts/Shared/Common/">
-         <b:EngagementCode>P001323</b:EngagementCode>
-         <b:EngagementId i:nil="true"/>
-         <b:EngagementUid>1152921504607326487</b:EngagementUid>
-      </a:EngagementIdentity>
-      <a:EngagementTimestamp>AAAAAA99vU0=</a:EngagementTimestamp>
-      <a:LockStolenFromUserIdentity i:nil="true" xmlns:b="http://projectorpsa.com/DataContracts/Shared/Common/"/>
-   </PwsDeleteEngagementResult>
-</PwsDeleteEngagementResponse>"""
-
-ROLE_RESPONSE = """<PwsDeleteProjectRoleResponse xmlns="http://projectorpsa.com/PwsProjectorServices/">
-   <PwsDeleteProjectRoleResult xmlns:a="http://projectorpsa.com/DataContracts/Shared/Scheduling/" xmlns:i="http://www.w3.org/2001/XMLSchema-instance">
-      <Messages xmlns="http://projectorpsa.com/CommonServices/" xmlns:b="http://projectorpsa.com/DataContracts/Shared/Common/"/>
-      <ResponseId xmlns="http://projectorpsa.com/CommonServices/">0</ResponseId>
-      <Status xmlns="http://projectorpsa.com/CommonServices/">Ok</Status>
-      <ServerTimestampUtc xmlns="http://projectorpsa.com/CommonServices/">2018-02-28T16:41:27.5122259Z</ServerTimestampUtc>
-      <a:ProjectRoleIdentity xmlns:b="http://projectorpsa.com/DataContracts/Shared/Common/">
-         <b:ExternalSystemIdentifier>Role-301</b:ExternalSystemIdentifier>
-         <b:ProjectRoleId i:nil="true"/>
-         <b:ProjectRoleUid>1152921504609594607</b:ProjectRoleUid>
-      </a:ProjectRoleIdentity>
-      <a:EngagementTimestamp>AAAAAA+vLyM=</a:EngagementTimestamp>
-      <a:LockStolenFromUserIdentity i:nil="true" xmlns:b="http://projectorpsa.com/DataContracts/Shared/Common/"/>
-   </PwsDeleteProjectRoleResult>
-</PwsDeleteProjectRoleResponse>"""
 
 WIKI_ROLE_UID, WIKI_ENGAGEMENT_UID = "1152921504609594607", "1152921504607326487"
 # The values that must differ, and the shape each must still have (SPEC "Identity, tokens, tickets").
@@ -194,18 +55,6 @@ def substitute(text: str, **values: str) -> str:
         assert text.count(theirs) == 1, theirs
         text = text.replace(theirs, ours)
     return text
-
-
-def client_envelope(fragment: str) -> str:
-    """Seed 003's fragment in an envelope with the documented namespaces (SPEC): the prefixes the wiki
-    cut off put back, pws on the wrapper and serviceRequest, req on the members (com: is written)."""
-    def prefixed(match: re.Match[str]) -> str:
-        slash, name = match.groups()
-        return f"<{slash}{'pws' if name in ('PwsDeleteClient', 'serviceRequest') else 'req'}:{name}>"
-
-    return (f'<soapenv:Envelope xmlns:soapenv="{ns.SOAP_ENV}" xmlns:pws="{ns.PWS}" xmlns:req="{ns.REQUESTS}" '
-            f'xmlns:com="{ns.COMMON}"><soapenv:Header/><soapenv:Body>'
-            f"{re.sub(r'<(/?)([A-Za-z]+)>', prefixed, fragment)}</soapenv:Body></soapenv:Envelope>")
 
 
 def canonical(xml: str | bytes, operation: str) -> str:
@@ -228,6 +77,30 @@ def canonical(xml: str | bytes, operation: str) -> str:
             message.getparent().remove(message)
     etree.cleanup_namespaces(standalone)
     return str(etree.tostring(standalone, method="c14n").decode())
+
+
+def as_written(xml: str | bytes, operation: str) -> str:
+    """The ``<operation>Response`` element of ``xml`` as text: whitespace between elements dropped,
+    the values that must differ replaced by their name when they have the documented shape, and
+    seed 003's all-nil PwsMessage (see ``canonical``) removed, leaving Messages empty as seed 004
+    writes it."""
+    text = xml.decode() if isinstance(xml, bytes) else xml
+    text = re.sub(r">\s+<", "><", text[text.index(f"<{operation}Response"):])
+    text = text[:text.index(f"</{operation}Response>") + len(f"</{operation}Response>")]
+
+    def value(match: re.Match[str]) -> str:
+        shape = SHAPES[match["name"]]
+        return match[0] if not shape.fullmatch(match["value"]) else f"{match['open']}({match['name']})</"
+
+    names = "|".join(SHAPES)
+    text = re.sub(rf"(?P<open><(?:\w+:)?(?P<name>{names})(?: [^>]*)?>)(?P<value>[^<]*)</", value, text)
+    text = re.sub(r"<b:PwsMessage>(?:<b:\w+ i:nil=\"true\"/>)+</b:PwsMessage>", "", text)
+    return re.sub(r"(<Messages [^>]*)></Messages>", r"\1/>", text)
+
+
+def message_tags(xml: str | bytes) -> list[str]:
+    text = xml.decode() if isinstance(xml, bytes) else xml
+    return re.findall(r"<[\w:]+", text[text.index("<Messages "):text.index("</Messages>")])
 
 
 # --- the tree --------------------------------------------------------------------------------------
@@ -260,8 +133,8 @@ def tree(soap: SoapClient, store: Store, account: AccountFixture) -> DemoTree:
     pws = Pws(soap, account)
     client(pws, "C000117", "Revcorp Holdings")
     client(pws, "C000118", "Revcorp Labs", parent="C000117")
-    engagement = pws.engagement("C000117", "Revcorp platform", "<com:EngagementCode>P001323</com:EngagementCode>")
-    project = pws.project(engagement, "Workshop series", "<com:ProjectCode>P001053-WS5</com:ProjectCode>")
+    engagement = pws.engagement("C000117", "Revcorp platform", code="P001323")
+    project = pws.project(engagement, "Workshop series", code="P001053-WS5")
     role = pws.role(project, "Project Manager", external_id="Role-301")
     for mode in ("R", "A"):
         assert wire.request_hours(pws, role, mode).status == "Ok"
@@ -284,6 +157,7 @@ def project_deleted_first(tree: DemoTree) -> None:
 def test_delete_project_role_example(tree: DemoTree) -> None:
     answer = tree.send(ROLE_REQUEST, "AZ2QD+hg1Hm7vSa7Y3Lm3w==", **{tree.role_uid: WIKI_ROLE_UID})
     assert canonical(answer.content, "PwsDeleteProjectRole") == canonical(ROLE_RESPONSE, "PwsDeleteProjectRole")
+    assert as_written(answer.content, "PwsDeleteProjectRole") == as_written(ROLE_RESPONSE, "PwsDeleteProjectRole")
     assert answer.text(".//sch:ProjectRoleIdentity/com:ProjectRoleUid") == tree.role_uid
     # ZeroOutHoursFlag=true: the requested and booked hours went with it; the row stays, deleted.
     assert tree.view().roles == {int(tree.role_uid): ("P001053-WS5", "Project Manager", True, False, False)}
@@ -298,6 +172,7 @@ def test_delete_project_example(tree: DemoTree) -> None:
     role_deleted_first(tree)
     answer = tree.send(PROJECT_REQUEST, "ARM5cmQi4CD5BoGl6bHk4w==")
     assert canonical(answer.content, "PwsDeleteProject") == canonical(PROJECT_RESPONSE, "PwsDeleteProject")
+    assert as_written(answer.content, "PwsDeleteProject") == as_written(PROJECT_RESPONSE, "PwsDeleteProject")
     assert answer.text(".//sch:ProjectIdentity/com:ProjectCode") == "P001053-WS5"
     view = tree.view()
     assert view.projects == {} and view.roles == {} and list(view.engagements) == ["P001323"]
@@ -317,6 +192,7 @@ def test_delete_engagement_example(tree: DemoTree) -> None:
     project_deleted_first(tree)
     answer = tree.send(ENGAGEMENT_REQUEST, "AWYoWMBC/cjl/RFPrykteA==", **{tree.engagement_uid: WIKI_ENGAGEMENT_UID})
     assert canonical(answer.content, "PwsDeleteEngagement") == canonical(ENGAGEMENT_RESPONSE, "PwsDeleteEngagement")
+    assert as_written(answer.content, "PwsDeleteEngagement") == as_written(ENGAGEMENT_RESPONSE, "PwsDeleteEngagement")
     assert answer.text(".//sch:EngagementIdentity/com:EngagementUid") == tree.engagement_uid
     assert tree.view().engagements == {}
 
@@ -344,10 +220,15 @@ def test_delete_client_example(tree: DemoTree) -> None:
     assert "C000117" in (first.messages()[0]["AdditionalErrorText"] or "")
     assert first.text(".//rs:ClientIdentity/com:ClientNumber") == "C000117"
     assert tree.view().clients == {"C000117": (None, True)}
+    # The warning is written as seed 003 writes its PwsMessage: b: on Messages, the members in order.
+    assert message_tags(first.content) == message_tags(CLIENT_RESPONSE) == [
+        "<Messages", "<b:PwsMessage", "<b:AdditionalErrorText", "<b:ErrorCode", "<b:ErrorNumber", "<b:ErrorText",
+        "<b:Type", "<b:ReferenceId1", "<b:ReferenceId2"]
     # Once its engagement is gone the same request deletes it, answered as documented.
     assert wire.delete_engagement(tree.pws, "P001323", cascade=True).status == "Ok"
     answer = tree.send(request, "AVWN2cthcvkr13Vtxbkl4Q==")
     assert canonical(answer.content, "PwsDeleteClient") == canonical(CLIENT_RESPONSE, "PwsDeleteClient")
+    assert as_written(answer.content, "PwsDeleteClient") == as_written(CLIENT_RESPONSE, "PwsDeleteClient")
     assert tree.view().clients == {}
 
 

@@ -14,7 +14,7 @@ from openpws.services.permissions import Permission
 from openpws.store.transactions import Store
 from tests.conftest import AccountFixture, make_account, make_user
 from tests.pws import Answer, SoapClient
-from tests.tree import Pws, ref, tag
+from tests.tree import Pws, in_order, ref, tag
 
 DETAIL = ".//sch:Engagements/com:PwsEngagementElement/com:EngagementDetail/com:"
 SAVED = ".//sch:Engagement/com:EngagementDetail/com:"
@@ -26,8 +26,11 @@ def pws(soap: SoapClient, account: AccountFixture) -> Pws:
 
 
 def save(pws: Pws, detail: str, extra: str = "", full: bool = True) -> Answer:
+    """PwsSaveEngagement of ``detail`` (PwsEngagementDetail members) with ``extra`` (more request
+    members), each put in the contract's order."""
     flag = tag("FullDetailFlag", True) if full else ""
-    return pws.call("PwsSaveEngagement", f"<sch:Engagement>{detail}</sch:Engagement>{flag}{extra}")
+    members = f"<sch:Engagement>{in_order('PwsEngagementDetail', detail)}</sch:Engagement>{flag}{extra}"
+    return pws.call("PwsSaveEngagement", in_order("PwsSaveEngagementRq", members))
 
 
 def get(pws: Pws, *refs: str) -> Answer:
@@ -79,7 +82,7 @@ def test_insert_then_get_round_trip(pws: Pws, account: AccountFixture) -> None:
 def test_codes_are_generated_unique_and_renamed(pws: Pws) -> None:
     client = pws.client("Acme")
     assert pws.engagement(client, "One") == "E000001"
-    assert pws.engagement(client, "Two", "<com:EngagementCode>P001323</com:EngagementCode>") == "P001323"
+    assert pws.engagement(client, "Two", code="P001323") == "P001323"
     assert pws.engagement(client, "Three") == "E000003"
     duplicate = save(pws, client_of(client) + "<com:EngagementCode>p001323</com:EngagementCode>"
                      "<com:EngagementName>Again</com:EngagementName>")
@@ -168,7 +171,7 @@ def test_list_filters_closed_po_rows_and_time(pws: Pws) -> None:
     assert codes(listed(pws)) == [first, third]
     assert codes(listed(pws, tag("IncludeClosedFlag", True))) == [first, closed, third]
     assert codes(listed(pws, tag("PurchaseOrderNumber", "PO-9"))) == [first]
-    capped = listed(pws, tag("MaxRowsToReturn", 1) + tag("IncludeClosedFlag", True))
+    capped = listed(pws, tag("IncludeClosedFlag", True) + tag("MaxRowsToReturn", 1))
     assert capped.status == "OkWithWarnings" and capped.error_numbers() == [104] and codes(capped) == [first]
     assert listed(pws, tag("MaxRowsToReturn", 2)).status == "Ok"
     stamp = save(pws, ref("Engagement", first)).text(".//cs:ServerTimestampUtc")

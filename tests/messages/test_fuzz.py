@@ -6,6 +6,9 @@ duplicated and misplaced members, wrong namespaces, unknown elements, nil on any
 small seeded tree of a real account, and hands them to the application in-process. Each answer must:
 
 - never be an ``s:Server`` fault, and nothing may be logged (an internal error logs its traceback);
+- in strict member order (OPENPWS_MEMBER_ORDER, drawn per example), be a fault whenever a member
+  comes out of production's order, naming the first such member when the fault is about order;
+  in lenient, never a fault about order;
 - be well-formed SOAP: HTTP 200 with a Status and a result valid against the contract's schema,
   or HTTP 500 with an ``s:Client`` fault (the lock conflict's with a valid PwsFault detail);
 - change nothing in the account's rows when it says Fail, is a fault, or is a read;
@@ -34,6 +37,7 @@ from openpws.store.transactions import Store
 from tests.conftest import AccountFixture, make_user
 from tests.contract_strategies import envelopes
 from tests.inprocess import PWS_FAULT, RESULT_STATUSES, Captured, InProcess, captured_log, operation_names
+from tests.member_order import first_misplaced
 from tests.pws import Answer
 from tests.tree import ref
 
@@ -92,6 +96,19 @@ def check_answer(operation: str, answer: Answer) -> str:
     return "fault"
 
 
+def check_order(body: bytes, answer: Answer, kind: str, lenient: bool) -> None:
+    """Strict reading refuses exactly the requests production would misread, and names the member."""
+    misplaced = first_misplaced(body)
+    about_order = kind == "fault" and " comes after " in answer.faultstring
+    if lenient:
+        assert not about_order, answer.faultstring
+    elif misplaced is not None:
+        assert kind == "fault", f"{misplaced} is out of order, but the request was answered {kind}"
+    if about_order:
+        assert misplaced is not None and answer.faultstring.startswith(f"Element {misplaced} comes after"), (
+            misplaced, answer.faultstring)
+
+
 @pytest.mark.parametrize("operation", OPERATION_NAMES)
 @FUZZ
 @given(data=st.data())
@@ -101,12 +118,14 @@ def test_every_request_is_answered_in_the_contract_and_a_failure_changes_nothing
     if not app.has_live_role():  # the fuzzer deleted the tree: grow another to aim at
         app.seed()
     fuzzed = data.draw(envelopes(operation, app.pools((target.viewer_ticket,))), label="request")
+    lenient = data.draw(st.booleans(), label="lenient member order")
     note(f"SOAPAction {fuzzed.soap_action!r}; body {fuzzed.body[:4000]!r}")
     before = app.fingerprint()
-    answer = app.handle(fuzzed.body, fuzzed.soap_action)
+    answer = app.handle(fuzzed.body, fuzzed.soap_action, lenient=lenient)
     note(f"answer {answer.status_code}: {answer.content[:4000]!r}")
     assert target.log.take() == []
     kind = check_answer(operation, answer)
+    check_order(fuzzed.body, answer, kind, lenient)
     event(f"{kind} {[m['AdditionalErrorText'][:60] for m in answer.messages()][:1] if kind != 'fault' else answer.faultstring[:160]}")
     if kind in ("Fail", "FailSessionInvalid", "fault") or not OPERATIONS[operation].write:
         assert app.fingerprint() == before, f"{operation} answered {kind} but changed the account's rows"

@@ -24,7 +24,7 @@ def app(store: Store, account: AccountFixture) -> Iterator[InProcess]:
 
 
 def client(app: InProcess, number: str | None = None) -> str:
-    members = tag("com:ClientName", "Acme") + (tag("com:ClientNumber", number) if number else "")
+    members = (tag("com:ClientNumber", number) if number else "") + tag("com:ClientName", "Acme")
     return app.ok("PwsSaveClient", f"<req:Client>{members}</req:Client>").text(".//{*}ClientIdentity/com:ClientNumber") or ""
 
 
@@ -59,8 +59,8 @@ def assert_too_long(answer: Answer, field: str, maximum: int) -> None:
 
 def test_a_client_number_longer_than_its_column_once_upper_cased_is_value_too_long(app: InProcess) -> None:
     before = app.fingerprint()
-    too_long = app.call("PwsSaveClient", f"<req:Client>{tag('com:ClientName', 'Acme')}"
-                                         f"{tag('com:ClientNumber', 'ß' * 11)}</req:Client>")
+    too_long = app.call("PwsSaveClient", f"<req:Client>{tag('com:ClientNumber', 'ß' * 11)}"
+                                         f"{tag('com:ClientName', 'Acme')}</req:Client>")
     assert_too_long(too_long, "ClientNumber", 20)
     existing = client(app)
     renamed = app.call("PwsSaveClient", f"<req:Client>{tag('com:ClientNumber', existing)}"
@@ -73,8 +73,8 @@ def test_a_client_number_longer_than_its_column_once_upper_cased_is_value_too_lo
 def test_an_engagement_code_longer_than_its_column_once_upper_cased_is_value_too_long(app: InProcess) -> None:
     owner = client(app)
     before = app.fingerprint()
-    answer = app.call("PwsSaveEngagement", f"<sch:Engagement><com:ClientIdentity>{ref('Client', owner)}"
-                                           f"</com:ClientIdentity>{tag('com:EngagementCode', 'ﬃ' * 7)}"
+    answer = app.call("PwsSaveEngagement", f"<sch:Engagement>{tag('com:EngagementCode', 'ﬃ' * 7)}"
+                                           f"<com:ClientIdentity>{ref('Client', owner)}</com:ClientIdentity>"
                                            "<com:EngagementName>Build</com:EngagementName></sch:Engagement>")
     assert_too_long(answer, "EngagementCode", 20)
     assert app.fingerprint() == before
@@ -105,8 +105,8 @@ def test_a_name_made_unique_is_shortened_until_it_fits_lower_cased(app: InProces
     code = project(app, engagement(app, client(app)))
     name = "İ" * 25  # fifty characters lower-cased: fits exactly
     assert save_role(app, code, tag("com:RoleName", name)).status == "Ok"
-    answer = save_role(app, code, tag("com:RoleName", name) + tag("com:ExternalSystemIdentifier", "R2"),
-                       tag("MakeRoleNameUniqueFlag", True) + tag("FullDetailFlag", True))
+    answer = save_role(app, code, tag("com:ExternalSystemIdentifier", "R2") + tag("com:RoleName", name),
+                       tag("FullDetailFlag", True) + tag("MakeRoleNameUniqueFlag", True))
     assert answer.status == "Ok", answer.content
     made = answer.text(".//{*}ProjectRoleDetail/com:RoleName") or ""
     assert made == "İ" * 24 + " 2" and len(made.lower()) <= 50

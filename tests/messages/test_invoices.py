@@ -39,22 +39,23 @@ class Tree:
 
 
 def spec(tree: Tree, *, project: str | None = None, name: str = "March invoice", content: str = "B",
-         omit: tuple[str, ...] = (), extra: str = "", client: str | None = None, engagement: str | None = None) -> str:
-    """A PwsCandidateInvoiceSpec's members, every required one present unless ``omit`` names it."""
+         omit: tuple[str, ...] = (), client: str | None = None, engagement: str | None = None, **extra: str) -> str:
+    """A PwsCandidateInvoiceSpec's members, every required one present unless ``omit`` names it, and
+    ``extra`` (member name: its content), in the type's order (its members are alphabetical)."""
     members = {
         "ClientIdentity": ref("Client", client or tree.client),
         "EngagementIdentity": ref("Engagement", engagement or tree.engagement),
-        "CostCenterIdentity": "<com:CostCenterNumber>CC-10</com:CostCenterNumber>"
-                              "<com:CostCenterName>Consulting</com:CostCenterName>",
+        "CostCenterIdentity": "<com:CostCenterName>Consulting</com:CostCenterName>"
+                              "<com:CostCenterNumber>CC-10</com:CostCenterNumber>",
         "EngagementCurrencyIdentity": "<com:CurrencyCode>USD</com:CurrencyCode>",
         "BillingCultureIdentity": "<com:CultureName>en-US</com:CultureName>",
         "InvoiceName": escape(name),
         "InvoiceContent": escape(content),
+        **extra,
     }
-    body = "".join(f"<bil:{k}>{v}</bil:{k}>" for k, v in members.items() if k not in omit)
     if project is not None:
-        body += f"<bil:ProjectIdentity>{ref('Project', project)}</bil:ProjectIdentity>"
-    return body + extra
+        members["ProjectIdentity"] = ref("Project", project)
+    return "".join(f"<bil:{k}>{v}</bil:{k}>" for k, v in sorted(members.items()) if k not in omit)
 
 
 def create(pws: Pws, body: str) -> Answer:
@@ -68,9 +69,10 @@ def created(pws: Pws, body: str) -> Answer:
 
 
 def get(pws: Pws, number: str | None = None, uid: int | str | None = None, extra: str = "") -> Answer:
+    """``extra``: the members that precede InvoiceIdentity in PwsGetInvoiceRq (its flags)."""
     keys = (f"<com:InvoiceNumber>{number}</com:InvoiceNumber>" if number is not None else "") + (
         f"<com:InvoiceUid>{uid}</com:InvoiceUid>" if uid is not None else "")
-    return pws.call("PwsGetInvoice", bil("InvoiceIdentity", keys) + extra)
+    return pws.call("PwsGetInvoice", extra + bil("InvoiceIdentity", keys))
 
 
 def identity(answer: Answer) -> tuple[str, int]:
@@ -111,9 +113,7 @@ def tree(pws: Pws) -> Tree:
 
 
 def test_create_numbers_drafts_and_answers_the_invoice(pws: Pws, tree: Tree) -> None:
-    first = created(pws, spec(tree, extra="<bil:PurchaseOrderNumber>PO-9</bil:PurchaseOrderNumber>"
-                              "<bil:InvoiceScope>E</bil:InvoiceScope>"
-                              "<bil:EngagementInvoiceContent>B</bil:EngagementInvoiceContent>"))
+    first = created(pws, spec(tree, PurchaseOrderNumber="PO-9", InvoiceScope="E", EngagementInvoiceContent="B"))
     number, uid = identity(first)
     assert number == "DRAFT00001" and uid > 2**60
     assert first.text(INVOICE + "InvoiceStatus") == "Draft"
@@ -156,9 +156,7 @@ def test_each_required_member_is_named_when_missing(pws: Pws, tree: Tree) -> Non
     blank_name = create(pws, spec(tree, name="   "))
     assert blank_name.error_numbers() == [990004]
     # A cost centre, currency or culture ref without a key is as good as none.
-    keyless = create(pws, spec(tree, omit=("CostCenterIdentity",),
-                               extra="<bil:CostCenterIdentity><com:CostCenterNumber></com:CostCenterNumber>"
-                               "</bil:CostCenterIdentity>"))
+    keyless = create(pws, spec(tree, CostCenterIdentity="<com:CostCenterNumber></com:CostCenterNumber>"))
     assert keyless.error_numbers() == [990004]
     assert "CostCenterIdentity" in (keyless.messages()[0]["AdditionalErrorText"] or "")
     # None of the refused requests used up a draft number.
@@ -183,7 +181,7 @@ def test_invoice_content_must_be_a_documented_letter(pws: Pws, tree: Tree) -> No
 def test_lengths_are_checked(pws: Pws, tree: Tree) -> None:
     assert create(pws, spec(tree, name="n" * 101)).error_numbers() == [990008]
     assert created(pws, spec(tree, name="n" * 100)).text(INVOICE + "InvoiceName") == "n" * 100
-    too_long_po = create(pws, spec(tree, extra=f"<bil:PurchaseOrderNumber>{'p' * 51}</bil:PurchaseOrderNumber>"))
+    too_long_po = create(pws, spec(tree, PurchaseOrderNumber="p" * 51))
     assert too_long_po.error_numbers() == [990008]
 
 
@@ -193,8 +191,7 @@ def test_engagement_must_exist_and_belong_to_the_client(pws: Pws, tree: Tree) ->
     assert mismatch.status == "Fail" and mismatch.error_numbers() == [990022]
     assert tree.engagement in (mismatch.messages()[0]["ErrorText"] or "")
     assert create(pws, spec(tree, engagement="E-NOPE")).error_numbers() == [54061]
-    keyless = create(pws, spec(tree, omit=("EngagementIdentity",),
-                               extra="<bil:EngagementIdentity></bil:EngagementIdentity>"))
+    keyless = create(pws, spec(tree, EngagementIdentity=""))
     assert keyless.error_numbers() == [54059]
     assert create(pws, spec(tree, client="C-NOPE")).error_numbers() == [50024]
 
@@ -212,27 +209,24 @@ def test_project_must_belong_to_the_engagement(pws: Pws, tree: Tree) -> None:
 
 
 def test_management_approval_needs_finance_and_project_manager_first(pws: Pws, tree: Tree) -> None:
-    def flags(finance: bool, manager: bool, management: bool) -> str:
-        return (f"<bil:ApprovedByFinanceFlag>{str(finance).lower()}</bil:ApprovedByFinanceFlag>"
-                f"<bil:ApprovedByProjectManagerFlag>{str(manager).lower()}</bil:ApprovedByProjectManagerFlag>"
-                f"<bil:ApprovedByManagementFlag>{str(management).lower()}</bil:ApprovedByManagementFlag>")
+    def flags(finance: bool, manager: bool, management: bool) -> dict[str, str]:
+        return {"ApprovedByFinanceFlag": str(finance).lower(), "ApprovedByProjectManagerFlag": str(manager).lower(),
+                "ApprovedByManagementFlag": str(management).lower()}
     for finance, manager in ((False, False), (True, False), (False, True)):
-        refused = create(pws, spec(tree, extra=flags(finance, manager, True)))
+        refused = create(pws, spec(tree, **flags(finance, manager, True)))
         assert refused.status == "Fail" and refused.error_numbers() == [990050], (finance, manager)
-    approved = created(pws, spec(tree, extra=flags(True, True, True)))
+    approved = created(pws, spec(tree, **flags(True, True, True)))
     for member in ("ApprovedByFinanceFlag", "ApprovedByProjectManagerFlag", "ApprovedByManagementFlag"):
         assert approved.text(INVOICE + member) == "true"
-    partly = created(pws, spec(tree, extra=flags(True, False, False)))
+    partly = created(pws, spec(tree, **flags(True, False, False)))
     assert partly.text(INVOICE + "ApprovedByFinanceFlag") == "true"
     assert partly.text(INVOICE + "ApprovedByManagementFlag") == "false"
 
 
 def test_card_dates_must_be_in_order(pws: Pws, tree: Tree) -> None:
-    backwards = create(pws, spec(tree, extra="<bil:CardBeginDate>2024-03-31T00:00:00Z</bil:CardBeginDate>"
-                                 "<bil:CardEndDate>2024-03-01T00:00:00Z</bil:CardEndDate>"))
+    backwards = create(pws, spec(tree, CardBeginDate="2024-03-31T00:00:00Z", CardEndDate="2024-03-01T00:00:00Z"))
     assert backwards.status == "Fail" and backwards.error_numbers() == [990020]
-    ordered = created(pws, spec(tree, extra="<bil:CardBeginDate>2024-03-01T00:00:00Z</bil:CardBeginDate>"
-                                "<bil:CardEndDate>2024-03-31T00:00:00Z</bil:CardEndDate>"))
+    ordered = created(pws, spec(tree, CardBeginDate="2024-03-01T00:00:00Z", CardEndDate="2024-03-31T00:00:00Z"))
     assert (ordered.text(INVOICE + "CardBeginDate") or "").startswith("2024-03-01T00:00:00")
     assert (ordered.text(INVOICE + "CardEndDate") or "").startswith("2024-03-31T00:00:00")
 
@@ -347,12 +341,11 @@ text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), mi
 def test_create_then_get_round_trips_modelled_fields(pws: Pws, tree: Tree, name: str, po: str | None, content: str,
                                                      finance: bool, manager: bool) -> None:
     management = finance and manager
-    extra = (f"<bil:ApprovedByFinanceFlag>{str(finance).lower()}</bil:ApprovedByFinanceFlag>"
-             f"<bil:ApprovedByProjectManagerFlag>{str(manager).lower()}</bil:ApprovedByProjectManagerFlag>"
-             f"<bil:ApprovedByManagementFlag>{str(management).lower()}</bil:ApprovedByManagementFlag>")
+    extra = {"ApprovedByFinanceFlag": str(finance).lower(), "ApprovedByProjectManagerFlag": str(manager).lower(),
+             "ApprovedByManagementFlag": str(management).lower()}
     if po is not None:
-        extra += f"<bil:PurchaseOrderNumber>{escape(po)}</bil:PurchaseOrderNumber>"
-    made = created(pws, spec(tree, name=name, content=content, extra=extra))
+        extra["PurchaseOrderNumber"] = escape(po)
+    made = created(pws, spec(tree, name=name, content=content, **extra))
     got = get(pws, uid=identity(made)[1])
     assert got.status == "Ok"
     assert got.text(INVOICE + "InvoiceName") == name

@@ -40,11 +40,11 @@ def test_an_hours_bucket_before_year_one_in_utc_is_a_client_fault(pws: Pws) -> N
     code = pws.project(pws.engagement(pws.client("Acme"), "Build"), "Phase 1")
     uid = pws.role(code, "Dev")
     answer = pws.call("PwsRequestOrBookRoleHours", tag("Mode", "R") + (
-        f"<sch:ProjectRoles><com:PwsProjectRoleHours><com:ProjectRoleIdentity><com:ProjectRoleUid>{uid}"
-        "</com:ProjectRoleUid></com:ProjectRoleIdentity><com:HoursBuckets><com:PwsProjectRoleHoursBucket>"
+        "<sch:ProjectRoles><com:PwsProjectRoleHours><com:HoursBuckets><com:PwsProjectRoleHoursBucket>"
         "<com:BucketStartDate>0001-01-01T00:00:00+14:00</com:BucketStartDate><com:WeeklyMinutes>60"
-        "</com:WeeklyMinutes></com:PwsProjectRoleHoursBucket></com:HoursBuckets></com:PwsProjectRoleHours>"
-        "</sch:ProjectRoles>"))
+        "</com:WeeklyMinutes></com:PwsProjectRoleHoursBucket></com:HoursBuckets>"
+        f"<com:ProjectRoleIdentity><com:ProjectRoleUid>{uid}</com:ProjectRoleUid></com:ProjectRoleIdentity>"
+        "</com:PwsProjectRoleHours></sch:ProjectRoles>"))
     assert answer.status_code == 500 and answer.faultcode == "s:Client" and "BucketStartDate" in answer.faultstring
 
 

@@ -74,11 +74,11 @@ def save_role(pws: Pws, project: str, name: str) -> Answer:
 def book(pws: Pws) -> Answer:
     monday = datetime.now(UTC).date() - timedelta(days=datetime.now(UTC).weekday())
     return pws.call("PwsRequestOrBookRoleHours", "<sch:Mode>R</sch:Mode><sch:ProjectRoles><com:PwsProjectRoleHours>"
-                    "<com:ProjectRoleIdentity><com:ExternalSystemIdentifier>ENG-1</com:ExternalSystemIdentifier>"
-                    "</com:ProjectRoleIdentity><com:HoursBuckets><com:PwsProjectRoleHoursBucket><com:BucketStartDate>"
+                    "<com:HoursBuckets><com:PwsProjectRoleHoursBucket><com:BucketStartDate>"
                     f"{monday}T00:00:00Z</com:BucketStartDate><com:SchedulingMode>W</com:SchedulingMode>"
                     "<com:WeeklyMinutes>600</com:WeeklyMinutes></com:PwsProjectRoleHoursBucket></com:HoursBuckets>"
-                    "</com:PwsProjectRoleHours></sch:ProjectRoles>")
+                    "<com:ProjectRoleIdentity><com:ExternalSystemIdentifier>ENG-1</com:ExternalSystemIdentifier>"
+                    "</com:ProjectRoleIdentity></com:PwsProjectRoleHours></sch:ProjectRoles>")
 
 
 def engagement_timestamp(pws: Pws, code: str) -> str | None:

@@ -53,11 +53,14 @@ def entity(lock_type: str, code: str | None = None, uid: int | None = None) -> s
     return f"<com:EntityIdentity>{keys}<com:LockType>{lock_type}</com:LockType></com:EntityIdentity>"
 
 
-def acquire(pws: Pws, *entities: str, seconds: int | None = 600, extra: str = "", timestamp: str | None = None) -> Answer:
+def acquire(pws: Pws, *entities: str, seconds: int | None = 600, extra: str = "", timestamp: str | None = None,
+            request_id: int | None = None) -> Answer:
+    """``extra``: the members that follow Locks in PwsAcquireProjectorLocksRq."""
     stamp = f"<com:EntityTimestamp>{timestamp}</com:EntityTimestamp>" if timestamp else ""
     requests = "".join(f"<com:PwsProjectorLockRequest>{e}{stamp}</com:PwsProjectorLockRequest>" for e in entities)
     duration = tag("req:LockDurationSeconds", seconds) if seconds is not None else ""
-    return pws.call("PwsAcquireProjectorLocks", f"{duration}<req:Locks>{requests}</req:Locks>{extra}")
+    return pws.call("PwsAcquireProjectorLocks", f"{duration}<req:Locks>{requests}</req:Locks>{extra}",
+                    request_id=request_id)
 
 
 def set_of(answer: Answer) -> int:
@@ -115,7 +118,7 @@ def engagement_timestamp(pws: Pws, code: str) -> str | None:
 
 def test_acquire_check_renew_release(two: Two) -> None:
     before = engagement_timestamp(two.me, two.engagement)
-    held = acquire(two.me, entity("E", two.engagement), extra=tag("req:RequestId", 41))
+    held = acquire(two.me, entity("E", two.engagement), request_id=41)
     set_id = set_of(held)
     assert held.text("s:Body//cs:ResponseId") == "41"
     assert held.text(LOCK + "com:EntityIdentity/com:EntityCode") == two.engagement
@@ -146,7 +149,7 @@ def test_acquire_check_renew_release(two: Two) -> None:
 def test_a_second_user_is_blocked_with_a_pws_fault(two: Two) -> None:
     held = acquire(two.other, entity("E", two.engagement))
     set_of(held)
-    blocked = acquire(two.me, entity("E", two.engagement), extra=tag("req:RequestId", 7))
+    blocked = acquire(two.me, entity("E", two.engagement), request_id=7)
     assert fault_numbers(blocked) == [54076]
     fault = FAULT
     assert blocked.text(fault + "com:Messages/com:PwsMessage/com:ErrorText") == (

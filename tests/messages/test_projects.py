@@ -22,7 +22,7 @@ from openpws.store.counters import next_rowversion, next_uid
 from openpws.store.transactions import Store
 from tests.conftest import AccountFixture, make_account, make_user
 from tests.pws import Answer, SoapClient
-from tests.tree import Pws, ref, tag
+from tests.tree import Pws, in_order, ref, tag
 
 DETAIL = ".//com:ProjectDetail/com:"
 FULL = ".//sch:Project/com:ProjectDetail/com:"  # the Project element of a PwsSaveProject response
@@ -33,13 +33,16 @@ class Projects(Pws):
     """One logged-in user of an account, speaking the project services."""
 
     def save(self, detail: str, extra: str = "", *, mode: str | None = "R", full: bool = True) -> Answer:
+        """PwsSaveProject of ``detail`` (PwsProjectDetail members) with ``extra`` (more request
+        members), each put in the contract's order."""
         members = (tag("Mode", mode) if mode is not None else "") + (tag("FullDetailFlag", True) if full else "")
-        return self.call("PwsSaveProject", f"{members}<sch:Project>{detail}</sch:Project>{extra}")
+        members += f"<sch:Project>{in_order('PwsProjectDetail', detail)}</sch:Project>{extra}"
+        return self.call("PwsSaveProject", in_order("PwsSaveProjectRq", members))
 
     def get(self, *refs: str, mode: str = "R", extra: str = "") -> Answer:
         body = "".join(f"<com:PwsProjectRef>{r}</com:PwsProjectRef>" for r in refs)
-        return self.call("PwsGetProject", f"{tag('Mode', mode)}<sch:ProjectIdentities>{body}</sch:ProjectIdentities>"
-                         f"{extra}")
+        return self.call("PwsGetProject", in_order("PwsGetProjectRq", f"{tag('Mode', mode)}<sch:ProjectIdentities>"
+                                                   f"{body}</sch:ProjectIdentities>{extra}"))
 
     def list(self, members: str = "") -> Answer:
         return self.call("PwsGetProjectList", members)
@@ -300,7 +303,7 @@ def test_closed_projects_are_hidden_unless_asked_for(pws: Projects) -> None:
     assert codes(pws.list()) == [open_one]
     assert codes(pws.list(tag("QueryString", "finished"))) == []
     assert codes(pws.list(tag("IncludeClosedFlag", True))) == [open_one, closed]
-    assert codes(pws.list(tag("QueryString", "finished") + tag("IncludeClosedFlag", True))) == [closed]
+    assert codes(pws.list(tag("IncludeClosedFlag", True) + tag("QueryString", "finished"))) == [closed]
     # A get names the project, so a closed one is returned as any other.
     assert detail_codes(pws.get(ref("Project", closed))) == [closed]
 

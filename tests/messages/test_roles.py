@@ -17,7 +17,7 @@ from openpws.store.schema import project_roles
 from openpws.store.transactions import Store
 from tests.conftest import AccountFixture, make_account, make_user
 from tests.pws import NAMESPACES, Answer, SoapClient
-from tests.tree import Pws, ref, tag
+from tests.tree import Pws, in_order, ref, tag
 
 ARRAYS = "http://schemas.microsoft.com/2003/10/Serialization/Arrays"
 SAVED = ".//sch:ProjectRoleIdentity/com:"
@@ -50,10 +50,13 @@ def role_by_uid(uid: int | str) -> str:
 
 def save(pws: Pws, detail: str, *, mode: str = "R", project: str | None = None, extra: str = "",
          full: bool = True) -> Answer:
+    """PwsSaveProjectRole of ``detail`` (PwsProjectRoleDetail members) with ``extra`` (more request
+    members), each put in the contract's order."""
     members = tag("Mode", mode) + (tag("FullDetailFlag", True) if full else "")
     if project is not None:
         members += f"<sch:ProjectIdentity>{ref('Project', project)}</sch:ProjectIdentity>"
-    return pws.call("PwsSaveProjectRole", f"{members}<sch:ProjectRole>{detail}</sch:ProjectRole>{extra}")
+    members += f"<sch:ProjectRole>{in_order('PwsProjectRoleDetail', detail)}</sch:ProjectRole>{extra}"
+    return pws.call("PwsSaveProjectRole", in_order("PwsSaveProjectRoleRq", members))
 
 
 def insert(tree: Tree, name: str, extra: str = "", external_id: str | None = None) -> int:
@@ -62,8 +65,8 @@ def insert(tree: Tree, name: str, extra: str = "", external_id: str | None = Non
 
 def get_roles(pws: Pws, *projects: str, mode: str = "R", extra: str = "") -> Answer:
     body = "".join(f"<com:PwsProjectRef>{ref('Project', p)}</com:PwsProjectRef>" for p in projects)
-    return pws.call("PwsGetProjectRoles", f"{tag('Mode', mode)}<sch:ProjectIdentities>{body}</sch:ProjectIdentities>"
-                    f"{extra}")
+    return pws.call("PwsGetProjectRoles", in_order("PwsGetProjectRolesRq", f"{tag('Mode', mode)}<sch:ProjectIdentities>"
+                                                   f"{body}</sch:ProjectIdentities>{extra}"))
 
 
 def text(element: etree._Element, path: str) -> str | None:
@@ -140,8 +143,10 @@ def bucket(start: date, weekly: int | None = None, daily: list[int] | None = Non
 
 
 def role_hours(uid: int, *buckets: str, extra: str = "") -> str:
-    return (f"<com:PwsProjectRoleHours><com:ProjectRoleIdentity>{role_by_uid(uid)}</com:ProjectRoleIdentity>{extra}"
-            f"<com:HoursBuckets>{''.join(buckets)}</com:HoursBuckets></com:PwsProjectRoleHours>")
+    """A PwsProjectRoleHours: the role, its buckets and ``extra`` members, in the contract's order."""
+    members = (f"<com:ProjectRoleIdentity>{role_by_uid(uid)}</com:ProjectRoleIdentity>{extra}"
+               f"<com:HoursBuckets>{''.join(buckets)}</com:HoursBuckets>")
+    return f"<com:PwsProjectRoleHours>{in_order('PwsProjectRoleHours', members)}</com:PwsProjectRoleHours>"
 
 
 def hours(pws: Pws, mode: str, *entries: str) -> Answer:

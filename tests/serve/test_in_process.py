@@ -17,8 +17,8 @@ from tests.pws import SERVICE_PATH, envelope
 pytestmark = pytest.mark.serve
 
 XML = {"Content-Type": "text/xml; charset=utf-8"}
-AUTHENTICATE = envelope("PwsAuthenticate", "<req:AccountCode>nobody</req:AccountCode><req:UserName>x</req:UserName>"
-                        "<req:Password>y</req:Password>")
+AUTHENTICATE = envelope("PwsAuthenticate", "<req:AccountCode>nobody</req:AccountCode><req:Password>y</req:Password>"
+                        "<req:UserName>x</req:UserName>")
 
 
 ROCKET = envelope("PwsLaunchRocket", "")

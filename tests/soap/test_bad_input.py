@@ -65,7 +65,7 @@ def test_external_entity_never_reads_the_file(soap: SoapClient, tmp_path: Path, 
         f'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file://{secret}">]>'
         f'<soapenv:Envelope xmlns:soapenv="{ns.SOAP_ENV}" xmlns:pws="{ns.PWS}" xmlns:req="{ns.REQUESTS}">'
         f"<soapenv:Body><pws:PwsAuthenticate><pws:serviceRequest><req:AccountCode>&xxe;</req:AccountCode>"
-        f"<req:UserName>{account.admin}</req:UserName><req:Password>x</req:Password>"
+        f"<req:Password>x</req:Password><req:UserName>{account.admin}</req:UserName>"
         f"</pws:serviceRequest></pws:PwsAuthenticate></soapenv:Body></soapenv:Envelope>"
     ).encode()
     answer = soap.post(body)
@@ -127,7 +127,7 @@ def test_soap_action_naming_another_operation(soap: SoapClient, account: Account
                                     f'"{ns.SOAP_ACTION_PREFIX}PwsAuthenticate"'])
 def test_accepted_soap_actions(soap: SoapClient, account: AccountFixture, action: str) -> None:
     body = envelope("PwsAuthenticate", f"<req:AccountCode>{account.code}</req:AccountCode>"
-                    f"<req:UserName>{account.admin}</req:UserName><req:Password>{account.password}</req:Password>")
+                    f"<req:Password>{account.password}</req:Password><req:UserName>{account.admin}</req:UserName>")
     assert soap.post(body, action=action).status == "Ok"
 
 
@@ -184,8 +184,9 @@ def test_unknown_elements_are_ignored(soap: SoapClient, account: AccountFixture)
     assert soap.post(body).status == "Ok"
 
 
-def test_members_in_any_order_with_any_prefixes(soap: SoapClient, account: AccountFixture) -> None:
-    body = (
+def reversed_authenticate(account: AccountFixture) -> bytes:
+    """PwsAuthenticate with its members backwards and prefixes of its own."""
+    return (
         f'<e:Envelope xmlns:e="{ns.SOAP_ENV}"><e:Body><op:PwsAuthenticate xmlns:op="{ns.PWS}">'
         f'<op:serviceRequest><UserName xmlns="{ns.REQUESTS}">{account.admin}</UserName>'
         f'<r:Password xmlns:r="{ns.REQUESTS}">{account.password}</r:Password>'
@@ -193,9 +194,19 @@ def test_members_in_any_order_with_any_prefixes(soap: SoapClient, account: Accou
         f'<q:RequestId xmlns:q="{ns.REQUESTS}" xmlns:i="{ns.XSI}" i:nil="true"/>'
         f"</op:serviceRequest></op:PwsAuthenticate></e:Body></e:Envelope>"
     ).encode()
-    answer = soap.post(body)
+
+
+def test_lenient_reads_members_in_any_order_with_any_prefixes(lenient_soap: SoapClient, account: AccountFixture) -> None:
+    answer = lenient_soap.post(reversed_authenticate(account))
     assert answer.status == "Ok"
     assert answer.text(".//cs:ResponseId") == "0"
+
+
+def test_strict_names_the_first_member_production_would_not_read(soap: SoapClient, account: AccountFixture) -> None:
+    # UserName is read; Password comes after it but before it in the order: production skips it.
+    answer = soap.post(reversed_authenticate(account))
+    assert_client_fault(answer, f"Element {{{ns.REQUESTS}}}Password comes after {{{ns.REQUESTS}}}UserName")
+    assert "OPENPWS_MEMBER_ORDER=lenient" in answer.faultstring
 
 
 def test_other_http_methods_and_paths(soap: SoapClient) -> None:

@@ -60,7 +60,7 @@ class Tree:
     def __init__(self, dispatcher: Dispatcher[Any], account: str, login: str, password: str) -> None:
         self.dispatcher = dispatcher
         answer = call(dispatcher, "PwsAuthenticate", f"<req:AccountCode>{account}</req:AccountCode>"
-                      f"<req:UserName>{login}</req:UserName><req:Password>{password}</req:Password>")
+                      f"<req:Password>{password}</req:Password><req:UserName>{login}</req:UserName>")
         self.ticket = answer.findtext(f"{{{ns.RESPONSES}}}SessionTicket")
         client = found(self.call("PwsSaveClient", "<req:Client><com:ClientName>Traced</com:ClientName></req:Client>"),
                        "ClientNumber")
@@ -75,19 +75,19 @@ class Tree:
                                    f"{self.project}</com:ProjectCode></sch:ProjectIdentity><sch:ProjectRole>"
                                    f"<com:RoleName>{name}</com:RoleName></sch:ProjectRole>"), "ProjectRoleUid")
             self.call("PwsRequestOrBookRoleHours", "<sch:Mode>R</sch:Mode><sch:ProjectRoles><com:PwsProjectRoleHours>"
-                      f"<com:ProjectRoleIdentity><com:ProjectRoleUid>{role}</com:ProjectRoleUid>"
-                      "</com:ProjectRoleIdentity><com:HoursBuckets><com:PwsProjectRoleHoursBucket>"
+                      "<com:HoursBuckets><com:PwsProjectRoleHoursBucket>"
                       "<com:BucketStartDate>2025-01-06T00:00:00Z</com:BucketStartDate>"
                       "<com:SchedulingMode>W</com:SchedulingMode><com:WeeklyMinutes>600</com:WeeklyMinutes>"
-                      "</com:PwsProjectRoleHoursBucket></com:HoursBuckets></com:PwsProjectRoleHours>"
-                      "</sch:ProjectRoles>")
+                      "</com:PwsProjectRoleHoursBucket></com:HoursBuckets>"
+                      f"<com:ProjectRoleIdentity><com:ProjectRoleUid>{role}</com:ProjectRoleUid></com:ProjectRoleIdentity>"
+                      "</com:PwsProjectRoleHours></sch:ProjectRoles>")
 
     def call(self, operation: str, members: str = "") -> etree._Element:
         return call(self.dispatcher, operation, f"<req:SessionTicket>{self.ticket}</req:SessionTicket>{members}")
 
     def delete_project(self) -> None:
-        self.call("PwsDeleteProject", f"<sch:ProjectIdentity><com:ProjectCode>{self.project}</com:ProjectCode>"
-                  "</sch:ProjectIdentity><sch:CascadeDeleteFlag>true</sch:CascadeDeleteFlag>")
+        self.call("PwsDeleteProject", "<sch:CascadeDeleteFlag>true</sch:CascadeDeleteFlag><sch:ProjectIdentity>"
+                  f"<com:ProjectCode>{self.project}</com:ProjectCode></sch:ProjectIdentity>")
 
 
 # --- witnesses ------------------------------------------------------------------------------------

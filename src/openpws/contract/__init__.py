@@ -2,7 +2,8 @@
 
 Everything the server knows about operations, element names, types and namespaces comes from
 these files; nothing here generates contract text. ``?singleWsdl`` is the same files assembled
-into one document (the schemas inlined in place of their imports).
+into one document (the schemas inlined in place of their imports). ``member-order.json`` beside
+them records where each type's member order comes from (``openpws.contract.order``).
 """
 
 from __future__ import annotations
@@ -12,16 +13,21 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from xml.sax.saxutils import quoteattr
+from xml.sax.saxutils import escape, quoteattr
 
 from lxml import etree
 
 from openpws.contract import ns
+from openpws.contract.order import Positions, TypeOrder, checked_positions, read_member_order
 from openpws.contract.schema import TypeTable, read_schemas
 
 WSDL_FILE = "PwsProjectorServices.wsdl"
-# The address written in the WSDL file; the only text rewritten when it is served.
+ORDER_FILE = "member-order.json"
+# The address written in the WSDL file, rewritten when it is served to the address the client used.
 PLACEHOLDER_ADDRESS = "http://localhost/OpsProjectorWcfSvc/PwsProjectorServices.svc"
+# How the files import each other's schemas; served, the import names the address the client used,
+# as WCF writes it (tools that fetch the schemas themselves cannot resolve a relative location).
+_SCHEMA_LOCATION = b'schemaLocation="PwsProjectorServices.svc?xsd='
 _XSD_NAME = re.compile(r"^xsd\d+$")
 
 
@@ -46,16 +52,30 @@ class Contract:
     types: TypeTable
     operations: dict[str, Operation]  # by operation name
     by_element: dict[str, Operation]  # by Clark name of the input element
+    member_order: dict[str, TypeOrder]  # by Clark name of the complex type
+    positions: Positions  # what strict reading checks (see ``openpws.contract.order``)
 
     def served_wsdl(self, address: str, single: bool = False) -> bytes:
-        """The WSDL with its soap:address set to the address the client used."""
+        """The WSDL with its soap:address, and the locations of the schemas it imports, set to the
+        address the client used."""
         document = self.single_wsdl if single else self.wsdl
-        return _rewrite_address(document, address)
+        return _locate_schemas(_rewrite_address(document, address), address)
+
+    def served_schema(self, name: str, address: str) -> bytes | None:
+        """Schema part ``name`` (xsd0 …) with the locations of the schemas it imports set to the
+        address the client used; None if there is no such part."""
+        schema = self.schemas.get(name)
+        return None if schema is None else _locate_schemas(schema, address)
 
 
 def _rewrite_address(document: bytes, address: str) -> bytes:
     needle = b"location=" + quoteattr(PLACEHOLDER_ADDRESS).encode()
     return document.replace(needle, b"location=" + quoteattr(address).encode(), 1)
+
+
+def _locate_schemas(document: bytes, address: str) -> bytes:
+    located = b'schemaLocation="' + escape(address, {'"': "&quot;"}).encode() + b"?xsd="
+    return document.replace(_SCHEMA_LOCATION, located)
 
 
 def _files() -> dict[str, bytes]:
@@ -138,6 +158,7 @@ def load_contract() -> Contract:
     types = read_schemas(roots)
     wsdl_root = _parse(files[WSDL_FILE])
     operations = _read_operations(wsdl_root, types)
+    member_order = read_member_order((resources.files("openpws.contract") / ORDER_FILE).read_bytes(), types)
     return Contract(
         wsdl=files[WSDL_FILE],
         single_wsdl=_single_wsdl(files[WSDL_FILE], roots),
@@ -145,14 +166,17 @@ def load_contract() -> Contract:
         types=types,
         operations=operations,
         by_element={op.input_element: op for op in operations.values()},
+        member_order=member_order,
+        positions=checked_positions(types, member_order),
     )
 
 
 def compile_schema() -> etree.XMLSchema:
     """The contract as an lxml XMLSchema, resolving the schemaLocations to the packaged files.
 
-    Used to check that responses conform to the contract; requests are decoded leniently instead
-    (see ``openpws.soap.codec``), because WCF accepts members in any order and ignores unknown ones.
+    Used to check that responses conform to the contract; requests are not validated against it
+    (see ``openpws.soap.codec``): WCF ignores unknown members, and reads members out of order by
+    skipping them, which strict reading reports instead.
     """
     contract = load_contract()
 

@@ -60,6 +60,8 @@ class ComplexType:
     members: tuple[Member, ...]
     by_name: Mapping[str, Member] = field(compare=False, repr=False)
     base: str | None = None  # the type it extends (Clark notation)
+    declared: tuple[str, ...] = ()  # its own members' names, in order (``members`` without the base's)
+    named: bool = True  # False for the anonymous type of an operation's wrapper element
 
     @property
     def is_array(self) -> bool:
@@ -113,6 +115,7 @@ class _RawComplex:
     name: str
     base: str | None
     own: list[Member]
+    named: bool = True
 
 
 def _read_sequence(parent: etree._Element, target: str, where: str) -> list[Member]:
@@ -183,6 +186,7 @@ def read_schemas(documents: list[etree._Element]) -> TypeTable:
                     if inner is None:
                         raise ContractError(f"{name}: element needs a type")
                     raw[name] = _read_complex(inner, name, target)
+                    raw[name].named = False
                     elements[name] = name
             else:
                 raise ContractError(f"unsupported top-level construct {node.tag}")
@@ -199,7 +203,8 @@ def read_schemas(documents: list[etree._Element]) -> TypeTable:
             raise ContractError(f"unknown complex type {type_name}")
         members = list(resolve(entry.base, (*seen, type_name)).members) if entry.base else []
         members.extend(entry.own)
-        complex_type = ComplexType(type_name, tuple(members), {m.name: m for m in members}, entry.base)
+        complex_type = ComplexType(type_name, tuple(members), {m.name: m for m in members}, entry.base,
+                                   tuple(m.name for m in entry.own), entry.named)
         resolved[type_name] = complex_type
         return complex_type
 

@@ -1,9 +1,10 @@
 """Decoding request elements and encoding response values, driven by the contract's type table.
 
-Decoding is lenient where WCF is lenient and strict where a silent loss would hurt:
-members are read in any order and elements the contract does not know are ignored, but a
-member sent in no namespace or the wrong one, or a value that is not of its XSD type, is a
-RequestFault naming the qualified element expected. Omitted and ``i:nil`` members both read as
+Decoding is lenient where WCF is lenient and strict where a silent loss would hurt: elements
+the contract does not know are ignored, but a member sent in no namespace or the wrong one, or a
+value that is not of its XSD type, is a RequestFault naming the qualified element expected. So is
+a member sent out of production's order, when decoding is given the positions to check (strict
+reading, ``openpws.contract.order``): WCF would skip it. Omitted and ``i:nil`` members both read as
 absent. Encoding follows the contract's member order, writes ``i:nil="true"`` for null nillable
 members, and declares prefixes the way WCF does (``a``, ``b``, … on the element that needs them).
 """
@@ -24,6 +25,7 @@ from typing import Any
 from lxml import etree
 
 from openpws.contract import ns
+from openpws.contract.order import Positions
 from openpws.contract.record import Record
 from openpws.contract.schema import ComplexType, Member, TypeTable
 from openpws.errors import RequestFault
@@ -124,9 +126,16 @@ def _is_nil(element: etree._Element) -> bool:
     return element.get(_NIL) in ("true", "1")
 
 
-def decode(element: etree._Element, ctype: ComplexType, types: TypeTable) -> Record:
-    """Decode the children of ``element`` as a value of ``ctype``."""
+# Reading in any order (OPENPWS_MEMBER_ORDER=lenient): no positions to check.
+ANY_ORDER: Positions = {}
+
+
+def decode(element: etree._Element, ctype: ComplexType, types: TypeTable, order: Positions = ANY_ORDER) -> Record:
+    """Decode the children of ``element`` as a value of ``ctype``, holding the members whose
+    position ``order`` gives to that order."""
     record = Record(ctype)
+    positions = order.get(ctype.name)
+    last, after = -1, None
     for child in element:
         tag = child.tag
         if not isinstance(tag, str):
@@ -142,7 +151,13 @@ def decode(element: etree._Element, ctype: ComplexType, types: TypeTable) -> Rec
             raise RequestFault(
                 f"Element {local} was sent {where}; the contract expects {member.qname}."
             )
-        value = None if _is_nil(child) else decode_value(child, member, types)
+        if positions is not None:
+            position = positions.get(member.name)
+            if position is not None:
+                if position < last:
+                    raise _out_of_order(ctype, member, after)
+                last, after = position, member
+        value = None if _is_nil(child) else decode_value(child, member, types, order)
         if member.repeated:
             record.setdefault(member.name, []).append(value)
         elif member.name in record:
@@ -152,7 +167,20 @@ def decode(element: etree._Element, ctype: ComplexType, types: TypeTable) -> Rec
     return record
 
 
-def decode_value(element: etree._Element, member: Member, types: TypeTable) -> object:
+def _out_of_order(ctype: ComplexType, member: Member, after: Member | None) -> RequestFault:
+    """The first member production would not read: WCF reads a type's members in order and skips
+    one that comes after a member it follows in that order."""
+    assert after is not None
+    name = ctype.name.rpartition("}")[2]
+    return RequestFault(
+        f"Element {member.qname} comes after {after.qname}, but {name} orders {member.name} before "
+        f"{after.name}: production reads the members of {name} in this order and would not read "
+        f"{member.name}. The order: {', '.join(m.name for m in ctype.members)}. "
+        "(OPENPWS_MEMBER_ORDER=lenient reads members in any order.)"
+    )
+
+
+def decode_value(element: etree._Element, member: Member, types: TypeTable, order: Positions = ANY_ORDER) -> object:
     if member.is_builtin:
         return _decode_text(element, member, member.builtin, None)
     simple = types.simple_types.get(member.type_name)
@@ -160,11 +188,11 @@ def decode_value(element: etree._Element, member: Member, types: TypeTable) -> o
         return _decode_text(element, member, simple.base, simple.enumeration)
     ctype = types.complex(member.type_name)
     if ctype.is_array:
-        return decode(element, ctype, types).get(ctype.members[0].name, [])
+        return decode(element, ctype, types, order).get(ctype.members[0].name, [])
     sent_type = element.get(_TYPE)
     if sent_type is not None:
         ctype = _sent_as(element, sent_type, ctype, types)
-    return decode(element, ctype, types)
+    return decode(element, ctype, types, order)
 
 
 def _sent_as(element: etree._Element, sent_type: str, declared: ComplexType, types: TypeTable) -> ComplexType:
@@ -318,9 +346,12 @@ class Encoder:
         nil_prefix = inner[ns.XSI]
         declared = _declarations(nsmap)
         kind = _SIMPLE if ctype is None else _ARRAY if ctype.is_array else _COMPLEX
+        # A null member still declares the prefix of its content's namespace, after i:nil, as WCF
+        # writes it: <a:LockStolenFromUserIdentity i:nil="true" xmlns:b="…Common/"/> (seed 004).
+        content = _declarations({prefix: uri for prefix, uri in nsmap.items() if prefix not in own})
         return _Step(
             name=member.name, nillable=member.nillable,
-            nil=f'<{name}{_declarations(own)} {nil_prefix}:nil="true"/>',
+            nil=f'<{name}{_declarations(own)} {nil_prefix}:nil="true"{content}/>',
             open=f"<{name}{declared}>", close=f"</{name}>", empty=f"<{name}{declared}/>",
             kind=kind, ctype=ctype, inner=_scope(inner),
         )

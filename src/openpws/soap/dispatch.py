@@ -20,7 +20,7 @@ from openpws.contract import Contract, Operation, ns
 from openpws.contract.record import Record
 from openpws.errors import LockFault, Message, PwsError, RequestFault
 from openpws.soap import faults
-from openpws.soap.codec import Encoder, decode
+from openpws.soap.codec import ANY_ORDER, Encoder, decode
 from openpws.soap.envelope import body_payload, response
 from openpws.soap.xml import parse_message
 
@@ -71,7 +71,7 @@ def _nothing_unmodelled(_operation: str, _request: Record) -> tuple[str, ...]:
 class Dispatcher(Generic[H]):
     def __init__(self, contract: Contract, handlers: Mapping[str, H],
                  runner: Callable[[H, Record, RequestTime], Outcome], *,
-                 clock: Callable[[], datetime] = real_now,
+                 clock: Callable[[], datetime] = real_now, strict_order: bool = True,
                  not_modelled: Callable[[str, Record], tuple[str, ...]] = _nothing_unmodelled) -> None:
         check_handlers(contract, handlers)
         self.contract = contract
@@ -81,6 +81,8 @@ class Dispatcher(Generic[H]):
         # Which members of a decoded request openpws does not model (messages.modelled knows them).
         self.not_modelled = not_modelled
         self.encoder = Encoder(contract.types)
+        # Strict: members out of production's order are a client fault (OPENPWS_MEMBER_ORDER).
+        self.order = contract.positions if strict_order else ANY_ORDER
 
     def handle(self, body: bytes, soap_action: str | None) -> tuple[int, bytes]:
         """Answer one POSTed message: (HTTP status, response envelope)."""
@@ -134,7 +136,7 @@ class Dispatcher(Generic[H]):
                 f"{operation.name} (SOAPAction {operation.soap_action!r})."
             )
         wrapper = self.contract.types.complex(operation.input_element)
-        found = decode(payload, wrapper, self.contract.types)
+        found = decode(payload, wrapper, self.contract.types, self.order)
         request = found.get("serviceRequest")
         if request is None:
             raise RequestFault(f"Element {ns.qname(ns.PWS, 'serviceRequest')} is required.")

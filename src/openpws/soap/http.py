@@ -1,7 +1,7 @@
 """The HTTP edge, as a plain ASGI application.
 
-    GET  /OpsProjectorWcfSvc/PwsProjectorServices.svc?wsdl         the WSDL (soap:address rewritten)
-    GET  …svc?xsd=xsdN                                              its schema parts, unchanged
+    GET  /OpsProjectorWcfSvc/PwsProjectorServices.svc?wsdl         the WSDL (addresses rewritten)
+    GET  …svc?xsd=xsdN                                              its schema parts (likewise)
     GET  …svc?singleWsdl                                            WSDL and schemas in one document
     POST …svc                                                       SOAP 1.1 requests
     GET  /health                                                    "ok" (readiness; a trivial endpoint)
@@ -150,7 +150,7 @@ class SoapApp:
         elif "singlewsdl" in query:
             await _reply(send, 200, XML, self.contract.served_wsdl(address, single=True))
         elif "xsd" in query:
-            schema = self.contract.schemas.get(query["xsd"])
+            schema = self.contract.served_schema(query["xsd"], address)
             if schema is None:
                 await _reply(send, 404, b"text/plain; charset=utf-8", b"No such schema part.\n")
             else:
