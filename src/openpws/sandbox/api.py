@@ -411,8 +411,9 @@ async def _as_json(scope: Scope, receive: Receive) -> tuple[Scope, Receive]:
         body += message.get("body", b"")
         if not message.get("more_body"):
             break
+    document = read_text(body)
     try:
-        payload = json.dumps(read_text(body), allow_nan=False).encode()
+        payload = json.dumps(document, allow_nan=False).encode()
     except (TypeError, ValueError):
         raise Invalid("the YAML body holds a value JSON has no form for (a set, binary data, NaN)") from None
     headers = [(name, value) for name, value in scope.get("headers", [])

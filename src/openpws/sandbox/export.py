@@ -219,11 +219,13 @@ def as_json(document: dict[str, Any]) -> str:
 
 
 class _Dumper(yaml.SafeDumper):
-    """YAML's safe dumper, writing a list of plain numbers (daily minutes) on one line."""
+    """YAML's safe dumper, writing a short list of plain values (daily minutes, a week's notes,
+    permissions, a lock's entities) on one line."""
 
 
 def _sequence(dumper: yaml.SafeDumper, values: list[Any]) -> yaml.Node:
-    flow = bool(values) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    plain = all(value is None or isinstance(value, str | int | float) for value in values)
+    flow = plain and sum(len(str(value)) + 2 for value in values) <= 100
     return dumper.represent_sequence("tag:yaml.org,2002:seq", values, flow_style=flow)
 
 

@@ -7,7 +7,7 @@ Requests list each type's members in the order of its XSD sequence (production d
 member that arrives out of order) and leave out the members they do not send, as a careful client
 does. Answers are decoded with the codec against the response type: ``Answer.result`` holds the
 response's own members, ``Answer.messages`` its PwsMessages (or those of a lock conflict's
-PwsFault), ``Answer.fault`` a SOAP fault's text.
+PwsFault, which is ``Answer.detail``), ``Answer.fault`` a SOAP fault's text.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ class Answer:
     result: Record | None = None
     messages: tuple[Record, ...] = ()
     fault: str | None = None  # a SOAP fault's faultstring
+    detail: Record | None = None  # a lock conflict's PwsFault
 
     @property
     def ok(self) -> bool:
@@ -113,12 +114,10 @@ def answer(contract: Contract, operation: str, http_status: int, body: bytes) ->
     types = contract.types
     if payload.tag == _FAULT:
         text = payload.findtext("faultstring") or ""
-        detail = payload.find(f"detail/{_PWS_FAULT}")
-        messages: tuple[Record, ...] = ()
-        if detail is not None:
-            fault = decode(detail, types.complex(_PWS_FAULT), types)
-            messages = tuple(fault.get("Messages") or ())
-        return Answer(http_status, None, messages=messages, fault=text)
+        found = payload.find(f"detail/{_PWS_FAULT}")
+        detail = None if found is None else decode(found, types.complex(_PWS_FAULT), types)
+        messages = tuple((detail or {}).get("Messages") or ())
+        return Answer(http_status, None, messages=messages, fault=text, detail=detail)
     op = contract.operations[operation]
     result = payload.find(ns.qname(ns.PWS, op.result_member))
     if result is None:
