@@ -166,7 +166,7 @@ def fixtures(draw: st.DrawFn) -> dict[str, Any]:
         number(top)
     locks = []
     # Each set in an engagement tree of its own: sets of different users on one tree would collide.
-    for code, names in draw(st.lists(st.sampled_from(lockable), max_size=2, unique_by=lambda e: e[0])
+    for _engagement, names in draw(st.lists(st.sampled_from(lockable), max_size=2, unique_by=lambda e: e[0])
                             if lockable else st.just([])):
         entities = draw(st.lists(st.sampled_from(names), min_size=1, max_size=2, unique=True))
         locks.append({"user": draw(st.sampled_from(logins)), "entities": entities,

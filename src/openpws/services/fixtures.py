@@ -62,7 +62,7 @@ def begin_loading(environment: Environment, code: str, real: datetime) -> Loadin
     with environment.store.write() as tx:
         now = now_in(tx, code, real)
         account = admin.require_account(tx, code)
-        users = {u.login.lower(): u.uid for u in account_store.list_users(tx, account.id)}
+        users = store.user_uids(tx, account.id)
         loader = account_store.create_user(
             tx, account, login=LOADER_LOGIN + secrets.token_hex(6), display_name="openpws fixture loader",
             reference_id=None, email=None, password_hash=UNUSABLE_PASSWORD_HASH,

@@ -116,7 +116,7 @@ def answer(contract: Contract, operation: str, http_status: int, body: bytes) ->
         text = payload.findtext("faultstring") or ""
         found = payload.find(f"detail/{_PWS_FAULT}")
         detail = None if found is None else decode(found, types.complex(_PWS_FAULT), types)
-        messages = tuple((detail or {}).get("Messages") or ())
+        messages = tuple(detail.get("Messages") or ()) if detail is not None else ()
         return Answer(http_status, None, messages=messages, fault=text, detail=detail)
     op = contract.operations[operation]
     result = payload.find(ns.qname(ns.PWS, op.result_member))

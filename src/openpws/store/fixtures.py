@@ -1,12 +1,13 @@
 """What fixtures need of the store beside the services' own statements: every row of an account's
-tree at once (an export reads them all), and the removal of the user a fixture was loaded as."""
+tree at once (an export reads them all), its users' Uids by login, and the removal of the user a
+fixture was loaded as."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import Connection, Table, delete
+from sqlalchemy import Connection, Table, delete, select
 
 from openpws.entities import (
     ClientRow,
@@ -59,6 +60,12 @@ def tree(connection: Connection, account_id: int) -> Tree:
     return Tree(rows(stages, StageRow), rows(clients, ClientRow), rows(engagements, EngagementRow),
                 rows(contract_line_items, ContractLineItemRow), rows(projects, ProjectRow),
                 rows(project_roles, RoleRow), rows(invoices, InvoiceRow))
+
+
+def user_uids(connection: Connection, account_id: int) -> dict[str, int]:
+    """The account's users' Uids by lower-cased login."""
+    query = select(users.c.login_key, users.c.uid).where(users.c.account_id == account_id)
+    return {login: int(uid) for login, uid in statements.rows(connection, query)}
 
 
 def remove_user(connection: Connection, account_id: int, user_id: int) -> None:
