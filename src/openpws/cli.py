@@ -121,8 +121,9 @@ def main() -> None:
               envvar="OPENPWS_WORKERS", help="Server processes sharing the database.")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               help="Writes worked on at once per process (a thread and a database connection each).")
-@click.option("--demo", is_flag=True, help="Create the demo account (account demo; admin@demo and viewer@demo, "
-              "password demo) and its client/engagement/project/role tree if they are absent.")
+@click.option("--demo", is_flag=True, help="Create the demo account from the packaged fixture demo if it is absent: "
+              "account demo, users admin@demo, viewer@demo and dev@demo with the password demo, and its "
+              "client/engagement/project/role tree.")
 def serve(host: str, port: int, database_url: str, workers: int, threads: int | None, demo: bool) -> None:
     """Create or migrate the schema, then serve PWS over HTTP.
 

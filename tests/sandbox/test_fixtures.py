@@ -379,3 +379,16 @@ def test_the_small_fixture_itself_loads(api: httpx.Client) -> None:
     assert [u["login"] for u in created["users"]] == [f"admin@{created['code']}", f"other@{created['code']}"]
     # Users the fixture gives no permissions can log in and read (the command line's default).
     assert created["users"][1]["permissions"] == ["clients-view", "projects-view", "web-services"]
+
+
+def test_the_yaml_example_of_the_sandbox_doc_works_as_written(api: httpx.Client) -> None:
+    found = re.search(r"--data-binary @- \$PWS/_openpws/api/accounts <<'EOF'\n(.*?)\n    EOF",
+                      (ROOT / "docs" / "sandbox.md").read_text(), re.DOTALL)
+    assert found is not None
+    body = "\n".join(line.removeprefix("    ") for line in found.group(1).splitlines())
+    code = f"staging-{secrets.token_hex(3)}"
+    body = body.replace("code: staging", f"code: {code}")
+    answer = api.post(f"{API}/accounts", content=body, headers={"content-type": "application/yaml"})
+    assert answer.status_code == 201, answer.text
+    assert [u["login"] for u in answer.json()["users"]] == [f"qa@{code}"]
+    assert api.get(f"{API}/accounts/{code}").json()["counts"]["engagements"] == 1
