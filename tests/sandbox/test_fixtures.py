@@ -240,9 +240,22 @@ def test_a_bad_yaml_body_is_a_422_that_changes_nothing(api: httpx.Client, store:
     assert _row_counts(store) == before
 
 
-def test_dates_in_yaml_stay_as_written() -> None:
-    document = read_text("week: 2026-05-04\nwhen: 2026-05-04T09:00:00Z\nrelative: +2w\n")
-    assert document == {"week": "2026-05-04", "when": "2026-05-04T09:00:00Z", "relative": "+2w"}
+def test_dates_and_words_in_yaml_stay_as_written() -> None:
+    document = read_text("week: 2026-05-04\nwhen: 2026-05-04T09:00:00Z\nrelative: +2w\nname: No\nstage: On\n"
+                         "inactive: true\ndeleted: False\n")
+    assert document == {"week": "2026-05-04", "when": "2026-05-04T09:00:00Z", "relative": "+2w", "name": "No",
+                        "stage": "On", "inactive": True, "deleted": False}
+
+
+def test_relative_weeks_start_on_the_account_s_first_day(api: httpx.Client) -> None:
+    document = small()
+    document["settings"] = {"week_starts": "sunday"}
+    created = create(api, fixture=document)
+    exported = export(api, created["code"])
+    [bucket] = exported["clients"][0]["engagements"][0]["projects"][0]["roles"][0]["requested"]["hours"]
+    sunday = this_week() - timedelta(days=1) if datetime.now(UTC).weekday() != 6 else this_week() + timedelta(days=6)
+    assert bucket == {"week": sunday.date().isoformat(), "minutes": 600}
+    assert exported["settings"] == {"week_starts": "sunday"}
 
 
 def test_the_export_of_an_unknown_account_is_404(api: httpx.Client) -> None:
@@ -297,6 +310,11 @@ REFUSED: list[tuple[str, Change, str, str]] = [
      f"{ROLE}[0].requested.hours[0].minutes", "greater than the maximum"),
     ("not a date", lambda d: _project(d).update(open_date="2026-02-30"),
      "clients[0].engagements[0].projects[0].open_date", "is not a date"),
+    ("a date in words", lambda d: _project(d).update(open_date="tomorrow"),
+     "clients[0].engagements[0].projects[0].open_date", '"tomorrow" is not valid here: An ISO 8601 date'),
+    ("weekly and daily at once",
+     lambda d: _project(d)["roles"][0]["requested"]["hours"][0].update(daily=[60] * 7),
+     f"{ROLE}[0].requested.hours[0]", "is not valid here: One week of hours"),
     ("no such day", lambda d: d.update(settings={"week_starts": "mon"}), "settings.week_starts", "is not one of"),
     ("display name too long", lambda d: d["users"][0].update(display_name="x" * 91), "users[0].display_name",
      "is too long"),

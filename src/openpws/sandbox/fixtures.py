@@ -44,13 +44,16 @@ DEFAULT_LOCK_SECONDS = 3600
 
 class _Loader(yaml.SafeLoader):
     """YAML's safe loader, reading dates as the strings they are written as (the format parses
-    its dates itself, the same from YAML and from JSON)."""
+    its dates itself, the same from YAML and from JSON), and only true and false as booleans, as
+    YAML 1.2 does: a client named No or a stage On stays a name."""
 
 
+_BOOL = "tag:yaml.org,2002:bool"
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    first: [(tag, pattern) for tag, pattern in resolvers if tag not in ("tag:yaml.org,2002:timestamp", _BOOL)]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+_Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
 def read_text(text: str | bytes) -> Any:
@@ -130,6 +133,11 @@ def _schema_error(error: ValidationError) -> Invalid:
         deepest = best_match(error.context)
         if deepest is not None and list(deepest.absolute_path)[len(parts):]:
             return _schema_error(deepest)
+    described = error.schema.get("description") if isinstance(error.schema, dict) else None
+    if error.validator in ("oneOf", "pattern") and described:
+        # The schema's own words say what is expected better than a regular expression does.
+        shown = json.dumps(instance)
+        message = f"{shown if len(shown) <= 80 else shown[:77] + '...'} is not valid here: {described}"
     return Invalid(f"the fixture does not follow its schema: {message}", path_text(parts))
 
 
