@@ -102,8 +102,8 @@ class Loader:
 
     def send(self, operation: str, members: Mapping[str, Any], path: str,
              where: Mapping[int, str | None] | None = None,
-             locate: Callable[[Answer], str | None] | None = None) -> Answer:
-        answer = self.pws.call(operation, members)
+             locate: Callable[[Answer], str | None] | None = None, wanted: tuple[str, ...] = ()) -> Answer:
+        answer = self.pws.call(operation, members, wanted)
         if answer.ok:
             return answer
         if answer.fault is not None and answer.status is None and not answer.messages and \
@@ -156,7 +156,7 @@ class Loader:
         answer = self.send("PwsSaveClient", {"Client": {
             "ClientNumber": client.number, "ClientName": client.name,
             "ParentClientIdentity": _ref(ClientUid=parent_uid), "BillingInstructions": client.billing_instructions,
-            "PurchaseOrderNumber": client.purchase_order_number}}, client.path, _CLIENT)
+            "PurchaseOrderNumber": client.purchase_order_number}}, client.path, _CLIENT, wanted=("ClientIdentity",))
         assert answer.result is not None
         identity = answer.result["ClientIdentity"]
         self.note_generated("client", client.number, identity["ClientNumber"], client.path)
@@ -192,7 +192,7 @@ class Loader:
             "BillingInstructions": engagement.billing_instructions,
             "PurchaseOrderNumber": engagement.purchase_order_number},
             "SuppressCliCreationOnInsertFlag": _flag(suppress)},
-            engagement.path, _ENGAGEMENT)
+            engagement.path, _ENGAGEMENT, wanted=("EngagementIdentity",))
         assert answer.result is not None
         identity = answer.result["EngagementIdentity"]
         self.note_generated("engagement", engagement.code, identity["EngagementCode"], engagement.path)
@@ -214,7 +214,7 @@ class Loader:
             "EngagementIdentity": {"EngagementUid": engagement_uid}, "TimeContractTerms": item.time_terms,
             "CostContractTerms": item.cost_terms, "PurchaseOrderNumber": item.purchase_order_number,
             "ContractTypeIdentity": _ref(ContractTypeName=kept.name, ContractTypeUid=kept.uid) if kept else None,
-        }}, item.path, _CONTRACT_LINE_ITEM)
+        }}, item.path, _CONTRACT_LINE_ITEM, wanted=("ContractLineItemIdentity",))
         assert answer.result is not None
         self.note_generated("contract line item", item.code,
                             answer.result["ContractLineItemIdentity"]["ContractLineItemCode"], item.path)
@@ -228,7 +228,7 @@ class Loader:
             "CloseDate": self.when(project.close_date), "Description": project.description,
             "PercentLikelihood": project.percent_likelihood,
             "ContractLineItemIdentity": _ref(ContractLineItemCode=project.contract_line_item),
-        }}, project.path, _PROJECT)
+        }}, project.path, _PROJECT, wanted=("ProjectIdentity",))
         assert answer.result is not None
         identity = answer.result["ProjectIdentity"]
         self.note_generated("project", project.code, identity["ProjectCode"], project.path)
@@ -244,7 +244,7 @@ class Loader:
             "ExternalSystemIdentifier": role.external_id, "RoleName": role.name, "Description": role.description,
             "ResourceIdentity": _ref(ResourceUid=requested), "RoleStartDate": self.when(role.start_date),
             "RoleEndDate": self.when(role.end_date), "DefaultSchedulingMode": role.scheduling_mode,
-        }}, role.path, _ROLE)
+        }}, role.path, _ROLE, wanted=("ProjectRoleIdentity",))
         assert answer.result is not None
         identity = answer.result["ProjectRoleIdentity"]
         if role.external_id is None and identity.get("ExternalSystemIdentifier"):
@@ -313,7 +313,7 @@ class Loader:
             "EngagementIdentity": {"EngagementUid": engagement_uid}, "InvoiceContent": invoice.content,
             "InvoiceName": invoice.name, "InvoiceScope": invoice.scope,
             "ProjectIdentity": _ref(ProjectCode=invoice.project), "PurchaseOrderNumber": invoice.purchase_order_number,
-        }}, invoice.path, _INVOICE)
+        }}, invoice.path, _INVOICE, wanted=("InvoiceIdentity",))
         assert answer.result is not None
         number = answer.result["InvoiceIdentity"]["InvoiceNumber"]
         if invoice.number is not None and invoice.number != number:

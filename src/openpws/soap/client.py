@@ -12,14 +12,14 @@ PwsFault, which is ``Answer.detail``), ``Answer.fault`` a SOAP fault's text.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from openpws.contract import Contract, ns
 from openpws.contract.record import Record
 from openpws.contract.schema import ComplexType, Member
-from openpws.soap.codec import decode, escape_text, format_simple
+from openpws.soap.codec import decode, decode_value, escape_text, format_simple
 from openpws.soap.envelope import body_payload
 from openpws.soap.xml import parse_message
 
@@ -29,6 +29,7 @@ Handle = Callable[[bytes], tuple[int, bytes]]
 _PREFIXES = {ns.PWS: "pws", ns.REQUESTS: "req", ns.SCHEDULING: "sch", ns.COMMON: "com", ns.BILLING: "bil",
              ns.ARRAYS: "arr", ns.COMMON_SERVICES: "cs", ns.RESPONSES: "rs", ns.XSI: ns.NIL_PREFIX}
 _FAULT = ns.qname(ns.SOAP_ENV, "Fault")
+_NIL = ns.qname(ns.XSI, "nil")
 _PWS_FAULT = ns.qname(ns.COMMON, "PwsFault")
 
 
@@ -108,8 +109,28 @@ def request(contract: Contract, operation: str, members: Mapping[str, Any]) -> b
             f"{''.join(writer.out)}</{wrapper}:serviceRequest></{wrapper}:{local}></s:Body></s:Envelope>").encode()
 
 
-def answer(contract: Contract, operation: str, http_status: int, body: bytes) -> Answer:
-    """The response to ``operation`` read back: its result members, or the fault it was."""
+def _some(element: Any, ctype: ComplexType, types: Any, wanted: Collection[str]) -> Record:
+    """The members named ``wanted`` of a value (the others are not decoded: a response to a write
+    holds whole views its caller may not need)."""
+    record = Record(ctype)
+    for child in element:
+        if not isinstance(child.tag, str):
+            continue
+        member = ctype.by_name.get(child.tag.rpartition("}")[2])
+        if member is None or member.name not in wanted or child.get(_NIL) in ("true", "1"):
+            continue
+        value = decode_value(child, member, types)
+        if member.repeated:
+            record.setdefault(member.name, []).append(value)
+        else:
+            record[member.name] = value
+    return record
+
+
+def answer(contract: Contract, operation: str, http_status: int, body: bytes,
+           wanted: Collection[str] | None = None) -> Answer:
+    """The response to ``operation`` read back: its result members (only those ``wanted``, with
+    Status and Messages, when it names some), or the fault it was."""
     payload = body_payload(parse_message(body))
     types = contract.types
     if payload.tag == _FAULT:
@@ -122,7 +143,11 @@ def answer(contract: Contract, operation: str, http_status: int, body: bytes) ->
     result = payload.find(ns.qname(ns.PWS, op.result_member))
     if result is None:
         raise ValueError(f"the answer to {operation} has no {op.result_member}")
-    values = decode(result, types.complex(op.response_type), types)
+    ctype = types.complex(op.response_type)
+    if wanted is None:
+        values = decode(result, ctype, types)
+    else:
+        values = _some(result, ctype, types, {*wanted, "Status", "Messages"})
     return Answer(http_status, values.get("Status"), values, tuple(values.get("Messages") or ()))
 
 
@@ -135,11 +160,12 @@ class LocalClient:
         self.ticket = ticket
         self.sent = 0
 
-    def call(self, operation: str, members: Mapping[str, Any]) -> Answer:
+    def call(self, operation: str, members: Mapping[str, Any], wanted: Collection[str] | None = None) -> Answer:
+        """The answer to ``operation`` with ``members``: all its members, or those ``wanted``."""
         values = dict(members)
         if self.ticket is not None:
             values["SessionTicket"] = self.ticket
         status, body = self.handle(request(self.contract, operation, values))
         self.sent += 1
-        return answer(self.contract, operation, status, body)
+        return answer(self.contract, operation, status, body, wanted)
 
