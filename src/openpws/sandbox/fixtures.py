@@ -20,15 +20,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import yaml
-from jsonschema.exceptions import ValidationError, best_match
 
 from openpws.services.permissions import ALL, VIEW_ONLY, Permission
 from openpws.services.sandbox import Invalid
 from openpws.services.weeks import day_number
+
+if TYPE_CHECKING:
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
 
 PACKAGE = "openpws.fixtures"
 SCHEMA_FILE = "fixture.schema.json"
@@ -102,7 +104,17 @@ def schema() -> dict[str, Any]:
 
 @cache
 def _validator() -> jsonschema.Draft202012Validator:
+    # Imported when first needed: the commands that load no fixture start without it.
+    import jsonschema
+
     return jsonschema.Draft202012Validator(schema())
+
+
+def _best(errors: Iterator[ValidationError]) -> ValidationError | None:
+    from jsonschema.exceptions import best_match
+
+    found: ValidationError | None = best_match(errors)
+    return found
 
 
 def path_text(parts: Sequence[str | int]) -> str | None:
@@ -130,7 +142,7 @@ def _schema_error(error: ValidationError) -> Invalid:
             parts.append(extra[0])
             message = f"{extra[0]} is not a member here (members: {', '.join(sorted(allowed))})"
     elif error.validator == "oneOf" and error.context:
-        deepest = best_match(error.context)
+        deepest = _best(iter(error.context))
         if deepest is not None and list(deepest.absolute_path)[len(parts):]:
             return _schema_error(deepest)
     described = error.schema.get("description") if isinstance(error.schema, dict) else None
@@ -464,7 +476,7 @@ def check(document: Any) -> Fixture:
     """The fixture a document describes, checked: Invalid (with the path at fault) when it does
     not follow the schema or breaks a rule that holds across the document."""
     _check_size(document)
-    error = best_match(_validator().iter_errors(document))
+    error = _best(_validator().iter_errors(document))
     if error is not None:
         raise _schema_error(error)
     settings = document.get("settings", {})
