@@ -24,6 +24,7 @@ from openpws.sandbox.fixtures import check, read_text, schema
 from openpws.soap.client import Answer, LocalClient
 from openpws.store import schema as tables
 from openpws.store.transactions import Store
+from tests.conftest import ADMIN_TOKEN, IN_PROCESS_URL
 from tests.pws import SoapClient
 from tests.sandbox.rows import API, account_id, create, password_of
 
@@ -410,3 +411,24 @@ def test_the_yaml_example_of_the_sandbox_doc_works_as_written(api: httpx.Client)
     assert answer.status_code == 201, answer.text
     assert [u["login"] for u in answer.json()["users"]] == [f"qa@{code}"]
     assert api.get(f"{API}/accounts/{code}").json()["counts"]["engagements"] == 1
+
+
+def test_an_internal_error_while_loading_is_a_logged_500_and_leaves_nothing(
+        app_transport: Any, store: Store, server_errors: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from openpws.store import clients as client_store
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(client_store, "insert_client", broken)
+    code = f"broken-{secrets.token_hex(3)}"
+    start = len(server_errors.records)
+    before = _row_counts(store)
+    with httpx.Client(base_url=IN_PROCESS_URL, transport=app_transport,
+                      headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as client:
+        error = error_of(client.post(f"{API}/accounts", json={"code": code, "fixture": small()}), 500)
+    assert error == {"code": "internal", "message": "internal error (logged by the server)", "path": None}
+    assert account_id(store, code) is None and _row_counts(store) == before
+    logged = [str(r.exc_info[1]) for r in server_errors.records[start:] if r.exc_info]
+    assert "a bug" in logged and any("PwsSaveClient met an internal error" in text for text in logged)
+    del server_errors.records[start:]  # (logged on purpose)

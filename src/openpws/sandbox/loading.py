@@ -39,11 +39,11 @@ from openpws.soap.client import Answer, LocalClient
 # Roles per PwsRequestOrBookRoleHours request.
 HOURS_BATCH = 50
 # Where, below an item, each refusal points (by error number); absent: the item itself.
-_CLIENT = {990005: "number", 990008: None}
-_ENGAGEMENT = {990005: "code", 54061: "code"}
+_CLIENT = {990005: "number"}
+_ENGAGEMENT = {990005: "code"}
 _CONTRACT_LINE_ITEM = {990005: "code", 990095: "name", 990094: "code"}
 _PROJECT = {990005: "code", 990015: "code", 990090: "contract_line_item", 990093: "contract_line_item",
-            990020: "close_date", 990030: "percent_likelihood", 990013: None}
+            990020: "close_date", 990030: "percent_likelihood"}
 _ROLE = {990005: "external_id", 990016: "name", 990018: "external_id", 990020: "end_date",
          990021: "name", 10126: "scheduling_mode"}
 _INVOICE = {990022: "project", 990009: "project", 990050: "approved_by_management", 990020: "card_end_date",
@@ -106,8 +106,7 @@ class Loader:
         answer = self.pws.call(operation, members, wanted)
         if answer.ok:
             return answer
-        if answer.fault is not None and answer.status is None and not answer.messages and \
-                answer.fault.startswith("The server was unable"):
+        if answer.fault_code == "Server":  # a bug, which the dispatcher has logged
             raise RuntimeError(f"loading a fixture: {operation} met an internal error")
         at = locate(answer) if locate is not None else None
         if at is None:
@@ -142,11 +141,11 @@ class Loader:
     def load(self) -> None:
         for client in self.fixture.clients:
             self.client(client, None)
-        for order in (self.hours["R"], self.hours["A"]):
-            for start in range(0, len(order), HOURS_BATCH):
-                self.write_hours("R" if order is self.hours["R"] else "A", order[start:start + HOURS_BATCH])
-        for invoice, client_uid, engagement_uid in sorted(
-                self.invoices, key=lambda entry: (entry[0].number is None, entry[0].number or "")):
+        for mode, orders in self.hours.items():  # requested, then booked
+            for start in range(0, len(orders), HOURS_BATCH):
+                self.write_hours(mode, orders[start:start + HOURS_BATCH])
+        for invoice, client_uid, engagement_uid in sorted(self.invoices, key=lambda entry: (
+                entry[0].number is None, len(entry[0].number or ""), entry[0].number or "")):
             self.invoice(invoice, client_uid, engagement_uid)
         for client, uid in self.inactive:
             self.send("PwsSaveClient", {"Client": {"ClientUid": uid, "InactiveFlag": True}}, client.path, _CLIENT)
@@ -237,7 +236,6 @@ class Loader:
             self.role(role, uid)
 
     def role(self, role: Role, project_uid: int) -> None:
-        self.check_free("role", role.external_id, f"{role.path}.external_id")
         requested, booked = self.uid(role.requested.resource), self.uid(role.booked.resource)
         answer = self.send("PwsSaveProjectRole", {"Mode": "R", "ProjectIdentity": {"ProjectUid": project_uid},
                                                   "ProjectRole": {
@@ -246,10 +244,7 @@ class Loader:
             "RoleEndDate": self.when(role.end_date), "DefaultSchedulingMode": role.scheduling_mode,
         }}, role.path, _ROLE, wanted=("ProjectRoleIdentity",))
         assert answer.result is not None
-        identity = answer.result["ProjectRoleIdentity"]
-        if role.external_id is None and identity.get("ExternalSystemIdentifier"):
-            self.note_generated("role", None, identity["ExternalSystemIdentifier"], role.path)
-        uid = int(identity["ProjectRoleUid"])
+        uid = int(answer.result["ProjectRoleIdentity"]["ProjectRoleUid"])
         if booked is not None and not role.booked.written:
             self.send("PwsSaveProjectRole", {"Mode": "A", "ProjectIdentity": {"ProjectUid": project_uid},
                                              "ProjectRole": {"ProjectRoleUid": uid,

@@ -40,6 +40,7 @@ class Answer:
     result: Record | None = None
     messages: tuple[Record, ...] = ()
     fault: str | None = None  # a SOAP fault's faultstring
+    fault_code: str | None = None  # its faultcode without the prefix: Client or Server
     detail: Record | None = None  # a lock conflict's PwsFault
 
     @property
@@ -138,7 +139,8 @@ def answer(contract: Contract, operation: str, http_status: int, body: bytes,
         found = payload.find(f"detail/{_PWS_FAULT}")
         detail = None if found is None else decode(found, types.complex(_PWS_FAULT), types)
         messages = tuple(detail.get("Messages") or ()) if detail is not None else ()
-        return Answer(http_status, None, messages=messages, fault=text, detail=detail)
+        code = (payload.findtext("faultcode") or "").rpartition(":")[2]
+        return Answer(http_status, None, messages=messages, fault=text, fault_code=code, detail=detail)
     op = contract.operations[operation]
     result = payload.find(ns.qname(ns.PWS, op.result_member))
     if result is None:
