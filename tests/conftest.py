@@ -39,6 +39,9 @@ from openpws.store.transactions import Store
 from tests.asgi import AsgiTransport
 from tests.pws import SoapClient
 
+# pytest's own harness for testing a plugin: openpws.testing is tested with it (tests/sandbox/test_plugin.py).
+pytest_plugins = ("pytester",)
+
 # Password hashing is deliberately slow in production; tests create many users and log in often,
 # so they store hashes with a small scrypt cost (the stored hash records its own cost).
 TEST_SCRYPT_COST = 2**10
@@ -93,7 +96,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 # The modules whose tests share a module-scoped server process: under xdist, each goes whole to
 # one worker, which starts that server once.
-ONE_WORKER_MODULES = ("tests/serve/test_races.py",)
+ONE_WORKER_MODULES = ("tests/serve/test_races.py", "tests/sandbox/test_plugin.py")
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:

@@ -19,6 +19,10 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     # The control plane reaches the database only through the sandbox services: never SQL, and
     # never the wire names of PWS (its fixtures are loaded through the dispatcher).
     "sandbox": ("openpws.store", "openpws.messages", "sqlalchemy", "lxml"),
+    # The pytest plugin is a client of a server, over HTTP: none of the server's workings, and no
+    # HTTP stack an integrator's project would have to install.
+    "testing": ("openpws.store", "openpws.messages", "openpws.sandbox", "openpws.app", "openpws.runner",
+                "openpws.cli", "sqlalchemy", "fastapi", "httpx", "requests"),
     "entities.py": ("openpws.", "sqlalchemy", "lxml"),
     "clock.py": ("openpws.", "sqlalchemy", "lxml"),
     "errors.py": ("openpws.soap", "openpws.messages", "openpws.services", "openpws.store"),

@@ -8,7 +8,6 @@ from __future__ import annotations
 from xml.sax.saxutils import escape
 
 import pytest
-import zeep
 from lxml import etree
 
 from openpws.contract import ns
@@ -17,6 +16,7 @@ from openpws.store.transactions import Store
 from tests.conftest import AccountFixture, make_user
 from tests.pws import Answer, SoapClient
 from tests.tree import Pws, ref, tag
+from tests.zeep_session import ZeepSession
 
 NS = {"sch": ns.SCHEDULING, "com": ns.COMMON}
 LINES = ".//{*}ContractLineItems/com:PwsContractLineItemElement"
@@ -376,14 +376,7 @@ def test_getting_contract_line_items(pws: Pws, soap: SoapClient, account: Accoun
 
 
 def test_zeep_reads_and_writes_contract_line_items(soap: SoapClient, account: AccountFixture) -> None:
-    service = zeep.Client(soap.endpoint + "?singleWsdl", transport=soap.zeep_transport()).service
-    ticket = service.PwsAuthenticate(serviceRequest={
-        "AccountCode": account.code, "UserName": account.admin, "Password": account.password}).SessionTicket
-
-    def ok(operation: str, **members: object) -> object:
-        answer = getattr(service, operation)(serviceRequest={"SessionTicket": ticket, **members})
-        assert answer.Status == "Ok", answer
-        return answer
+    ok = ZeepSession(soap, account).ok
 
     client = ok("PwsSaveClient", Client={"ClientName": "Zeep Holdings"}).ClientIdentity
     engagement = ok("PwsSaveEngagement", Engagement={"ClientIdentity": {"ClientNumber": client.ClientNumber},

@@ -5,21 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import zeep
-
 from tests.conftest import AccountFixture
 from tests.pws import SoapClient
+from tests.zeep_session import ZeepSession
 
 
 def test_zeep_finds_a_resource_and_reads_a_roles_schedule(soap: SoapClient, account: AccountFixture) -> None:
-    service = zeep.Client(soap.endpoint + "?wsdl", transport=soap.zeep_transport()).service
-    ticket = service.PwsAuthenticate(serviceRequest={
-        "AccountCode": account.code, "UserName": account.admin, "Password": account.password}).SessionTicket
-
-    def ok(operation: str, **members: object) -> object:
-        answer = getattr(service, operation)(serviceRequest={"SessionTicket": ticket, **members})
-        assert answer.Status == "Ok", answer
-        return answer
+    ok = ZeepSession(soap, account, "?wsdl").ok
 
     found = ok("PwsGetResourceList", IncludeInactiveFlag=False, QueryString="viewer").Resources.PwsResourceSummary
     [viewer] = found

@@ -4,21 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import zeep
-
 from tests.conftest import AccountFixture
 from tests.pws import SoapClient
+from tests.zeep_session import ZeepSession
 
 
 def test_zeep_builds_and_reads_a_whole_tree(soap: SoapClient, account: AccountFixture) -> None:
-    service = zeep.Client(soap.endpoint + "?singleWsdl", transport=soap.zeep_transport()).service
-    ticket = service.PwsAuthenticate(serviceRequest={
-        "AccountCode": account.code, "UserName": account.admin, "Password": account.password}).SessionTicket
-
-    def ok(operation: str, **members: object) -> object:
-        answer = getattr(service, operation)(serviceRequest={"SessionTicket": ticket, **members})
-        assert answer.Status == "Ok", answer
-        return answer
+    ok = ZeepSession(soap, account).ok
 
     parent = ok("PwsSaveClient", Client={"ClientName": "Zeep Holdings"}).ClientIdentity
     child = ok("PwsSaveClient", Client={"ClientName": "Zeep Unit", "ParentClientIdentity": {"ClientUid": parent.ClientUid}}

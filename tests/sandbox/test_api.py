@@ -236,6 +236,9 @@ def test_the_openapi_document_lists_every_call(app_transport: AsgiTransport) -> 
         f"{API}/accounts/{{code}}": ["delete", "get"],
         f"{API}/accounts/{{code}}/clock": ["get", "put"],
         f"{API}/accounts/{{code}}/fixture": ["get"],
+        f"{API}/accounts/{{code}}/snapshots": ["get", "post"],
+        f"{API}/accounts/{{code}}/snapshots/{{id}}/restore": ["post"],
+        f"{API}/accounts/{{code}}/reset": ["post"],
     }
     assert document["components"]["securitySchemes"]["adminToken"] == {
         "type": "http", "scheme": "bearer", "description": document["components"]["securitySchemes"]["adminToken"][
@@ -270,7 +273,8 @@ def test_an_expired_account_is_absent_at_once(api: httpx.Client, soap: SoapClien
     # Its code can be taken at once: the expired account's rows go with it.
     again = create(api, code=code)
     rows = rows_of(store, account_id(store, code) or 0)
-    assert sorted(table for table, found in rows.items() if found) == ["accounts", "stages", "user_permissions", "users"]
+    assert sorted(table for table, found in rows.items() if found) == ["accounts", "snapshots", "stages",
+                                                                       "user_permissions", "users"]
     assert len(rows["users"]) == 1
     assert soap.authenticate(code, again["users"][0]["login"], password_of(again, f"admin@{code}")).status == "Ok"
 

@@ -1,6 +1,6 @@
 """Accounts are the unit of isolation: whatever the control plane does to one account (its clock,
-its deletion), and whatever its users do on a moved clock, another account's rows stay exactly as
-they were, byte for byte."""
+its snapshots, restores and resets, its deletion), and whatever its users do on a moved clock,
+another account's rows stay exactly as they were, byte for byte."""
 
 from __future__ import annotations
 
@@ -35,6 +35,14 @@ def test_what_is_done_to_one_account_leaves_another_as_it_was(api: httpx.Client,
     set_of(acquire(mine, entity("E", "P001323"), seconds=60))
     mine.ok("PwsDeleteEngagement", "<sch:EngagementIdentity><com:EngagementCode>E001400</com:EngagementCode>"
                                    "</sch:EngagementIdentity>")
+    assert rows_of(store, other_id) == before
+
+    # Snapshots, restores and resets of the one account, with rows of its own written between.
+    taken = api.post(f"{API}/accounts/{code}/snapshots").json()
+    mine.client("Gone with the restore")
+    assert api.post(f"{API}/accounts/{code}/snapshots/{taken['id']}/restore").status_code == 200
+    mine.client("Gone with the reset")
+    assert api.post(f"{API}/accounts/{code}/reset").status_code == 200
     assert rows_of(store, other_id) == before
 
     one_id = account_id(store, code)

@@ -44,6 +44,7 @@ from openpws.services.sandbox import (
     RunFrom,
     SandboxError,
 )
+from openpws.services.snapshots import NAME_LENGTH, SnapshotView
 from openpws.soap.http import SERVICE_PATH
 
 log = logging.getLogger("openpws")
@@ -132,6 +133,11 @@ class ClockSetting(Body):
         return RealTime()
 
 
+class NewSnapshot(Body):
+    name: Annotated[str | None, Field(min_length=1, max_length=NAME_LENGTH, description=(
+        "A name to tell the snapshot by."))] = None
+
+
 class Answer(BaseModel):
     pass
 
@@ -173,6 +179,22 @@ class Accounts(Answer):
     items: list[Account] = Field(description="Newest first.")
 
 
+class Snapshot(Answer):
+    id: int = Field(description="What restore takes.")
+    account: str
+    name: str | None
+    creation: bool = Field(description="Taken as the account was created: the snapshot reset restores.")
+    taken_at: datetime = Field(description="When it was taken, on the account's clock.")
+    rows: int = Field(description="Rows of the account it holds.")
+    counts: dict[str, int] = Field(description="The account's counts when it was taken (as GET …/accounts/{code} "
+                                               "shows them).")
+    bytes: int = Field(description="The space its compressed image takes in the database.")
+
+
+class Snapshots(Answer):
+    items: list[Snapshot] = Field(description="Newest first.")
+
+
 class ErrorDetail(Answer):
     code: str = Field(description="unauthorized, not_found, invalid, conflict, method_not_allowed or internal.")
     message: str
@@ -195,6 +217,11 @@ def _account(view: AccountView, endpoint: str) -> Account:
     return Account(code=view.code, name=view.name, endpoint=endpoint, wsdl=endpoint + "?wsdl",
                    created_at=view.created_at, expires_at=view.expires_at, fixture_name=view.fixture_name,
                    clock=_clock(view.clock), counts=dict(view.counts))
+
+
+def _snapshot(view: SnapshotView) -> Snapshot:
+    return Snapshot(id=view.id, account=view.account, name=view.name, creation=view.creation, taken_at=view.taken_at,
+                    rows=view.rows, counts=dict(view.counts), bytes=view.size)
 
 
 # --- errors -----------------------------------------------------------------------------------------
@@ -262,18 +289,23 @@ async def _unexpected(_request: Request, _error_: Exception) -> JSONResponse:
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": Error, "description": description} for status, description in (
-        (401, "A missing or wrong admin token."), (404, "No such account."), (422, "A malformed body or value."))
+        (401, "A missing or wrong admin token."), (404, "No such account (or snapshot)."),
+        (422, "A malformed body or value."))
 }
 _CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": Error, "description": "The code is taken."}}
+_BUSY: dict[int | str, dict[str, Any]] = {409: {"model": Error, "description": (
+    "Requests under way held the account's rows for seconds, or the snapshot predates what the tables need.")}}
 AccountCode = Annotated[str, Path(description="The account's code (case-insensitive).")]
+# Snapshot ids are 32-bit row ids: a larger number is refused here, where PostgreSQL would fail on it.
+SnapshotId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The snapshot's id.")]
 
 
 def make_api(control: Control, run: Run) -> FastAPI:
     # No redirects from a path with a trailing slash: an unknown path is a JSON 404 like any other.
     api = FastAPI(title="openpws control plane", version=__version__, openapi_url=OPENAPI_PATH, docs_url=None,
                   redoc_url=None, redirect_slashes=False,
-                  description="Throwaway accounts and their clocks (docs/sandbox.md). Every call needs the header "
-                  "Authorization: Bearer <admin token>.")
+                  description="Throwaway accounts, their snapshots and their clocks (docs/sandbox.md). Every call "
+                  "needs the header Authorization: Bearer <admin token>.")
     router = APIRouter(prefix=PREFIX, responses=_ERRORS)
 
     @router.post("/accounts", status_code=201, responses=_CONFLICT)
@@ -322,6 +354,28 @@ def make_api(control: Control, run: Run) -> FastAPI:
         """Freeze, set, advance or return the account's clock to real time."""
         change = body.change()
         return _clock(await run(lambda: control.set_clock(code, change)))
+
+    @router.post("/accounts/{code}/snapshots", status_code=201)
+    async def take_snapshot(code: AccountCode, body: NewSnapshot | None = None) -> Snapshot:
+        """Snapshot the account: its data, locks and settings (not its sessions, clock or expiry)."""
+        name = (body or NewSnapshot()).name
+        return _snapshot(await run(lambda: control.take_snapshot(code, name)))
+
+    @router.get("/accounts/{code}/snapshots")
+    async def list_snapshots(code: AccountCode,
+                             limit: Annotated[int, Query(ge=1, le=LIST_LIMIT)] = 100) -> Snapshots:
+        """The account's snapshots, newest first."""
+        return Snapshots(items=[_snapshot(view) for view in await run(lambda: control.snapshots(code, limit))])
+
+    @router.post("/accounts/{code}/snapshots/{id}/restore", responses=_BUSY)
+    async def restore_snapshot(code: AccountCode, id: SnapshotId) -> Snapshot:
+        """Put the account back exactly as the snapshot holds it (one transaction); its sessions live on."""
+        return _snapshot(await run(lambda: control.restore_snapshot(code, id)))
+
+    @router.post("/accounts/{code}/reset", responses=_BUSY)
+    async def reset_account(code: AccountCode) -> Snapshot:
+        """Put the account back as it was created (its creation snapshot)."""
+        return _snapshot(await run(lambda: control.reset_account(code)))
 
     api.include_router(router)
     api.add_exception_handler(RequestValidationError, _invalid)

@@ -17,14 +17,14 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from openpws.clock import real_now
 from openpws.contract import load_contract
 from openpws.sandbox import export
 from openpws.sandbox.fixtures import Fixture, check, for_account, packaged, packaged_names, week_base
 from openpws.sandbox.loading import Loader
-from openpws.services import admin, sandbox
+from openpws.services import admin, sandbox, snapshots
 from openpws.services import fixtures as fixture_services
 from openpws.services.context import Environment
 from openpws.services.permissions import ALL
@@ -37,10 +37,12 @@ from openpws.services.sandbox import (
     NewUser,
     SandboxError,
 )
+from openpws.services.snapshots import SnapshotView
 from openpws.services.weeks import MONDAY, day_name
 from openpws.soap.client import LocalClient
 
 log = logging.getLogger("openpws")
+T = TypeVar("T")
 
 # The packaged fixtures an account can be created from, by name.
 FIXTURES = packaged_names()
@@ -48,8 +50,9 @@ FIXTURES = packaged_names()
 GENERATED_PREFIX = "sbx-"
 # Accounts listed at most, newest first.
 LIST_LIMIT = 1000
-# While a fixture loads, its account expires no sooner than this: a short time to live counts from
-# the end of the creation, and an account whose loading a crash cut short is still removed.
+# While an account is made (its fixture loaded, its creation snapshot taken), it expires no sooner
+# than this: a short time to live counts from the end of the creation, and an account whose making
+# a crash cut short is still removed.
 LOADING_GRACE = timedelta(hours=1)
 
 Handle = Callable[[bytes], tuple[int, bytes]]
@@ -107,7 +110,7 @@ class Control:
             made = code if code is not None else GENERATED_PREFIX + secrets.token_hex(5)
             users = self._users(made, chosen, administrator, password)
             real = self.clock()
-            expires_at = None if ttl is None else real + (max(ttl, LOADING_GRACE) if chosen else ttl)
+            expires_at = None if ttl is None else real + max(ttl, LOADING_GRACE)
             try:
                 uid = sandbox.create_account(self.environment, code=made, name=name, users=users,
                                              fixture_name=fixture_name, expires_at=expires_at, real=real,
@@ -125,8 +128,10 @@ class Control:
         if chosen is not None:
             loaded = chosen
             requests = self._load(made, lambda: self._load_fixture(made, loaded))
-            if ttl is not None:
-                sandbox.set_expiry(self.environment, made, self.clock() + ttl)
+        # What a reset goes back to: the account as its creation leaves it.
+        self._load(made, lambda: snapshots.take(self.environment, made, self.clock(), creation=True))
+        if ttl is not None:
+            sandbox.set_expiry(self.environment, made, self.clock() + ttl)
         return Created(made, uid, tuple(CreatedUser(u.login, u.password, u.display_name,
                                                     tuple(sorted(p.value for p in u.permissions))) for u in users),
                        requests, MONDAY if week_start is None else week_start)
@@ -148,16 +153,20 @@ class Control:
 
     @staticmethod
     def _users(code: str, fixture: Fixture | None, administrator: bool, password: str | None) -> list[NewUser]:
+        """The new account's users; a password neither the fixture nor ``password`` gives is
+        generated (random, so hashed cheaply: see NewUser.generated)."""
         if fixture is not None:
             return [NewUser(for_account(u.login, code), u.display_name, u.reference_id, u.permissions,
                             u.password or password or _password(),
-                            None if u.email is None else for_account(u.email, code)) for u in fixture.users]
+                            None if u.email is None else for_account(u.email, code),
+                            generated=not (u.password or password)) for u in fixture.users]
         if administrator:
-            return [NewUser(f"admin@{code}", "Administrator", "ADMIN", ALL, password or _password())]
+            return [NewUser(f"admin@{code}", "Administrator", "ADMIN", ALL, password or _password(),
+                            generated=password is None)]
         return []
 
-    def _load(self, code: str, load: Callable[[], int]) -> int:
-        """Load a fixture into the new account; if that fails, the account goes again."""
+    def _load(self, code: str, load: Callable[[], T]) -> T:
+        """Load a fixture into the new account (or snapshot it); if that fails, the account goes again."""
         try:
             return load()
         except BaseException:
@@ -197,6 +206,19 @@ class Control:
 
     def set_clock(self, code: str, change: ClockChange) -> ClockView:
         return sandbox.set_clock(self.environment, code, change, self.clock())
+
+    def take_snapshot(self, code: str, name: str | None = None) -> SnapshotView:
+        return snapshots.take(self.environment, code, self.clock(), name=name)
+
+    def snapshots(self, code: str, limit: int = LIST_LIMIT) -> list[SnapshotView]:
+        return snapshots.snapshots(self.environment, code, self.clock(), limit)
+
+    def restore_snapshot(self, code: str, snapshot_id: int) -> SnapshotView:
+        return snapshots.restore(self.environment, code, snapshot_id, self.clock())
+
+    def reset_account(self, code: str) -> SnapshotView:
+        """Back to the account's creation snapshot."""
+        return snapshots.reset(self.environment, code, self.clock())
 
     def sweep(self) -> int:
         """Remove the accounts whose time is up; how many went."""

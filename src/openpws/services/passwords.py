@@ -14,6 +14,14 @@ from functools import cache
 
 _R, _P, _LENGTH = 8, 1, 32
 
+# The cost for a password openpws generated itself (the control plane's, 144 random bits): scrypt's
+# work factor only slows the guessing of passwords people choose, and no amount of guessing finds a
+# random 144-bit one, so it is hashed at the least cost there is. Creating a throwaway demo account
+# (three users) then takes milliseconds instead of a third of a second at the default cost.
+# The price: such a login is answered faster than an unknown one, which tells that a login exists
+# in a sandbox account (whose code is the thing to guess).
+GENERATED_PASSWORD_COST = 2
+
 
 def _derive(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
     return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p,

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from openpws.clock import Clock, utc
 from openpws.services import admin
 from openpws.services.context import Environment
+from openpws.services.passwords import GENERATED_PASSWORD_COST
 from openpws.services.permissions import Permission
 from openpws.services.weeks import MONDAY
 from openpws.store import sandbox as store
@@ -56,6 +57,7 @@ class NewUser:
     permissions: frozenset[Permission]
     password: str
     email: str | None = None
+    generated: bool = False  # by openpws, random: hashed at passwords.GENERATED_PASSWORD_COST
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,11 @@ def _live(tx: Connection, code: str, real: datetime) -> AccountState:
     return state
 
 
+def live_account(tx: Connection, code: str, real: datetime) -> AccountState:
+    """The account ``code`` at real time ``real``; NotFound (path ``code``) when it is absent or expired."""
+    return _live(tx, code, real)
+
+
 def _view(state: AccountState, counts: Mapping[str, int], real: datetime) -> AccountView:
     return AccountView(state.code, state.name, utc(state.created_at),
                        None if state.expires_at is None else utc(state.expires_at), state.fixture_name,
@@ -183,7 +190,8 @@ def create_account(environment: Environment, *, code: str, name: str | None, use
             for user in users:
                 admin.create_user(tx, account.code, login=user.login, display_name=user.display_name,
                                   password=user.password, permissions=user.permissions,
-                                  reference_id=user.reference_id, email=user.email, scrypt_cost=settings.scrypt_cost,
+                                  reference_id=user.reference_id, email=user.email,
+                                  scrypt_cost=GENERATED_PASSWORD_COST if user.generated else settings.scrypt_cost,
                                   now=moment)
             return account.uid
     except IntegrityError:

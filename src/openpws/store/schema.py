@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -340,3 +341,19 @@ Index("ix_locks_graph", locks.c.account_id, locks.c.engagement_id)
 # whose account_id led no index.
 Index("ix_sessions_account", sessions.c.account_id)
 Index("ix_lock_sets_account", lock_sets.c.account_id)
+
+# Snapshots of an account (store.snapshots): every row of its data, locks and settings at one
+# moment, as one compressed image, which a restore puts back exactly. They go with their account.
+snapshots = Table(
+    "snapshots",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=True),
+    Column("creation", Boolean, nullable=False),  # taken as the account was created: what a reset restores
+    Column("taken_at", DateTime, nullable=False),  # on the account's clock
+    Column("rows", Integer, nullable=False),  # rows the image holds
+    Column("counts", Text, nullable=False),  # JSON: the account's counts then, as its summary shows them
+    Column("image", LargeBinary, nullable=False),
+)
+Index("ix_snapshots_account", snapshots.c.account_id, snapshots.c.id)

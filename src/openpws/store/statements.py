@@ -7,7 +7,8 @@ the store (a test keeps it so):
   set-based deletes (``rows``, ``scalar``, ``scalars``, ``change``). Each is read to its end here.
 - Prebuilt statements (``prebuilt.py``), compiled once and run on the driver's own cursor
   (``cursor_rows``, ``cursor_change``): the hot ones, whose answer costs the database less than
-  an execution through SQLAlchemy costs Python.
+  an execution through SQLAlchemy costs Python; and the bulk ones of a snapshot's restore, run
+  once per row by the driver's executemany (``cursor_change_many``).
 - The transaction's own (``transaction``): BEGIN on SQLite, COMMIT, ROLLBACK. On PostgreSQL the
   driver sends BEGIN itself, just before a transaction's first statement, so its round trip
   counts in that statement's time.
@@ -178,6 +179,23 @@ def cursor_change(tx: Connection, sql: str, parameters: Any) -> int:
         changed: int = _cursor_traced(tx, cursor, sql, parameters, False)
         return changed
     cursor.execute(sql, parameters)
+    return int(cursor.rowcount)
+
+
+def cursor_change_many(tx: Connection, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+    """Run a statement that gives no rows once for each of ``rows`` (the driver's executemany,
+    whose loop runs in C on SQLite): how many rows it changed."""
+    cursor = _cursor(tx)
+    if not TRACE.subscribers:
+        cursor.executemany(sql, rows)
+        return int(cursor.rowcount)
+    started = perf_counter()
+    try:
+        cursor.executemany(sql, rows)
+    except BaseException as error:
+        TRACE.emit(Executed(tx, sql, list(rows), perf_counter() - started, NO_ROWS, error))
+        raise
+    TRACE.emit(Executed(tx, sql, list(rows), perf_counter() - started, int(cursor.rowcount)))
     return int(cursor.rowcount)
 
 
