@@ -64,7 +64,7 @@ def read_text(text: str | bytes) -> Any:
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError:
-            raise Invalid("the fixture is not UTF-8 text", None) from None
+            raise Invalid("the document is not UTF-8 text", None) from None
     document: Any = None
     if text.lstrip().startswith(("{", "[")):
         try:
