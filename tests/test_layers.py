@@ -25,6 +25,10 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
                 "openpws.cli", "sqlalchemy", "fastapi", "httpx", "requests"),
     "entities.py": ("openpws.", "sqlalchemy", "lxml"),
     "clock.py": ("openpws.", "sqlalchemy", "lxml"),
+    "exchange.py": ("openpws.", "sqlalchemy", "lxml"),
+    # Observers of what the HTTP edge hands them: never the layers that answer the request.
+    "observability": ("openpws.soap", "openpws.messages", "openpws.services", "openpws.sandbox", "openpws.store",
+                      "sqlalchemy", "lxml"),
     "errors.py": ("openpws.soap", "openpws.messages", "openpws.services", "openpws.store"),
 }
 

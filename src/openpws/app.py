@@ -8,9 +8,13 @@ from openpws.clock import RequestTime
 from openpws.config import STRICT, Settings, load_settings
 from openpws.contract import load_contract
 from openpws.contract.record import Record
+from openpws.exchange import Exchange
 from openpws.messages.binding import Binding, Reply, answer
 from openpws.messages.modelled import NotModelled
 from openpws.messages.operations import OPERATIONS
+from openpws.observability import logs
+from openpws.observability.metrics import PATH as METRICS_PATH
+from openpws.observability.metrics import Metrics
 from openpws.runner import Runner
 from openpws.sandbox.api import control_plane
 from openpws.sandbox.control import Control, sweep_forever
@@ -53,9 +57,18 @@ def create_app(settings: Settings, store: Store | None = None) -> SoapApp:
     async def sweep() -> None:
         await sweep_forever(control, runner.call)
 
+    metrics = Metrics()
+    request_log = logs.configure(settings.log_format)
+
+    def observe(exchange: Exchange) -> None:
+        metrics.record(exchange)
+        if request_log is not None:
+            request_log(exchange)
+
     return SoapApp(dispatcher.contract, dispatcher, run, max_body_bytes=settings.max_body_bytes,
-                   on_shutdown=runner.shutdown, background=[sweep],
-                   mounts=[(CONTROL_PREFIX, control_plane(control, runner.call, settings.admin_token))])
+                   on_shutdown=runner.shutdown, background=[sweep], observe=observe,
+                   mounts=[(CONTROL_PREFIX, control_plane(control, runner.call, settings.admin_token)),
+                           (METRICS_PATH, metrics)])
 
 
 def app_from_environment() -> SoapApp:

@@ -168,8 +168,11 @@ def serve(host: str, port: int, database_url: str, workers: int, threads: int | 
         return
     store.dispose()
     os.environ.update(settings.environment())
-    uvicorn.run("openpws.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
-                access_log=False, log_level="warning", lifespan="on")
+    from openpws.observability.metrics import shared_by_workers
+
+    with shared_by_workers(workers):  # /metrics of any worker sums them all
+        uvicorn.run("openpws.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
+                    access_log=False, log_level="warning", lifespan="on")
 
 
 # The demo account serve --demo makes from the packaged fixture demo, with one published password.

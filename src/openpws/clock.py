@@ -62,13 +62,20 @@ class RequestTime:
     request's work (once its session ticket, or PwsAuthenticate's account code, has been read),
     so the services ``enter`` the account's clock there; until then it is real time. The
     dispatcher reads the clock back for the response's ServerTimestampUtc, on success and failure
-    alike. One request's own object, used by one thread at a time."""
+    alike. One request's own object, used by one thread at a time.
 
-    __slots__ = ("clock", "real")
+    It also carries, for the request's log line and metrics (``openpws.exchange``), who the
+    request acts as (account code and user login) once the services know it, and how long its
+    database transaction took."""
+
+    __slots__ = ("account", "clock", "database_seconds", "real", "user")
 
     def __init__(self, real: datetime, clock: Clock = REAL) -> None:
         self.real = real
         self.clock = clock
+        self.account: str | None = None
+        self.user: str | None = None
+        self.database_seconds = 0.0
 
     @property
     def now(self) -> datetime:
@@ -79,3 +86,8 @@ class RequestTime:
         """The request acts in an account with ``clock``: its instant is now that account's."""
         self.clock = clock
         return self.clock.at(self.real)
+
+    def acting_as(self, account: str, user: str | None) -> None:
+        """The request acts in ``account`` (its code), as ``user`` (a login) when one is known."""
+        self.account = account
+        self.user = user

@@ -42,6 +42,17 @@ def member_order(text: str) -> str:
     return lowered
 
 
+TEXT, JSON = "text", "json"
+
+
+def log_format(text: str) -> str:
+    """How the server logs: text or json (any case)."""
+    lowered = text.strip().lower()
+    if lowered not in (TEXT, JSON):
+        raise ValueError(f"not {TEXT} or {JSON}: {text!r}")
+    return lowered
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("database_url", "OPENPWS_DATABASE_URL", "sqlite:///./openpws.db", str,
             "Database to use: sqlite:///FILE (embedded, the default) or postgresql://USER@HOST:PORT/DB."),
@@ -78,6 +89,11 @@ SETTINGS: tuple[Setting, ...] = (
             "The token every control-plane call (/_openpws/api/) sends as Authorization: Bearer <token>. "
             "When it is unset, openpws serve generates one and prints it with the endpoint; a server "
             "built another way without one refuses every control-plane call."),
+    Setting("log_format", "OPENPWS_LOG_FORMAT", TEXT, log_format,
+            "How the server logs. text: as it always has (errors with their tracebacks, no line per "
+            "request). json: one JSON line per PWS request on stderr (time, request_id as in the "
+            "X-Openpws-Request-Id header, account, user, operation, status, errors, http_status, "
+            "duration_ms, database_ms, pid), and every other record of the openpws loggers as a JSON line too."),
 )
 
 
@@ -95,6 +111,7 @@ class Settings:
     sql_log: bool = False
     member_order: str = STRICT
     admin_token: str = ""
+    log_format: str = TEXT
 
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

@@ -83,6 +83,7 @@ def authenticate(tx: Connection, settings: Settings, time: RequestTime, credenti
             account = None
         else:
             time.enter(state.clock)
+            time.acting_as(account.code, user_name)
     user = account_store.find_user(tx, account.id, user_name) if account else None
     # The same KDF work runs whether or not the account and user exist: no timing oracle.
     stored = user.password_hash if user else dummy_hash(settings.scrypt_cost)
@@ -113,6 +114,7 @@ def resolve(tx: Connection, settings: Settings, time: RequestTime, ticket: str) 
         raise errors.fail(errors.INVALID_SESSION_TICKET)
     row = owner.session
     current = _naive(time.enter(owner.account_clock))
+    time.acting_as(owner.account_code, owner.login)
     if row.ended_at is not None:
         raise errors.fail(errors.INVALID_SESSION, "the session was ended by PwsUnauthenticate")
     if current - row.last_seen_at > timedelta(minutes=settings.session_idle_minutes):

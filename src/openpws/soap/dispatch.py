@@ -5,13 +5,17 @@ happens at, and again for the response's ServerTimestampUtc (the moment it is wr
 work: a client that lists what changed since that timestamp does not see its own write again).
 Both are real instants shown on the clock of the request's account (``openpws.clock``), which
 the request's work enters once it knows the account; the timestamp of a request that never got
-that far is real time."""
+that far is real time.
+
+Each call also fills in its ``Exchange`` (``openpws.exchange``): the operation, the Status it was
+answered with (a fault's faultcode, or PwsFault), its error numbers and who it acted as, for the
+server's metrics and request log."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -19,6 +23,7 @@ from openpws.clock import RequestTime, real_now
 from openpws.contract import Contract, Operation, ns
 from openpws.contract.record import Record
 from openpws.errors import LockFault, Message, PwsError, RequestFault
+from openpws.exchange import CLIENT_FAULT, PWS_FAULT, SERVER_FAULT, Exchange
 from openpws.soap import faults
 from openpws.soap.codec import ANY_ORDER, Encoder, decode
 from openpws.soap.envelope import body_payload, response
@@ -39,6 +44,8 @@ class Prepared(Generic[H]):
     handler: H
     # the members it sent that openpws accepts but does not model (the X-Openpws-Not-Modelled header)
     not_modelled: tuple[str, ...] = ()
+    # what the server's observers learn of it (filled in as it is answered)
+    exchange: Exchange = field(default_factory=Exchange)
 
 
 class ContractMismatch(RuntimeError):
@@ -89,21 +96,26 @@ class Dispatcher(Generic[H]):
         prepared = self.prepare(body, soap_action)
         return prepared if isinstance(prepared, tuple) else self.finish(prepared)
 
-    def prepare(self, body: bytes, soap_action: str | None) -> Prepared[H] | tuple[int, bytes]:
+    def prepare(self, body: bytes, soap_action: str | None,
+                exchange: Exchange | None = None) -> Prepared[H] | tuple[int, bytes]:
         """Parse and check a message: the call to run, or at once the fault that answers it."""
+        exchange = Exchange() if exchange is None else exchange
         try:
-            operation, request = self._read(body, soap_action)
+            operation, request = self._read(body, soap_action, exchange)
             unmodelled = self.not_modelled(operation.name, request)
         except RequestFault as error:
+            exchange.status = CLIENT_FAULT
             return 500, faults.client_fault(str(error))
         except Exception:
             log.exception("unexpected error while reading a request")
+            exchange.status = SERVER_FAULT
             return 500, faults.server_fault()
-        return Prepared(operation, request, self.handlers[operation.name], unmodelled)
+        return Prepared(operation, request, self.handlers[operation.name], unmodelled, exchange)
 
     def finish(self, prepared: Prepared[H]) -> tuple[int, bytes]:
         """Run a prepared call and answer it: (HTTP status, response envelope)."""
-        operation, request = prepared.operation, prepared.request
+        operation, request, exchange = prepared.operation, prepared.request, prepared.exchange
+        time: RequestTime | None = None
         try:
             request_id = request.get("RequestId") or 0
             time = RequestTime(self.clock())
@@ -111,24 +123,36 @@ class Dispatcher(Generic[H]):
                 outcome = self.runner(prepared.handler, request, time)
             except PwsError as error:
                 status, messages = faults.failure(error)
-                return 200, self._respond(operation, request_id, time, status, messages, {})
+                answer = self._respond(operation, request_id, time, status, messages, {})
+                exchange.status, exchange.errors = status, _numbers(error.messages)
+                return 200, answer
             except LockFault as error:
-                return 500, self._lock_fault(operation, request_id, error)
-            return 200, self._respond(
-                operation, request_id, time, faults.status_of(outcome.messages),
-                faults.message_values(outcome.messages), outcome.members,
-            )
+                answer = self._lock_fault(operation, request_id, error)
+                exchange.status, exchange.errors = PWS_FAULT, _numbers((error.message,))
+                return 500, answer
+            status = faults.status_of(outcome.messages)
+            answer = self._respond(operation, request_id, time, status, faults.message_values(outcome.messages),
+                                   outcome.members)
+            exchange.status, exchange.errors = status, _numbers(outcome.messages)
+            return 200, answer
         except RequestFault as error:
+            exchange.status, exchange.errors = CLIENT_FAULT, ()
             return 500, faults.client_fault(str(error))
         except Exception:
             log.exception("unexpected error while answering a request")
+            exchange.status, exchange.errors = SERVER_FAULT, ()
             return 500, faults.server_fault()
+        finally:
+            if time is not None:
+                exchange.account, exchange.user = time.account, time.user
+                exchange.database_seconds += time.database_seconds
 
-    def _read(self, body: bytes, soap_action: str | None) -> tuple[Operation, Record]:
+    def _read(self, body: bytes, soap_action: str | None, exchange: Exchange) -> tuple[Operation, Record]:
         payload = body_payload(parse_message(body))
         operation = self.contract.by_element.get(payload.tag)
         if operation is None:
             raise RequestFault(f"The service has no operation {payload.tag}.")
+        exchange.operation = operation.name
         action = (soap_action or "").strip().strip('"')
         if action not in ("", "*", operation.soap_action):
             raise RequestFault(
@@ -161,3 +185,7 @@ class Dispatcher(Generic[H]):
         result = self.encoder.result(ns.qname(ns.PWS, operation.result_member),
                                      self.contract.types.complex(operation.response_type), values)
         return response(operation.output_element, result)
+
+
+def _numbers(messages: tuple[Message, ...]) -> tuple[int, ...]:
+    return tuple(m.entry.number for m in messages) if messages else ()

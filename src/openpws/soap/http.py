@@ -10,6 +10,9 @@
 ASGI servers set no limit on request bodies, so the limit is enforced here, before parsing, on
 the declared Content-Length and again on the bytes actually received. Malformed requests are
 answered here at once; a call is handed to ``run`` (``openpws.runner`` decides where it runs).
+
+Every POST gets an id (``X-Openpws-Request-Id``) and an ``Exchange``, which, once the response
+is out, goes to ``observe`` (the metrics and the request log, ``openpws.observability``).
 """
 
 from __future__ import annotations
@@ -20,12 +23,14 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from openpws.contract import Contract
+from openpws.exchange import CLIENT_FAULT, Exchange, new_request_id
 from openpws.soap import faults
 from openpws.soap.dispatch import Dispatcher, Prepared
 
 SERVICE_PATH = "/OpsProjectorWcfSvc/PwsProjectorServices.svc"
 XML = b"text/xml; charset=utf-8"
 NOT_MODELLED = b"x-openpws-not-modelled"  # X-Openpws-Not-Modelled (ASGI header names are lower case)
+REQUEST_ID = b"x-openpws-request-id"  # X-Openpws-Request-Id
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -37,11 +42,16 @@ class BodyTooLarge(Exception):
     pass
 
 
+def _unobserved(_exchange: Exchange) -> None:
+    pass
+
+
 class SoapApp:
     def __init__(self, contract: Contract, dispatcher: Dispatcher[Any],
                  run: Callable[[Prepared[Any]], Awaitable[tuple[int, bytes]]], *, max_body_bytes: int,
                  on_shutdown: Callable[[], None], mounts: Sequence[tuple[str, App]] = (),
-                 background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = ()) -> None:
+                 background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
+                 observe: Callable[[Exchange], None] = _unobserved) -> None:
         self.contract = contract
         self.dispatcher = dispatcher
         # Answers a prepared call, on the event loop or on a worker thread (the runner decides).
@@ -53,6 +63,8 @@ class SoapApp:
         self.mounts = tuple(mounts)
         # Work the process runs from startup to shutdown (the sweep of expired accounts).
         self.background = tuple(background)
+        # Told of every PWS exchange once its response is out (it must not raise).
+        self.observe = observe
         self._tasks: list[asyncio.Task[None]] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -95,32 +107,43 @@ class SoapApp:
                 return
 
     async def _soap(self, scope: Scope, receive: Receive, send: Send) -> None:
+        exchange = Exchange(new_request_id())
+        http_status = 500  # unless answered: what escapes is a server error
+        try:
+            http_status = await self._answer(scope, receive, send, exchange)
+        finally:
+            exchange.answered(http_status)
+            self.observe(exchange)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send, exchange: Exchange) -> int:
+        """Answer one POST: the HTTP status it was answered with."""
         headers = _headers(scope)
+        extra = [(REQUEST_ID, exchange.request_id.encode("ascii"))]
         if headers.get(b"content-encoding", b"identity").lower() not in (b"identity", b""):
-            await _reply(send, 500, XML, faults.client_fault(
-                "Compressed request bodies (Content-Encoding) are not accepted; send plain XML."))
-            return
+            exchange.status = CLIENT_FAULT
+            return await _reply(send, 500, XML, faults.client_fault(
+                "Compressed request bodies (Content-Encoding) are not accepted; send plain XML."), extra)
         if b"application/soap+xml" in headers.get(b"content-type", b"").lower():
-            await _reply(send, 500, XML, faults.client_fault(
-                "SOAP 1.2 (application/soap+xml) is not supported: send SOAP 1.1 as text/xml."))
-            return
+            exchange.status = CLIENT_FAULT
+            return await _reply(send, 500, XML, faults.client_fault(
+                "SOAP 1.2 (application/soap+xml) is not supported: send SOAP 1.1 as text/xml."), extra)
         try:
             body = await self._read_body(headers, receive)
         except BodyTooLarge:
-            await _reply(send, 413, XML, faults.client_fault(
+            exchange.status = CLIENT_FAULT
+            return await _reply(send, 413, XML, faults.client_fault(
                 f"The request body is larger than the limit of {self.max_body_bytes} bytes."),
-                [(b"connection", b"close")])
-            return
+                [*extra, (b"connection", b"close")])
         action = headers.get(b"soapaction")
-        prepared = self.dispatcher.prepare(body, action.decode("latin-1") if action is not None else None)
+        prepared = self.dispatcher.prepare(body, action.decode("latin-1") if action is not None else None, exchange)
         if isinstance(prepared, tuple):
             status, payload = prepared
-            await _reply(send, status, XML, payload)
-            return
+            return await _reply(send, status, XML, payload, extra)
         status, payload = await self.run(prepared)
-        # Members are wire names (ASCII): the header lists those sent that openpws does not model.
-        extra = [(NOT_MODELLED, ", ".join(prepared.not_modelled).encode("ascii"))] if prepared.not_modelled else None
-        await _reply(send, status, XML, payload, extra)
+        if prepared.not_modelled:
+            # Members are wire names (ASCII): the header lists those sent that openpws does not model.
+            extra.append((NOT_MODELLED, ", ".join(prepared.not_modelled).encode("ascii")))
+        return await _reply(send, status, XML, payload, extra)
 
     async def _read_body(self, headers: dict[bytes, bytes], receive: Receive) -> bytes:
         declared = headers.get(b"content-length")
@@ -181,7 +204,8 @@ def _address(scope: Scope) -> str:
 
 
 async def _reply(send: Send, status: int, content_type: bytes, body: bytes,
-                 extra: list[tuple[bytes, bytes]] | None = None) -> None:
+                 extra: list[tuple[bytes, bytes]] | None = None) -> int:
     headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode()), *(extra or [])]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+    return status

@@ -1,0 +1,95 @@
+"""Server CPU per PwsGetClient request, in-process: the ASGI application as ``openpws serve``
+builds it, called directly (HTTP edge, dispatcher, services and store; no socket, no load
+generator sharing the CPU), so small differences in the hot path are visible above the noise of
+a shared machine.
+
+Prints the best of ``--rounds`` rounds of ``--requests`` requests each, in µs of this process's
+CPU time per request. Environment variables set the server's settings as for ``openpws serve``
+(e.g. OPENPWS_LOG_FORMAT=json).
+
+    .venv/bin/python bench/app_cpu.py [--requests 10000] [--rounds 5] [--database URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import tempfile
+import time
+from typing import Any
+
+from _common import ACCOUNT, LOGIN, PASSWORD, PATH, envelope, prepare
+
+from openpws.app import create_app
+from openpws.config import load_settings
+from openpws.soap.http import SoapApp
+
+
+async def call(app: SoapApp, body: bytes) -> tuple[int, bytes]:
+    sent: list[dict[str, Any]] = []
+    delivered = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal delivered
+        if delivered:
+            return {"type": "http.disconnect"}
+        delivered = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(event: Any) -> None:
+        sent.append(event)
+
+    scope = {"type": "http", "method": "POST", "path": PATH, "query_string": b"", "root_path": "",
+             "headers": [(b"content-type", b"text/xml; charset=utf-8"), (b"content-length", str(len(body)).encode())]}
+    await app(scope, receive, send)
+    return sent[0]["status"], b"".join(event.get("body", b"") for event in sent[1:])
+
+
+async def measure(app: SoapApp, requests: int, rounds: int) -> list[float]:
+    login = envelope("PwsAuthenticate", f"<req:AccountCode>{ACCOUNT}</req:AccountCode>"
+                     f"<req:Password>{PASSWORD}</req:Password><req:UserName>{LOGIN}</req:UserName>")
+    _, answer = await call(app, login)
+    ticket = answer.split(b"SessionTicket>")[1].split(b"<")[0].decode()
+    _, answer = await call(app, envelope("PwsSaveClient", f"<req:SessionTicket>{ticket}</req:SessionTicket>"
+                                         "<req:Client><com:ClientName>Bench</com:ClientName></req:Client>"))
+    number = answer.split(b"ClientNumber>")[1].split(b"<")[0].decode()
+    get = envelope("PwsGetClient", f"<req:SessionTicket>{ticket}</req:SessionTicket><req:ClientIdentities>"
+                   f"<com:PwsClientRef><com:ClientNumber>{number}</com:ClientNumber></com:PwsClientRef>"
+                   "</req:ClientIdentities>")
+    status, answer = await call(app, get)
+    assert status == 200 and b">Ok</Status>" in answer, answer
+    per_request = []
+    for _ in range(rounds):
+        started = time.process_time()
+        for _ in range(requests):
+            await call(app, get)
+        per_request.append((time.process_time() - started) / requests * 1e6)
+    return per_request
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--requests", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--database")
+    args = parser.parse_args()
+    database = args.database or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
+    prepare(database).dispose()
+    settings = load_settings(os.environ).with_changes(database_url=database, threads=2)
+    app = create_app(settings)
+    # The request lines of OPENPWS_LOG_FORMAT=json go to a file, as a server's stderr would.
+    for handler in logging.getLogger("openpws").handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(open(os.devnull, "w"))  # kept open for the run
+    try:
+        rounds = asyncio.run(measure(app, args.requests, args.rounds))
+    finally:
+        app.on_shutdown()
+    print(f"PwsGetClient server CPU: best {min(rounds):.1f} µs/request "
+          f"(rounds: {', '.join(f'{r:.1f}' for r in rounds)})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""OPENPWS_LOG_FORMAT=json, in-process: each PWS request's line says who asked (as far as the
+request got), what it asked, and how it was answered."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from openpws.app import create_app
+from openpws.config import Settings
+from openpws.observability.logs import REQUESTS, JsonLines
+from openpws.store.transactions import Store
+from tests.asgi import AsgiTransport
+from tests.conftest import IN_PROCESS_URL, TEST_SCRYPT_COST, AccountFixture
+from tests.pws import SoapClient
+
+
+class Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(JsonLines())
+        self.lines: list[dict[str, Any]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(json.loads(self.format(record)))
+
+
+@pytest.fixture
+def json_soap(store: Store, database_url: str) -> Iterator[tuple[SoapClient, Lines]]:
+    """A client of an application logging as json, and the lines it logs."""
+    root = logging.getLogger("openpws")
+    handlers = list(root.handlers)
+    level = REQUESTS.level
+    captured = Lines()
+    REQUESTS.addHandler(captured)
+    settings = Settings(database_url=database_url, scrypt_cost=TEST_SCRYPT_COST, log_format="json")
+    transport = AsgiTransport(create_app(settings, store))
+    try:
+        with SoapClient(IN_PROCESS_URL, transport) as client:
+            yield client, captured
+    finally:
+        transport.shutdown()
+        REQUESTS.removeHandler(captured)
+        REQUESTS.setLevel(level)
+        for handler in set(root.handlers) - set(handlers):  # the server's stderr handler
+            root.removeHandler(handler)
+
+
+def test_each_line_says_who_asked_as_far_as_the_request_got(
+        json_soap: tuple[SoapClient, Lines], account: AccountFixture) -> None:
+    soap, log = json_soap
+    answers = [
+        soap.authenticate(account.code, account.viewer, "wrong"),
+        soap.call("PwsGetClientList", "<req:SessionTicket>AAAAAAAAAAAAAAAAAAAAAA==</req:SessionTicket>"),
+        soap.post(b"not xml"),
+    ]
+    ticket = soap.login(account.code, account.admin, account.password)
+    answers.append(soap.call("PwsGetClientList", f"<req:SessionTicket>{ticket}</req:SessionTicket>"))
+    lines = log.lines
+    assert [line["request_id"] for line in lines if line["operation"] != "PwsAuthenticate" or
+            line["status"] != "Ok"] == [a.headers["x-openpws-request-id"] for a in answers]
+    shown = [{k: line[k] for k in ("account", "user", "operation", "status", "errors", "http_status")}
+             for line in lines]
+    assert shown == [
+        {"account": account.code, "user": account.viewer, "operation": "PwsAuthenticate", "status": "Fail",
+         "errors": [answers[0].error_numbers()[0]], "http_status": 200},
+        {"account": None, "user": None, "operation": "PwsGetClientList", "status": "FailSessionInvalid",
+         "errors": [10004], "http_status": 200},
+        {"account": None, "user": None, "operation": "unknown", "status": "s:Client", "errors": [],
+         "http_status": 500},
+        {"account": account.code, "user": account.admin, "operation": "PwsAuthenticate", "status": "Ok",
+         "errors": [], "http_status": 200},
+        {"account": account.code, "user": account.admin, "operation": "PwsGetClientList", "status": "Ok",
+         "errors": [], "http_status": 200},
+    ]
+    assert all(line["duration_ms"] >= line["database_ms"] >= 0 for line in lines)
+    assert lines[2]["database_ms"] == 0  # refused before any work
