@@ -9,7 +9,7 @@ import secrets
 import sys
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 import click
 from sqlalchemy import Connection
@@ -18,6 +18,8 @@ from openpws import __version__
 from openpws.config import SETTINGS, Settings, load_settings
 from openpws.sandbox.control import FIXTURES, Control
 from openpws.sandbox.journal import JournalControl
+from openpws.sandbox.export import as_json, as_yaml
+from openpws.sandbox.fixtures import for_account, packaged, read_text, schema
 from openpws.services import admin, sandbox
 from openpws.services.context import Environment
 from openpws.services.journal import Entry, Filter, Journals
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 _DEFAULTS = {s.name: s for s in SETTINGS}
+FIXTURE_MEMBERS = frozenset(schema()["properties"])
 _database_option = click.option(
     "--database", "database_url", metavar="URL", envvar="OPENPWS_DATABASE_URL",
     default=_DEFAULTS["database_url"].default, show_default=True,
@@ -80,6 +83,11 @@ def _control(database_url: str, work: Callable[[Control], T]) -> T:
 
     try:
         return work(Control(environment, handle))
+    except sandbox.Invalid as error:
+        # A fixture's error names the item at fault by its path in the document.
+        if error.path is not None and error.path.split(".")[0].split("[")[0] in FIXTURE_MEMBERS:
+            raise click.ClickException(f"{error.message} (at {error.path} in the fixture)") from None
+        raise click.ClickException(str(error)) from None
     except admin.AdminError as error:
         raise click.ClickException(str(error)) from None
     finally:
@@ -116,8 +124,9 @@ def main() -> None:
               envvar="OPENPWS_WORKERS", help="Server processes sharing the database.")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               help="Writes worked on at once per process (a thread and a database connection each).")
-@click.option("--demo", is_flag=True, help="Create the demo account (account demo; admin@demo and viewer@demo, "
-              "password demo) and its client/engagement/project/role tree if they are absent.")
+@click.option("--demo", is_flag=True, help="Create the demo account from the packaged fixture demo if it is absent: "
+              "account demo, users admin@demo, viewer@demo and dev@demo with the password demo, and its "
+              "client/engagement/project/role tree.")
 def serve(host: str, port: int, database_url: str, workers: int, threads: int | None, demo: bool) -> None:
     """Create or migrate the schema, then serve PWS over HTTP.
 
@@ -141,26 +150,7 @@ def serve(host: str, port: int, database_url: str, workers: int, threads: int | 
         settings = settings.with_changes(admin_token=secrets.token_urlsafe(24))
     store = _open(settings.database_url, settings.threads)
     if demo:
-        from openpws import demo as demo_data
-
-        with store.write() as tx:
-            created = demo_data.ensure_demo(tx, settings.scrypt_cost, _now())
-        with store.read() as tx:
-            tree_missing = demo_data.tree_missing(tx)
-        if tree_missing:
-            dispatcher = create_app(settings, store).dispatcher
-            sent = demo_data.load_tree(lambda body: dispatcher.handle(body, None), datetime.now(UTC))
-            click.echo(f"Loaded the demo tree ({sent} requests): clients {demo_data.TOP_CLIENT} and its child "
-                       "C000118, engagements, projects, roles with hours, an invoice.")
-        if created:
-            # What `openpws account reset demo` goes back to.
-            from openpws.services import snapshots
-
-            snapshots.take(Environment(store, settings), demo_data.ACCOUNT, datetime.now(UTC), creation=True)
-        click.echo(("Created" if created else "Using") + f" demo account '{demo_data.ACCOUNT}':")
-        for user in demo_data.USERS:
-            held = ", ".join(sorted(user.permissions)) or "no permissions: a resource to staff roles with"
-            click.echo(f"  user {user.login} / password {demo_data.PASSWORD}  ({held})")
+        _demo(settings, store)
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
     endpoint = f"http://{shown_host}:{port}/OpsProjectorWcfSvc/PwsProjectorServices.svc"
     click.echo(f"Database: {store.engine.url.render_as_string(hide_password=True)}")
@@ -188,6 +178,34 @@ def serve(host: str, port: int, database_url: str, workers: int, threads: int | 
                     access_log=False, log_level="warning", lifespan="on")
 
 
+# The demo account serve --demo makes from the packaged fixture demo, with one published password.
+DEMO_ACCOUNT, DEMO_NAME, DEMO_PASSWORD = "demo", "openpws demo", "demo"
+
+
+def _demo(settings: Settings, store: Store) -> None:
+    """Create the demo account from the packaged fixture ``demo`` if it is absent; print its users."""
+    from openpws.app import create_dispatcher
+
+    dispatcher = create_dispatcher(Environment(store, settings))
+    control = Control(Environment(store, settings), lambda body: dispatcher.handle(body, None))
+    created = None
+    try:
+        control.account(DEMO_ACCOUNT)
+    except sandbox.NotFound:
+        try:
+            created = control.create_account(code=DEMO_ACCOUNT, name=DEMO_NAME, fixture_name="demo",
+                                              password=DEMO_PASSWORD)
+        except sandbox.Conflict:
+            pass  # another process made it meanwhile
+    if created is not None:
+        click.echo(f"Loaded the demo tree ({created.requests} requests): clients C000117 and its child C000118, "
+                   "engagements, projects, roles with hours, an invoice.")
+    click.echo(("Created" if created else "Using") + f" demo account '{DEMO_ACCOUNT}':")
+    for user in packaged("demo").users:
+        held = ", ".join(sorted(user.permissions)) or "no permissions: a resource to staff roles with"
+        click.echo(f"  user {for_account(user.login, DEMO_ACCOUNT)} / password {DEMO_PASSWORD}  ({held})")
+
+
 @main.group()
 def account() -> None:
     """Manage accounts (each a separate installation: nothing is shared between accounts)."""
@@ -195,20 +213,22 @@ def account() -> None:
 
 @account.command("create")
 @click.argument("code")
-@click.option("--name", help="Account name (defaults to the code).")
+@click.option("--name", help="Account name (defaults to the fixture's, or to the code).")
 @click.option("--week-starts", "week_starts", type=click.Choice([d.lower() for d in DAY_NAMES], case_sensitive=False),
-              default="monday", show_default=True,
               help="The first day of the account's weeks: every hours bucket (BucketStartDate) starts on it, and "
-                   "DailyMinutes and allocation notes are indexed from it.")
+                   "DailyMinutes and allocation notes are indexed from it. Default: the fixture's, else monday.")
+@click.option("--fixture", "fixture_file", type=click.File("rb"), metavar="FILE",
+              help="Load a fixture document, YAML or JSON (docs/fixtures.md; - reads standard input): its users "
+                   "(with generated passwords where it gives none), client tree, hours, invoices and locks.")
 @click.option("--fixture-name", type=click.Choice(FIXTURES),
               help="Load a packaged fixture: demo is the demo tree, with users admin@CODE, viewer@CODE and dev@CODE "
-                   "and generated passwords (its weeks start on Monday). Without it the account is empty and has "
-                   "no users.")
+                   "and generated passwords (its weeks start on Monday). Without a fixture the account is empty and "
+                   "has no users.")
 @click.option("--ttl-seconds", type=click.FloatRange(min=0, min_open=True),
               help="Remove the account this many seconds from now (real time).")
 @_database_option
-def account_create(code: str, name: str | None, week_starts: str, fixture_name: str | None,
-                   ttl_seconds: float | None, database_url: str) -> None:
+def account_create(code: str, name: str | None, week_starts: str | None, fixture_file: BinaryIO | None,
+                   fixture_name: str | None, ttl_seconds: float | None, database_url: str) -> None:
     """Create the account CODE (the AccountCode clients send to PwsAuthenticate), and print its
     users and their passwords, if it has any.
 
@@ -217,15 +237,46 @@ def account_create(code: str, name: str | None, week_starts: str, fixture_name: 
       openpws account create acme --name "Acme Consulting"
       openpws account create acme-us --week-starts sunday
       openpws account create scratch --fixture-name demo --ttl-seconds 3600
+      openpws account create staging --fixture staging.yaml
     """
-    week_start = day_number(week_starts)
+    week_start = None if week_starts is None else day_number(week_starts)
+    document = None if fixture_file is None else _fixture_document(fixture_file.read())
     created = _control(database_url, lambda control: control.create_account(
-        code=code, name=name, fixture_name=fixture_name, ttl_seconds=ttl_seconds, administrator=False,
-        week_start=week_start))
-    click.echo(f"Created account {created.code} (AccountUid {created.uid}); its weeks start on {day_name(week_start)}"
-               + (f"; removed in {ttl_seconds:g} s." if ttl_seconds is not None else "."))
+        code=code, name=name, fixture_name=fixture_name, fixture=document, ttl_seconds=ttl_seconds,
+        administrator=False, week_start=week_start))
+    removal = f"; removed in {ttl_seconds:g} s." if ttl_seconds is not None else "."
+    click.echo(f"Created account {created.code} (AccountUid {created.uid}); its weeks start on "
+               f"{day_name(created.week_start)}{removal}")
+    if created.requests:
+        click.echo(f"Loaded its fixture with {created.requests} PWS requests.")
     for user in created.users:
         click.echo(f"  user {user.login} / password {user.password}  ({', '.join(user.permissions)})")
+
+
+def _fixture_document(text: bytes) -> object:
+    try:
+        return read_text(text)
+    except sandbox.Invalid as error:
+        raise click.ClickException(f"the fixture cannot be read: {error.message}") from None
+
+
+@account.command("export")
+@click.argument("code")
+@click.option("--format", "shape", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True,
+              help="The document's format.")
+@_database_option
+def account_export(code: str, shape: str, database_url: str) -> None:
+    """Print the account CODE as a fixture document (docs/fixtures.md): its settings, users
+    (without passwords), client tree, hours, invoices and live locks. Loading it into another
+    account (account create --fixture) gives the same tree.
+
+    \b
+    Example:
+      openpws account export scratch > scratch.yaml
+      openpws account export scratch --format json
+    """
+    document = _control(database_url, lambda control: control.export_account(code))
+    click.echo(as_json(document) if shape == "json" else as_yaml(document), nl=False)
 
 
 @account.command("delete")

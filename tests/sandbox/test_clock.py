@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 
 from openpws.contract import ns
-from openpws.demo import tree_requests
 from openpws.services.permissions import ALL
 from openpws.store.transactions import Store
 from tests.conftest import PASSWORD, AccountFixture, make_user
@@ -163,7 +162,12 @@ def test_stamps_lists_and_invoices_follow_the_clock(api: httpx.Client, soap: Soa
     assert since(start + timedelta(minutes=25)) == [second]
 
     # An invoice is dated on the account's clock.
-    [invoice] = [members for operation, members in tree_requests(start) if operation == "PwsCreateInvoice"]
-    invoice = invoice.replace("<bil:InvoiceSpec>", f'<bil:InvoiceSpec xmlns:bil="{ns.BILLING}">', 1)
+    invoice = (f'<bil:InvoiceSpec xmlns:bil="{ns.BILLING}"><bil:BillingCultureIdentity><com:CultureName>en-US'
+               "</com:CultureName></bil:BillingCultureIdentity><bil:ClientIdentity><com:ClientNumber>C000117"
+               "</com:ClientNumber></bil:ClientIdentity><bil:CostCenterIdentity><com:CostCenterName>Head Office"
+               "</com:CostCenterName></bil:CostCenterIdentity><bil:EngagementCurrencyIdentity><com:CurrencyCode>USD"
+               "</com:CurrencyCode></bil:EngagementCurrencyIdentity><bil:EngagementIdentity><com:EngagementCode>"
+               "E001395</com:EngagementCode></bil:EngagementIdentity><bil:InvoiceContent>A</bil:InvoiceContent>"
+               "<bil:InvoiceName>Audit fieldwork, first month</bil:InvoiceName></bil:InvoiceSpec>")
     created = session.ok("PwsCreateInvoice", invoice).root.find(".//{*}Invoice/{*}CreatedTimestamp")
     assert created is not None and created.text == "2030-01-01T00:50:00.0000000Z"

@@ -32,12 +32,14 @@ from starlette.exceptions import HTTPException
 
 from openpws import __version__
 from openpws.sandbox.control import FIXTURES, LIST_LIMIT, Control
+from openpws.sandbox.fixtures import read_text
 from openpws.services.sandbox import (
     AccountView,
     Advance,
     ClockChange,
     ClockView,
     FreezeAt,
+    Invalid,
     RealTime,
     RunFrom,
     SandboxError,
@@ -97,7 +99,10 @@ class NewAccount(Body):
     fixture_name: Annotated[str | None, Field(description=(
         f"A packaged fixture to load: {', '.join(FIXTURES)}. Absent: an empty account with one user "
         "admin@CODE holding every permission."))] = None
-    fixture: Annotated[Any, Field(description="A fixture document: not supported yet (422).")] = None
+    fixture: Annotated[dict[str, Any] | None, Field(description=(
+        "A fixture document (docs/fixtures.md; its JSON Schema is openpws/fixtures/fixture.schema.json in the "
+        "package): the account's settings, users, client tree, hours, invoices and locks. Not with fixture_name."
+    ))] = None
     ttl_seconds: Annotated[Seconds | None, Field(gt=0, le=1e9, description=(
         "Remove the account this many seconds (real time) after its creation."))] = None
 
@@ -332,6 +337,13 @@ def make_api(control: Control, run: Run, routers: Sequence[APIRouter] = ()) -> F
         await run(lambda: control.delete_account(code))
         return Response(status_code=204)
 
+    @router.get("/accounts/{code}/fixture", responses={409: {"model": Error, "description": (
+        "A lock the format cannot name (on a role without an ExternalSystemIdentifier).")}})
+    async def export_account(code: AccountCode) -> dict[str, Any]:
+        """The account as a fixture document (docs/fixtures.md): creating an account from it gives
+        the same tree (codes, names, hierarchy, hours, invoices, locks). Passwords are not in it."""
+        return await run(lambda: control.export_account(code))
+
     @router.get("/accounts/{code}/clock")
     async def get_clock(code: AccountCode) -> ClockState:
         """The account's clock."""
@@ -402,6 +414,12 @@ class ControlPlane:
                        if self.token else "the control plane is off: no admin token is set (OPENPWS_ADMIN_TOKEN)")
             await _send_json(send, 401, error_body("unauthorized", message), [(b"www-authenticate", b"Bearer")])
             return
+        if _is_yaml(scope):
+            try:
+                scope, receive = await _as_json(scope, receive)
+            except SandboxError as error:
+                await _send_json(send, 422, error_body("invalid", error.message, error.path))
+                return
         started = False
 
         async def watched(message: MutableMapping[str, Any]) -> None:
@@ -426,6 +444,47 @@ class ControlPlane:
                 scheme, _, given = value.partition(b" ")
                 return scheme.lower() == b"bearer" and hmac.compare_digest(given.strip(), self.token)
         return False
+
+
+YAML_TYPES = frozenset({b"application/yaml", b"application/x-yaml", b"text/yaml", b"text/x-yaml"})
+
+
+def _is_yaml(scope: Scope) -> bool:
+    for name, value in scope.get("headers", []):
+        if name.lower() == b"content-type":
+            return value.partition(b";")[0].strip().lower() in YAML_TYPES
+    return False
+
+
+async def _as_json(scope: Scope, receive: Receive) -> tuple[Scope, Receive]:
+    """A request whose body is YAML as the same request in JSON (SPEC: the API takes JSON, and
+    YAML with Content-Type: application/yaml): the routes and their validation see one format."""
+    body = b""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    document = read_text(body)
+    try:
+        payload = json.dumps(document, allow_nan=False).encode()
+    except (TypeError, ValueError):
+        raise Invalid("the YAML body holds a value JSON has no form for (a set, binary data, NaN)") from None
+    headers = [(name, value) for name, value in scope.get("headers", [])
+               if name.lower() not in (b"content-type", b"content-length")]
+    headers += [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    sent = False
+
+    async def replay() -> MutableMapping[str, Any]:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": payload, "more_body": False}
+
+    return {**scope, "headers": headers}, replay
 
 
 async def _send_json(send: Send, status: int, body: dict[str, Any],

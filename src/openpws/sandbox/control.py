@@ -3,8 +3,10 @@ the ``openpws`` command call these and nothing else. Each reads real time once a
 the sandbox services (``services.sandbox``), which keep every piece of state in the database, so
 any server process may answer the next call.
 
-Loading a packaged fixture sends PWS requests through the dispatcher (``handle``), the way an
-integrator would build the same tree, so the tree obeys every rule the services enforce.
+Loading a fixture (a document, or one packaged by name: ``sandbox.fixtures``) sends PWS requests
+through the dispatcher (``handle``), the way an integrator would build the same tree, so the tree
+obeys every rule the services enforce (``sandbox.loading``); exporting an account gives the same
+format back (``sandbox.export``).
 """
 
 from __future__ import annotations
@@ -15,20 +17,35 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
-from openpws import demo
 from openpws.clock import real_now
-from openpws.services import sandbox, snapshots
+from openpws.contract import load_contract
+from openpws.sandbox import export
+from openpws.sandbox.fixtures import Fixture, check, for_account, packaged, packaged_names, week_base
+from openpws.sandbox.loading import Loader
+from openpws.services import admin, sandbox, snapshots
+from openpws.services import fixtures as fixture_services
 from openpws.services.context import Environment
 from openpws.services.permissions import ALL
-from openpws.services.sandbox import AccountView, ClockChange, ClockView, Conflict, Invalid, NewUser
+from openpws.services.sandbox import (
+    AccountView,
+    ClockChange,
+    ClockView,
+    Conflict,
+    Invalid,
+    NewUser,
+    SandboxError,
+)
 from openpws.services.snapshots import SnapshotView
-from openpws.services.weeks import MONDAY
+from openpws.services.weeks import MONDAY, day_name
+from openpws.soap.client import LocalClient
 
 log = logging.getLogger("openpws")
+T = TypeVar("T")
 
 # The packaged fixtures an account can be created from, by name.
-FIXTURES = ("demo",)
+FIXTURES = packaged_names()
 # Generated account codes: a prefix that says where they came from, and 40 random bits.
 GENERATED_PREFIX = "sbx-"
 # Accounts listed at most, newest first.
@@ -54,6 +71,8 @@ class Created:
     code: str
     uid: int
     users: tuple[CreatedUser, ...]
+    requests: int = 0  # the PWS requests that loaded its fixture
+    week_start: int = MONDAY
 
 
 def _password() -> str:
@@ -68,65 +87,110 @@ class Control:
         self.clock = clock
 
     def create_account(self, *, code: str | None = None, name: str | None = None, fixture_name: str | None = None,
-                       fixture: object = None, ttl_seconds: float | None = None,
-                       administrator: bool = True, week_start: int = MONDAY) -> Created:
-        """A new account: ``code`` (generated when None), loaded from the packaged fixture
-        ``fixture_name``, removed ``ttl_seconds`` after its creation ends (real time), its weeks
-        starting on ``week_start`` (0 Monday … 6 Sunday; the demo fixture's on Monday). Without a
-        fixture it holds no data, and one user admin@CODE with every permission when
-        ``administrator`` (the command line's ``account create`` makes none: its users are made
-        one by one). Passwords are generated and shown only here."""
-        if fixture is not None:
-            raise Invalid("fixture documents are not supported yet: create the account from a packaged fixture "
-                          f"(fixture_name: {', '.join(FIXTURES)}) or empty", "fixture")
-        if fixture_name is not None and fixture_name not in FIXTURES:
-            raise Invalid(f"there is no packaged fixture {fixture_name!r}; there is {', '.join(FIXTURES)}",
-                          "fixture_name")
-        if fixture_name == "demo" and week_start != MONDAY:
-            raise Invalid("the demo fixture's hours are in weeks that start on Monday", "week_start")
+                       fixture: object = None, ttl_seconds: float | None = None, administrator: bool = True,
+                       week_start: int | None = None, password: str | None = None) -> Created:
+        """A new account: ``code`` (generated when None), loaded from the fixture document
+        ``fixture`` or the packaged fixture ``fixture_name``, removed ``ttl_seconds`` after its
+        creation ends (real time), its weeks starting on ``week_start`` (0 Monday … 6 Sunday; the
+        fixture's first day when it names one, else Monday). Without a fixture it holds no data,
+        and one user admin@CODE with every permission when ``administrator`` (the command line's
+        ``account create`` makes none: its users are made one by one). Passwords the fixture does
+        not give are ``password``, or else generated; they are shown only here."""
+        chosen = self._fixture(fixture_name, fixture)
+        if chosen is not None and chosen.week_start is not None:
+            if week_start is not None and week_start != chosen.week_start:
+                raise Invalid(f"the fixture's weeks start on {day_name(chosen.week_start)}", "week_start")
+            week_start = chosen.week_start
         if ttl_seconds is not None and not ttl_seconds > 0:
             raise Invalid("ttl_seconds is a number of seconds above zero", "ttl_seconds")
         ttl = None if ttl_seconds is None else timedelta(seconds=ttl_seconds)
         code = None if code is None else code.strip()
+        name = name if name is not None or chosen is None else chosen.name
         for attempt in range(3):
-            chosen = code if code is not None else GENERATED_PREFIX + secrets.token_hex(5)
-            users = self._users(chosen, fixture_name, administrator)
+            made = code if code is not None else GENERATED_PREFIX + secrets.token_hex(5)
+            users = self._users(made, chosen, administrator, password)
             real = self.clock()
             expires_at = None if ttl is None else real + max(ttl, LOADING_GRACE)
             try:
-                uid = sandbox.create_account(self.environment, code=chosen, name=name, users=users,
+                uid = sandbox.create_account(self.environment, code=made, name=name, users=users,
                                              fixture_name=fixture_name, expires_at=expires_at, real=real,
-                                             week_start=week_start)
+                                             week_start=MONDAY if week_start is None else week_start)
             except Conflict:
                 if code is not None or attempt == 2:
                     raise
                 continue  # a generated code that was taken: draw another
+            except SandboxError:
+                raise
+            except admin.AdminError as error:  # a user the fixture describes cannot be made
+                raise Invalid(str(error), "users") from None
             break
-        if fixture_name == "demo":
-            self._load(chosen, lambda: demo.load_tree(self.handle, real, chosen, users[0].password))
+        requests = 0
+        if chosen is not None:
+            loaded = chosen
+            requests = self._load(made, lambda: self._load_fixture(made, loaded))
         # What a reset goes back to: the account as its creation leaves it.
-        self._load(chosen, lambda: snapshots.take(self.environment, chosen, self.clock(), creation=True))
+        self._load(made, lambda: snapshots.take(self.environment, made, self.clock(), creation=True))
         if ttl is not None:
-            sandbox.set_expiry(self.environment, chosen, self.clock() + ttl)
-        return Created(chosen, uid, tuple(CreatedUser(u.login, u.password, u.display_name,
-                                                 tuple(sorted(p.value for p in u.permissions))) for u in users))
+            sandbox.set_expiry(self.environment, made, self.clock() + ttl)
+        return Created(made, uid, tuple(CreatedUser(u.login, u.password, u.display_name,
+                                                    tuple(sorted(p.value for p in u.permissions))) for u in users),
+                       requests, MONDAY if week_start is None else week_start)
 
     @staticmethod
-    def _users(code: str, fixture_name: str | None, administrator: bool) -> list[NewUser]:
-        if fixture_name == "demo":
-            return [NewUser(u.login, u.display_name, u.reference_id, u.permissions, _password(), u.email,
-                            generated=True) for u in demo.users_of(code)]
+    def _fixture(fixture_name: str | None, fixture: object) -> Fixture | None:
+        if fixture is not None and fixture_name is not None:
+            raise Invalid("give a fixture document or the name of a packaged fixture, not both", "fixture")
+        if fixture_name is not None:
+            return packaged(fixture_name)
+        if fixture is None:
+            return None
+        try:
+            return check(fixture)
+        except Invalid as error:
+            if error.path is None:  # the document as a whole
+                raise Invalid(error.message, "fixture") from None
+            raise
+
+    @staticmethod
+    def _users(code: str, fixture: Fixture | None, administrator: bool, password: str | None) -> list[NewUser]:
+        """The new account's users; a password neither the fixture nor ``password`` gives is
+        generated (random, so hashed cheaply: see NewUser.generated)."""
+        if fixture is not None:
+            return [NewUser(for_account(u.login, code), u.display_name, u.reference_id, u.permissions,
+                            u.password or password or _password(),
+                            None if u.email is None else for_account(u.email, code),
+                            generated=not (u.password or password)) for u in fixture.users]
         if administrator:
-            return [NewUser(f"admin@{code}", "Administrator", "ADMIN", ALL, _password(), generated=True)]
+            return [NewUser(f"admin@{code}", "Administrator", "ADMIN", ALL, password or _password(),
+                            generated=password is None)]
         return []
 
-    def _load(self, code: str, load: Callable[[], object]) -> None:
-        """Load a fixture into the new account; if that fails, the account goes again."""
+    def _load(self, code: str, load: Callable[[], T]) -> T:
+        """Load a fixture into the new account (or snapshot it); if that fails, the account goes again."""
         try:
-            load()
+            return load()
         except BaseException:
             sandbox.discard(self.environment, code)
             raise
+
+    def _load_fixture(self, code: str, fixture: Fixture) -> int:
+        """Build the fixture's tree with PWS requests, then take its locks; how many requests it took."""
+        loading = fixture_services.begin_loading(self.environment, code, self.clock())
+        pws = LocalClient(load_contract(), self.handle, loading.ticket)
+        try:
+            Loader(pws, fixture, code, loading.users, week_base(loading.now, loading.week_start)).load()
+        finally:
+            fixture_services.end_loading(self.environment, loading)
+        if fixture.locks:
+            fixture_services.take_locks(self.environment, code, [
+                fixture_services.LockOrder(for_account(lock.user, code), tuple((e.kind, e.code) for e in lock.entities),
+                                           lock.seconds, lock.internal, lock.path) for lock in fixture.locks],
+                self.clock())
+        return pws.sent
+
+    def export_account(self, code: str) -> dict[str, Any]:
+        """The account ``code`` as a fixture document (``sandbox.export``)."""
+        return export.document(fixture_services.contents(self.environment, code, self.clock()))
 
     def accounts(self, limit: int = LIST_LIMIT) -> list[AccountView]:
         return sandbox.list_accounts(self.environment, self.clock(), limit)

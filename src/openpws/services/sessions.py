@@ -91,9 +91,14 @@ def authenticate(tx: Connection, settings: Settings, time: RequestTime, credenti
         raise errors.fail(errors.INVALID_CREDENTIALS)
     if Permission.WEB_SERVICES not in expand(user.permissions):
         raise errors.fail(errors.WEB_SERVICES_PERMISSION_DENIED, user.login)
+    return Authenticated(start_session(tx, account.id, user.id, time.now), account, user)
+
+
+def start_session(tx: Connection, account_id: int, user_id: int, now: datetime) -> str:
+    """A new session of the user from ``now`` (on its account's clock); its ticket."""
     raw = secrets.token_bytes(16)
-    session_store.insert_session(tx, _hash(raw), account.id, user.id, _naive(time.now))
-    return Authenticated(base64.b64encode(raw).decode("ascii"), account, user)
+    session_store.insert_session(tx, _hash(raw), account_id, user_id, _naive(now))
+    return base64.b64encode(raw).decode("ascii")
 
 
 def resolve(tx: Connection, settings: Settings, time: RequestTime, ticket: str) -> tuple[Caller, bool]:
