@@ -17,9 +17,9 @@ from sqlalchemy import Connection
 from openpws import __version__
 from openpws.config import SETTINGS, Settings, load_settings
 from openpws.sandbox.control import FIXTURES, Control
-from openpws.sandbox.journal import JournalControl
 from openpws.sandbox.export import as_json, as_yaml
 from openpws.sandbox.fixtures import for_account, packaged, read_text, schema
+from openpws.sandbox.journal import JournalControl
 from openpws.services import admin, sandbox
 from openpws.services.context import Environment
 from openpws.services.journal import Entry, Filter, Journals
