@@ -8,6 +8,7 @@ reads the time, the services decide with it and the store keeps it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -66,9 +67,11 @@ class RequestTime:
 
     It also carries, for the request's log line and metrics (``openpws.exchange``), who the
     request acts as (account code and user login) once the services know it, and how long its
-    database transaction took."""
+    database transaction took; and, for the account's fault rules (``services.faults``), the
+    check that runs as soon as the account is known (``screen``, which may raise to answer the
+    request instead), the rule that answered it and the delay a rule added."""
 
-    __slots__ = ("account", "clock", "database_seconds", "real", "user")
+    __slots__ = ("account", "clock", "database_seconds", "delay_seconds", "fault_rule", "real", "screen", "user")
 
     def __init__(self, real: datetime, clock: Clock = REAL) -> None:
         self.real = real
@@ -76,6 +79,9 @@ class RequestTime:
         self.account: str | None = None
         self.user: str | None = None
         self.database_seconds = 0.0
+        self.screen: Callable[[str, str | None], None] | None = None
+        self.fault_rule: int | None = None
+        self.delay_seconds = 0.0
 
     @property
     def now(self) -> datetime:
@@ -91,3 +97,5 @@ class RequestTime:
         """The request acts in ``account`` (its code), as ``user`` (a login) when one is known."""
         self.account = account
         self.user = user
+        if self.screen is not None:
+            self.screen(account, user)

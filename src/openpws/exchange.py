@@ -16,6 +16,8 @@ import time
 CLIENT_FAULT = "s:Client"
 SERVER_FAULT = "s:Server"
 PWS_FAULT = "PwsFault"
+# A request a fault rule answered by closing the connection.
+DROPPED = "dropped"
 # The operation of a request whose body named none the contract knows (not XML, a bad envelope).
 NO_OPERATION = "unknown"
 
@@ -28,8 +30,8 @@ def new_request_id() -> str:
 
 
 class Exchange:
-    __slots__ = ("account", "database_seconds", "errors", "http_status", "operation", "request_id", "seconds",
-                 "started", "status", "user", "wall_time")
+    __slots__ = ("account", "database_seconds", "delay_seconds", "errors", "fault_rule", "http_status", "operation",
+                 "request_id", "seconds", "started", "status", "user", "wall_time")
 
     def __init__(self, request_id: str = "") -> None:
         self.request_id = request_id
@@ -42,6 +44,8 @@ class Exchange:
         self.user: str | None = None  # the login of the user it acted as, once known
         self.database_seconds = 0.0  # time its statements took (the database's, round trips included)
         self.http_status = 0
+        self.fault_rule: int | None = None  # the account's fault rule that answered it (services.faults)
+        self.delay_seconds = 0.0  # how long a fault rule holds its answer back
         self.seconds = 0.0  # from its arrival to its response, once answered
 
     def answered(self, http_status: int) -> None:

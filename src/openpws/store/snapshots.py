@@ -97,6 +97,7 @@ NOT_HELD: Mapping[str, str] = {
     "accounts": "the account's row stays; its settings (SETTINGS) are held",
     "sessions": "sessions live on across a restore while their user exists",
     "snapshots": "an account's snapshots are not part of its state",
+    "fault_rules": "fault rules say how requests are answered, not what the account holds",
     "counters": "shared by every account, and they only grow",
 }
 # The columns of the account's row an image holds: its settings.
