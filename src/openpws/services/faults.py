@@ -225,6 +225,11 @@ class Rules:
         self._read_at = float("-inf")
         self._lock = threading.Lock()
 
+    @property
+    def any(self) -> bool:
+        """Whether any account has rules (as last read)."""
+        return bool(self._by_account)
+
     def forget(self) -> None:
         """Read the rules again before the next request (they changed)."""
         self._read_at = float("-inf")
