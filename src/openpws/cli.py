@@ -1,4 +1,5 @@
-"""The ``openpws`` command: serve the PWS API, and administer accounts, users, locks and clocks."""
+"""The ``openpws`` command: serve the PWS API, and administer accounts, users, locks, clocks and
+fault rules (``cli_faults``)."""
 
 from __future__ import annotations
 
@@ -644,3 +645,7 @@ def account_reset(code: str, database_url: str) -> None:
     """
     view = _control(database_url, lambda control: control.reset_account(code))
     click.echo(f"Reset {view.account} to its creation (snapshot {view.id}, taken {_shown(view.taken_at)}).")
+
+
+# The fault rule commands live in a module of their own, which adds them to ``main``.
+from openpws import cli_faults  # noqa: E402, F401

@@ -12,8 +12,11 @@ import httpx
 import pytest
 import zeep
 import zeep.exceptions
+from click.testing import CliRunner
 
+from openpws.cli import main
 from openpws.contract import ns
+from openpws.services.faults import CACHE_SECONDS
 from openpws.services.permissions import ALL
 from openpws.soap.http import ConnectionDropped
 from openpws.store.transactions import Store
@@ -254,3 +257,31 @@ def test_an_unknown_account_is_404(api: httpx.Client) -> None:
                    api.get(f"{API}/accounts/no-such/faults"), api.delete(f"{API}/accounts/no-such/faults")):
         assert answer.status_code == 404 and answer.json()["error"]["code"] == "not_found"
 
+
+
+def test_the_command_line(api: httpx.Client, soap: SoapClient, database_url: str, account: AccountFixture) -> None:
+    """`openpws faults` changes the same rules; a server sees them within a second (its copy's age)."""
+    runner = CliRunner()
+
+    def openpws(*args: str) -> str:
+        done = runner.invoke(main, [*args, "--account", account.code, "--database", database_url])
+        assert done.exit_code == 0, done.output
+        return done.output
+
+    added = openpws("faults", "add", "PwsSaveClient", "--times", "3", "--error", "50046").split("\t")
+    assert added[1:7] == ["PwsSaveClient", "-", "3", "-", '{"error": 50046}', "0"]
+    assert [r["id"] for r in rules(api, account.code)] == [int(added[0])]
+    time.sleep(CACHE_SECONDS + 0.1)
+    assert save_client(Pws(soap, account)).error_numbers() == [50046]
+    assert openpws("faults", "list").split("\t")[3] == "2"
+    openpws("faults", "add", "PwsGetClient", "--lock-held-by", account.viewer, "--not-stealable")
+    assert rules(api, account.code)[0]["then"] == {"lock_held_by": account.viewer, "stealable": False}
+    assert openpws("faults", "remove", added[0]) == f"Removed fault rule {added[0]} of {account.code}.\n"
+    openpws("faults", "clear")
+    assert rules(api, account.code) == []
+    refused = runner.invoke(main, ["faults", "add", "PwsSaveClient", "--error", "1", "--delay-ms", "5",
+                                   "--account", account.code, "--database", database_url])
+    assert refused.exit_code == 2 and "exactly one of" in refused.output
+    unknown = runner.invoke(main, ["faults", "add", "PwsSaveClient", "--error", "1",
+                                   "--account", account.code, "--database", database_url])
+    assert unknown.exit_code == 1 and "not an error number" in unknown.output
