@@ -6,6 +6,7 @@ requests, and bad input refused with a JSON error."""
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -285,3 +286,16 @@ def test_the_command_line(api: httpx.Client, soap: SoapClient, database_url: str
     unknown = runner.invoke(main, ["faults", "add", "PwsSaveClient", "--error", "1",
                                    "--account", account.code, "--database", database_url])
     assert unknown.exit_code == 1 and "not an error number" in unknown.output
+
+
+def test_times_holds_exactly_under_concurrent_requests(api: httpx.Client, soap: SoapClient,
+                                                       account: AccountFixture) -> None:
+    sessions = [Pws(soap.another(), account) for _ in range(4)]
+    add(api, account.code, operation="PwsGetClientList", times=7, then={"error": 50045})
+
+    def calls(pws: Pws) -> list[str]:
+        return [pws.call("PwsGetClientList").status for _ in range(5)]
+
+    with ThreadPoolExecutor(len(sessions)) as pool:
+        statuses = [status for answers in pool.map(calls, sessions) for status in answers]
+    assert statuses.count("Fail") == 7 and statuses.count("Ok") == 13
