@@ -61,7 +61,8 @@ def test_every_command_has_help_with_an_example() -> None:
     runner = CliRunner()
     for command in (["serve"], ["account", "create"], ["account", "delete"], ["account", "list"], ["user", "create"],
                     ["user", "list"], ["clock", "show"], ["clock", "freeze"], ["clock", "set"], ["clock", "advance"],
-                    ["clock", "real"], ["operations"]):
+                    ["clock", "real"], ["operations"], ["faults", "add"], ["faults", "list"], ["faults", "remove"],
+                    ["faults", "clear"]):
         result = runner.invoke(main, [*command, "--help"])
         assert result.exit_code == 0, result.output
         assert "Example:" in result.output, command

@@ -10,7 +10,8 @@ from openpws.config import STRICT, Settings, load_settings
 from openpws.contract import load_contract
 from openpws.contract.record import Record
 from openpws.exchange import Exchange
-from openpws.messages.binding import Binding, Reply, answer
+from openpws.messages.binding import Binding, Reply
+from openpws.messages.faults import answer_screened
 from openpws.messages.modelled import NotModelled
 from openpws.messages.operations import OPERATIONS
 from openpws.observability import logs
@@ -38,8 +39,8 @@ def open_store(settings: Settings) -> Store:
 def create_dispatcher(environment: Environment) -> Dispatcher[Binding[Any, Any]]:
     """The dispatcher of the contract's operations, answering in ``environment``."""
 
-    def serve(binding: Binding[Any, Any], request: Record, time: RequestTime) -> Reply:
-        return answer(environment, binding, request, time)
+    def serve(binding: Binding[Any, Any], request: Record, time: RequestTime, operation: str) -> Reply:
+        return answer_screened(environment, binding, request, time, operation)
 
     contract = load_contract()
     return Dispatcher(contract, OPERATIONS, serve, strict_order=environment.settings.member_order == STRICT,

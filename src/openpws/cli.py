@@ -1,5 +1,5 @@
 """The ``openpws`` command: serve the PWS API, and administer accounts, users, locks, clocks and
-the request journal."""
+the request journal, and fault rules (``cli_faults``)."""
 
 from __future__ import annotations
 
@@ -762,3 +762,7 @@ def requests_tail(account_code: str | None, xml: bool, seconds: float | None, ev
         _journal(database_url, follow)
     except KeyboardInterrupt:
         pass
+
+
+# The fault rule commands live in a module of their own, which adds them to ``main``.
+from openpws import cli_faults  # noqa: E402, F401

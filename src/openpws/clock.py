@@ -8,6 +8,7 @@ reads the time, the services decide with it and the store keeps it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -67,9 +68,12 @@ class RequestTime:
     It also carries who the request acts as (account id and code, user login) once the services
     know it, and how long its database transaction took: the request's log line, metrics and
     journal entry (``openpws.exchange``) say so, and the journal files the exchange under that
-    account."""
+    account. For the account's fault rules (``services.faults``) it carries the check that runs as
+    soon as the account is known (``screen``, which may raise to answer the request instead), the
+    rule that answered it and the delay a rule added."""
 
-    __slots__ = ("account", "account_id", "clock", "database_seconds", "real", "user")
+    __slots__ = ("account", "account_id", "clock", "database_seconds", "delay_seconds", "fault_rule", "real",
+                 "screen", "user")
 
     def __init__(self, real: datetime, clock: Clock = REAL) -> None:
         self.real = real
@@ -78,6 +82,9 @@ class RequestTime:
         self.account_id: int | None = None
         self.user: str | None = None
         self.database_seconds = 0.0
+        self.screen: Callable[[str, str | None], None] | None = None
+        self.fault_rule: int | None = None
+        self.delay_seconds = 0.0
 
     @property
     def now(self) -> datetime:
@@ -95,3 +102,5 @@ class RequestTime:
         self.account_id = account_id
         self.account = account
         self.user = user
+        if self.screen is not None:
+            self.screen(account, user)

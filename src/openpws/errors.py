@@ -288,6 +288,17 @@ class LockFault(Exception):
         self.members = members
 
 
+class InjectedFault(Exception):
+    """A fault rule's answer that is no PWS message (``services.faults``): an ``s:Server`` or
+    ``s:Client`` SOAP fault, a bare HTTP status, or a connection closed without an answer."""
+
+    def __init__(self, *, soap_fault: str | None = None, http_status: int | None = None, drop: bool = False) -> None:
+        super().__init__(soap_fault or http_status or "drop")
+        self.soap_fault = soap_fault
+        self.http_status = http_status
+        self.drop = drop
+
+
 class RequestFault(Exception):
     """A request the contract cannot accept: answered as a SOAP 1.1 s:Client fault.
 

@@ -17,14 +17,16 @@ from datetime import datetime
 CLIENT_FAULT = "s:Client"
 SERVER_FAULT = "s:Server"
 PWS_FAULT = "PwsFault"
+# A request a fault rule answered by closing the connection.
+DROPPED = "dropped"
 # The operation of a request whose body named none the contract knows (not XML, a bad envelope).
 NO_OPERATION = "unknown"
 
 
 class Exchange:
-    __slots__ = ("account", "account_id", "account_time", "database_seconds", "errors", "fault_rule",
-                 "http_status", "not_modelled", "operation", "real", "request", "request_id", "response",
-                 "seconds", "started", "status", "user", "wall_time")
+    __slots__ = ("account", "account_id", "account_time", "database_seconds", "delay_seconds", "errors",
+                 "fault_rule", "http_status", "not_modelled", "operation", "real", "request", "request_id",
+                 "response", "seconds", "started", "status", "user", "wall_time")
 
     def __init__(self, request_id: int = 0) -> None:
         # The id of its request-journal entry, which its response's X-Openpws-Request-Id and its
@@ -43,11 +45,12 @@ class Exchange:
         self.real: datetime | None = None
         self.account_time: datetime | None = None
         self.not_modelled: tuple[str, ...] = ()  # members it sent that openpws does not model
-        self.fault_rule: int | None = None  # the fault rule that answered it, if one did
         self.database_seconds = 0.0  # time its statements took (the database's, round trips included)
         self.request = b""  # the body as received
         self.response = b""  # the body as sent
         self.http_status = 0
+        self.fault_rule: int | None = None  # the account's fault rule that answered it (services.faults)
+        self.delay_seconds = 0.0  # how long a fault rule holds its answer back
         self.seconds = 0.0  # from its arrival to its response, once answered
 
     def answered(self, http_status: int) -> None:

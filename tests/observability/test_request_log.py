@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -14,6 +16,8 @@ import pytest
 from openpws.app import create_app
 from openpws.config import Settings
 from openpws.observability.logs import REQUESTS, JsonLines
+from openpws.services import faults
+from openpws.services.context import Environment
 from openpws.store.transactions import Store
 from tests.asgi import AsgiTransport
 from tests.conftest import ADMIN_TOKEN, IN_PROCESS_URL, TEST_SCRYPT_COST, AccountFixture
@@ -97,3 +101,17 @@ def test_a_line_and_the_journal_entry_of_a_request_share_its_id(
     assert entry.status_code == 200, entry.text
     assert {k: entry.json()[k] for k in ("operation", "status", "user")} == {
         k: line[k] for k in ("operation", "status", "user")}
+
+
+def test_a_line_names_the_fault_rule_that_answered(json_soap: tuple[SoapClient, Lines], store: Store,
+                                                   account: AccountFixture) -> None:
+    soap, log = json_soap
+    environment = Environment(store, Settings())
+    rule = faults.add(environment, account.code, faults.NewRule("PwsGetClientList", faults.HttpStatus(503), times=1),
+                      datetime.now(UTC))
+    time.sleep(faults.CACHE_SECONDS + 0.1)  # the application's copy of the rules is its own
+    ticket = soap.login(account.code, account.admin, account.password)
+    body = f"<req:SessionTicket>{ticket}</req:SessionTicket>"
+    assert [soap.call("PwsGetClientList", body).status_code for _ in range(2)] == [503, 200]
+    shown = [(line["fault_rule"], line["status"], line["http_status"]) for line in log.lines[-2:]]
+    assert shown == [(rule.id, "HTTP 503", 503), (None, "Ok", 200)]

@@ -239,6 +239,8 @@ def test_the_openapi_document_lists_every_call(app_transport: AsgiTransport) -> 
         f"{API}/accounts/{{code}}/snapshots": ["get", "post"],
         f"{API}/accounts/{{code}}/snapshots/{{id}}/restore": ["post"],
         f"{API}/accounts/{{code}}/reset": ["post"],
+        f"{API}/accounts/{{code}}/faults": ["delete", "get", "post"],
+        f"{API}/accounts/{{code}}/faults/{{id}}": ["delete"],
         f"{API}/accounts/{{code}}/requests": ["delete", "get"],
         f"{API}/accounts/{{code}}/requests/{{id}}": ["get"],
         f"{API}/accounts/{{code}}/requests/count": ["post"],

@@ -186,6 +186,39 @@ def test_the_clock_moves_and_a_session_expires_after_61_idle_minutes(
 
 
 @serve
+def test_faults_over_a_real_server(inner: pytest.Pytester, running: conftest.Server) -> None:
+    inner.makepyfile(test_faults='''
+        import pytest
+        import requests
+        import zeep.exceptions
+
+
+        def test_each_kind_reaches_zeep(openpws_account):
+            faults = openpws_account.faults
+            ticket = openpws_account.login()
+            client = openpws_account.zeep()
+            rq = {"SessionTicket": ticket}
+            failing = faults.add("PwsGetClientList", times=1, error=50045)
+            assert [r["id"] for r in faults.list()] == [failing]
+            refused = client.service.PwsGetClientList(serviceRequest=rq)
+            assert refused.Status == "Fail" and refused.Messages.PwsMessage[0].ErrorNumber == 50045
+            assert faults.list() == []  # spent
+            faults.add("PwsGetClientList", times=1, http_status=503)
+            with pytest.raises(zeep.exceptions.TransportError):
+                client.service.PwsGetClientList(serviceRequest=rq)
+            faults.add("PwsGetClientList", times=1, drop_connection=True)
+            with pytest.raises(requests.exceptions.ChunkedEncodingError):
+                client.service.PwsGetClientList(serviceRequest=rq)
+            faults.add("PwsGetClientList", soap_fault="Server")
+            with pytest.raises(zeep.exceptions.Fault):
+                client.service.PwsGetClientList(serviceRequest=rq)
+            faults.clear()
+            assert client.service.PwsGetClientList(serviceRequest=rq).Status == "Ok"
+    ''')
+    run(inner, running).assert_outcomes(passed=1)
+
+
+@serve
 def test_the_marker_and_the_options_refuse_what_they_do_not_know(
         inner: pytest.Pytester, running: conftest.Server, monkeypatch: pytest.MonkeyPatch) -> None:
     inner.makepyfile(test_misuse='''

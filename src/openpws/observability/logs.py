@@ -6,10 +6,12 @@ A request's line::
 
     {"time": "2026-01-02T03:04:05.678Z", "request_id": "1042", "account": "demo", "user": "admin@demo",
      "operation": "PwsGetClient", "status": "Ok", "errors": [], "http_status": 200, "duration_ms": 1.234,
-     "database_ms": 0.321, "pid": 4242}
+     "database_ms": 0.321, "fault_rule": null, "pid": 4242}
 
 ``account`` and ``user`` are null until the request named a known account (a bad ticket, a bad
 envelope); a failed PwsAuthenticate naming a known account carries the account and the login sent.
+``fault_rule`` is the id of the account's fault rule that answered the request (docs/sandbox.md),
+if one did; a dropped connection has ``status`` "dropped" and ``http_status`` 0.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ def fields_of(exchange: Exchange) -> dict[str, Any]:
         "http_status": exchange.http_status,
         "duration_ms": round(exchange.seconds * 1000, 3),
         "database_ms": round(exchange.database_seconds * 1000, 3),
+        "fault_rule": exchange.fault_rule,
         "pid": os.getpid(),  # which worker process answered
     }
 

@@ -33,6 +33,7 @@ from starlette.exceptions import HTTPException
 from openpws import __version__
 from openpws.sandbox.control import FIXTURES, LIST_LIMIT, Control
 from openpws.sandbox.fixtures import read_text
+from openpws.services import faults
 from openpws.services.sandbox import (
     AccountView,
     Advance,
@@ -138,8 +139,77 @@ class NewSnapshot(Body):
         "A name to tell the snapshot by."))] = None
 
 
+class FaultAnswer(Body):
+    """How the rule answers: exactly one of error, lock_held_by (with stealable), soap_fault,
+    http_status, delay_ms and drop_connection."""
+
+    error: Annotated[int | None, Field(strict=True, description=(
+        "A documented error number (docs/errors.md): its message, Status Fail."))] = None
+    lock_held_by: Annotated[str | None, Field(min_length=1, description=(
+        "A user's login: the lock conflict PwsFault naming that user in LockHolders."))] = None
+    stealable: Annotated[bool | None, Field(description=(
+        "With lock_held_by: whether LocksToSteal (or StealLockFlag) passes the rule; default true."))] = None
+    soap_fault: Annotated[Literal["Server", "Client"] | None, Field(description=(
+        "An s:Server (internal error) or s:Client SOAP fault."))] = None
+    http_status: Annotated[int | None, Field(strict=True, ge=400, le=599, description=(
+        "This HTTP status with an empty body."))] = None
+    delay_ms: Annotated[int | None, Field(strict=True, ge=0, le=faults.MAX_DELAY_MS, description=(
+        "Answer normally, this many milliseconds late."))] = None
+    drop_connection: Annotated[Literal[True] | None, Field(description=(
+        "Close the connection after the status line and headers, without the body."))] = None
+
+    @model_validator(mode="after")
+    def _one(self) -> FaultAnswer:
+        kinds = ("error", "lock_held_by", "soap_fault", "http_status", "delay_ms", "drop_connection")
+        given = [name for name in kinds if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of {', '.join(kinds)}")
+        if self.stealable is not None and self.lock_held_by is None:
+            raise ValueError("stealable goes with lock_held_by")
+        return self
+
+    def then(self) -> faults.Then:
+        if self.error is not None:
+            return faults.Error(self.error)
+        if self.lock_held_by is not None:
+            return faults.LockHeld(self.lock_held_by, self.stealable is not False)
+        if self.soap_fault is not None:
+            return faults.SoapFault(self.soap_fault)
+        if self.http_status is not None:
+            return faults.HttpStatus(self.http_status)
+        if self.delay_ms is not None:
+            return faults.Delay(self.delay_ms)
+        return faults.Drop()
+
+
+class NewFault(Body):
+    operation: Annotated[str, Field(min_length=1, description="The operation it matches, e.g. PwsSaveProjectRole.")]
+    user: Annotated[str | None, Field(min_length=1, description=(
+        "Only this user's requests (a login; for PwsAuthenticate, its UserName)."))] = None
+    times: Annotated[int | None, Field(strict=True, ge=1, le=2**31 - 1, description=(
+        "The matching calls it answers before it expires; absent: no limit."))] = None
+    probability: Annotated[float | None, Field(ge=0, le=1, allow_inf_nan=False, description=(
+        "The chance (0-1) that it answers a matching call; absent: 1."))] = None
+    then: FaultAnswer
+
+
 class Answer(BaseModel):
     pass
+
+
+class FaultRule(Answer):
+    id: int = Field(description="What DELETE …/faults/{id} takes; the request log's fault_rule.")
+    operation: str
+    user: str | None = Field(description="The login it is limited to (lower case), if any.")
+    times: int | None = Field(description="The calls it still answers; null: no limit.")
+    probability: float | None
+    then: dict[str, Any]
+    answered: int = Field(description="The calls it has answered.")
+    created_at: datetime
+
+
+class FaultRules(Answer):
+    items: list[FaultRule] = Field(description="Newest first.")
 
 
 class User(Answer):
@@ -219,6 +289,12 @@ def _account(view: AccountView, endpoint: str) -> Account:
                    clock=_clock(view.clock), counts=dict(view.counts))
 
 
+def _fault(rule: faults.Rule) -> FaultRule:
+    return FaultRule(id=rule.id, operation=rule.operation, user=rule.user_key, times=rule.remaining,
+                     probability=rule.probability, then=faults.then_json(rule.then), answered=rule.answered,
+                     created_at=rule.created_at.replace(tzinfo=UTC))
+
+
 def _snapshot(view: SnapshotView) -> Snapshot:
     return Snapshot(id=view.id, account=view.account, name=view.name, creation=view.creation, taken_at=view.taken_at,
                     rows=view.rows, counts=dict(view.counts), bytes=view.size)
@@ -289,7 +365,7 @@ async def _unexpected(_request: Request, _error_: Exception) -> JSONResponse:
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": Error, "description": description} for status, description in (
-        (401, "A missing or wrong admin token."), (404, "No such account (or snapshot)."),
+        (401, "A missing or wrong admin token."), (404, "No such account (or snapshot, or fault rule)."),
         (422, "A malformed body or value."))
 }
 _CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": Error, "description": "The code is taken."}}
@@ -298,6 +374,7 @@ _BUSY: dict[int | str, dict[str, Any]] = {409: {"model": Error, "description": (
 AccountCode = Annotated[str, Path(description="The account's code (case-insensitive).")]
 # Snapshot ids are 32-bit row ids: a larger number is refused here, where PostgreSQL would fail on it.
 SnapshotId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The snapshot's id.")]
+FaultId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The fault rule's id.")]
 
 
 def make_api(control: Control, run: Run, routers: Sequence[APIRouter] = ()) -> FastAPI:
@@ -376,6 +453,30 @@ def make_api(control: Control, run: Run, routers: Sequence[APIRouter] = ()) -> F
     async def reset_account(code: AccountCode) -> Snapshot:
         """Put the account back as it was created (its creation snapshot)."""
         return _snapshot(await run(lambda: control.reset_account(code)))
+
+    @router.post("/accounts/{code}/faults", status_code=201)
+    async def add_fault(code: AccountCode, body: NewFault) -> FaultRule:
+        """A fault rule: the account's requests of the operation (and user) it matches are answered
+        as it says, without their work, until it has answered ``times`` of them."""
+        rule = faults.NewRule(body.operation, body.then.then(), body.user, body.times, body.probability)
+        return _fault(await run(lambda: control.add_fault(code, rule)))
+
+    @router.get("/accounts/{code}/faults")
+    async def list_faults(code: AccountCode) -> FaultRules:
+        """The account's fault rules, newest first (the newest matching rule answers)."""
+        return FaultRules(items=[_fault(rule) for rule in await run(lambda: control.fault_rules(code))])
+
+    @router.delete("/accounts/{code}/faults/{id}", status_code=204, response_class=Response)
+    async def remove_fault(code: AccountCode, id: FaultId) -> Response:
+        """Remove one fault rule."""
+        await run(lambda: control.remove_fault(code, id))
+        return Response(status_code=204)
+
+    @router.delete("/accounts/{code}/faults", status_code=204, response_class=Response)
+    async def clear_faults(code: AccountCode) -> Response:
+        """Remove every fault rule of the account."""
+        await run(lambda: control.clear_faults(code))
+        return Response(status_code=204)
 
     api.include_router(router)
     for more in routers:  # the calls of other parts of the sandbox (the request journal)

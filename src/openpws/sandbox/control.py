@@ -24,7 +24,7 @@ from openpws.contract import load_contract
 from openpws.sandbox import export
 from openpws.sandbox.fixtures import Fixture, check, for_account, packaged, packaged_names, week_base
 from openpws.sandbox.loading import Loader
-from openpws.services import admin, sandbox, snapshots
+from openpws.services import admin, faults, sandbox, snapshots
 from openpws.services import fixtures as fixture_services
 from openpws.services.context import Environment
 from openpws.services.permissions import ALL
@@ -219,6 +219,21 @@ class Control:
     def reset_account(self, code: str) -> SnapshotView:
         """Back to the account's creation snapshot."""
         return snapshots.reset(self.environment, code, self.clock())
+
+    def add_fault(self, code: str, rule: faults.NewRule) -> faults.Rule:
+        """A new fault rule of the account (``services.faults``); its operation must be the contract's."""
+        if rule.operation not in load_contract().operations:
+            raise Invalid(f"the service has no operation {rule.operation!r}", "operation")
+        return faults.add(self.environment, code, rule, self.clock())
+
+    def fault_rules(self, code: str) -> list[faults.Rule]:
+        return faults.rules(self.environment, code, self.clock())
+
+    def remove_fault(self, code: str, rule_id: int) -> None:
+        faults.remove(self.environment, code, rule_id, self.clock())
+
+    def clear_faults(self, code: str) -> None:
+        faults.clear(self.environment, code, self.clock())
 
     def sweep(self) -> int:
         """Remove the accounts whose time is up; how many went."""

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from time import perf_counter
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import Connection
 
@@ -22,6 +22,9 @@ from openpws.config import Settings
 from openpws.services import sessions
 from openpws.services.sessions import Caller
 from openpws.store.transactions import Store
+
+if TYPE_CHECKING:
+    from openpws.services.faults import Rules
 
 V = TypeVar("V")
 
@@ -52,12 +55,20 @@ class Context:
         return self.caller
 
 
+def _rules() -> Rules:
+    from openpws.services.faults import Rules  # it builds on this module
+
+    return Rules()
+
+
 @dataclass(frozen=True)
 class Environment:
     store: Store
     settings: Settings
     # Runs work the answer does not wait for (by default at once; the server hands it to its pool).
     defer: Callable[[Callable[[], None]], None] = _at_once
+    # The process's copy of the accounts' fault rules.
+    faults: Rules = field(default_factory=_rules)
 
 
 def perform(environment: Environment, work: Callable[[Context], V], *, time: RequestTime, ticket: str | None,

@@ -22,8 +22,8 @@ from typing import Any, Generic, Protocol, TypeVar
 from openpws.clock import RequestTime, real_now
 from openpws.contract import Contract, Operation, ns
 from openpws.contract.record import Record
-from openpws.errors import LockFault, Message, PwsError, RequestFault
-from openpws.exchange import CLIENT_FAULT, PWS_FAULT, SERVER_FAULT, Exchange
+from openpws.errors import InjectedFault, LockFault, Message, PwsError, RequestFault
+from openpws.exchange import CLIENT_FAULT, DROPPED, PWS_FAULT, SERVER_FAULT, Exchange
 from openpws.soap import faults
 from openpws.soap.codec import ANY_ORDER, Encoder, decode
 from openpws.soap.envelope import body_payload, response
@@ -77,7 +77,7 @@ def _nothing_unmodelled(_operation: str, _request: Record) -> tuple[str, ...]:
 
 class Dispatcher(Generic[H]):
     def __init__(self, contract: Contract, handlers: Mapping[str, H],
-                 runner: Callable[[H, Record, RequestTime], Outcome], *,
+                 runner: Callable[[H, Record, RequestTime, str], Outcome], *,
                  clock: Callable[[], datetime] = real_now, strict_order: bool = True,
                  not_modelled: Callable[[str, Record], tuple[str, ...]] = _nothing_unmodelled) -> None:
         check_handlers(contract, handlers)
@@ -121,7 +121,7 @@ class Dispatcher(Generic[H]):
             request_id = request.get("RequestId") or 0
             time = RequestTime(self.clock())
             try:
-                outcome = self.runner(prepared.handler, request, time)
+                outcome = self.runner(prepared.handler, request, time, operation.name)
             except PwsError as error:
                 status, messages = faults.failure(error)
                 answer = self._respond(operation, request_id, time, status, messages, {})
@@ -131,6 +131,8 @@ class Dispatcher(Generic[H]):
                 answer = self._lock_fault(operation, request_id, error)
                 exchange.status, exchange.errors = PWS_FAULT, _numbers((error.message,))
                 return 500, answer
+            except InjectedFault as error:
+                return _injected(error, exchange)
             status = faults.status_of(outcome.messages)
             answer = self._respond(operation, request_id, time, status, faults.message_values(outcome.messages),
                                    outcome.members)
@@ -148,6 +150,7 @@ class Dispatcher(Generic[H]):
                 exchange.account, exchange.account_id, exchange.user = time.account, time.account_id, time.user
                 exchange.real, exchange.account_time = time.real, time.now
                 exchange.database_seconds += time.database_seconds
+                exchange.fault_rule, exchange.delay_seconds = time.fault_rule, time.delay_seconds
 
     def _read(self, body: bytes, soap_action: str | None, exchange: Exchange) -> tuple[Operation, Record]:
         payload = body_payload(parse_message(body))
@@ -187,6 +190,22 @@ class Dispatcher(Generic[H]):
         result = self.encoder.result(ns.qname(ns.PWS, operation.result_member),
                                      self.contract.types.complex(operation.response_type), values)
         return response(operation.output_element, result)
+
+
+def _injected(error: InjectedFault, exchange: Exchange) -> tuple[int, bytes]:
+    """A fault rule's answer that is no PWS message. A dropped connection is status 0: the HTTP
+    edge closes the connection instead of answering."""
+    if error.drop:
+        exchange.status = DROPPED
+        return 0, b""
+    if error.http_status is not None:
+        exchange.status = f"HTTP {error.http_status}"
+        return error.http_status, b""
+    if error.soap_fault == "Client":
+        exchange.status = CLIENT_FAULT
+        return 500, faults.client_fault("The request was refused (an injected fault).")
+    exchange.status = SERVER_FAULT
+    return 500, faults.server_fault()
 
 
 def _numbers(messages: tuple[Message, ...]) -> tuple[int, ...]:

@@ -14,12 +14,19 @@ answered here at once; a call is handed to ``run`` (``openpws.runner`` decides w
 Every POST gets an id (``X-Openpws-Request-Id``, from ``next_id``: the id of its request-journal
 entry) and an ``Exchange``, which, once the response is out, goes to ``observe`` (the metrics,
 the request log and the request journal, ``openpws.observability``).
+
+An account's fault rules (``services.faults``) may hold an answer back (a delay, slept here, off
+the worker threads) or drop the connection: ASGI has no way to close a connection before the
+response starts, so the status line and headers go out and then ``ConnectionDropped`` is raised,
+which makes the server close the connection before the body. The server would log that as an
+error; ``QuietDrops`` keeps it out of its log.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 from collections.abc import Awaitable, Callable, Coroutine, MutableMapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
@@ -42,6 +49,17 @@ App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 class BodyTooLarge(Exception):
     pass
+
+
+class ConnectionDropped(Exception):
+    """A fault rule's answer: the connection closes without the response's body."""
+
+
+class QuietDrops(logging.Filter):
+    """Leaves out the ASGI server's report of a connection a fault rule dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], ConnectionDropped))
 
 
 def _unobserved(_exchange: Exchange) -> None:
@@ -72,6 +90,10 @@ class SoapApp:
         # Without one (an application of no journal) a process-local count.
         self.next_id = next_id if next_id is not None else itertools.count(1).__next__
         self._tasks: list[asyncio.Task[None]] = []
+        for name in ("uvicorn.error", "uvicorn"):
+            logger = logging.getLogger(name)
+            if not any(isinstance(f, QuietDrops) for f in logger.filters):
+                logger.addFilter(QuietDrops())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -117,6 +139,9 @@ class SoapApp:
         http_status = 500  # unless answered: what escapes is a server error
         try:
             http_status = await self._answer(scope, receive, send, exchange)
+        except ConnectionDropped:
+            http_status = 0  # no answer
+            raise
         finally:
             exchange.answered(http_status)
             self.observe(exchange)
@@ -147,6 +172,12 @@ class SoapApp:
             status, payload = prepared
             return await _respond(send, exchange, status, payload, extra)
         status, payload = await self.run(prepared)
+        if exchange.delay_seconds:
+            await asyncio.sleep(exchange.delay_seconds)
+        if status == 0:  # dropped (soap.dispatch)
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", XML), (b"content-length", b"1000")]})
+            raise ConnectionDropped
         if prepared.not_modelled:
             # Members are wire names (ASCII): the header lists those sent that openpws does not model.
             extra.append((NOT_MODELLED, ", ".join(prepared.not_modelled).encode("ascii")))

@@ -392,3 +392,20 @@ journal_blocks = Table(
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
     sqlite_autoincrement=True,
 )
+
+# Fault rules of an account (services.faults): requests matching one are answered by it instead
+# of by their operation. Not part of the account's data: snapshots do not hold them.
+fault_rules = Table(
+    "fault_rules",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("operation", String(100), nullable=False),
+    Column("user_key", String(200), nullable=True),  # the lower-cased login it is limited to
+    Column("remaining", Integer, nullable=True),  # calls it still answers; null: no limit
+    Column("probability", Float, nullable=True),  # null: every matching call
+    Column("then", Text, nullable=False),  # JSON: the answer, as the control plane took it
+    Column("answered", Integer, nullable=False, server_default="0"),
+    Column("created_at", DateTime, nullable=False),  # real time
+)
+Index("ix_fault_rules_account", fault_rules.c.account_id, fault_rules.c.id)

@@ -97,6 +97,7 @@ NOT_HELD: Mapping[str, str] = {
     "accounts": "the account's row stays; its settings (SETTINGS) are held",
     "sessions": "sessions live on across a restore while their user exists",
     "snapshots": "an account's snapshots are not part of its state",
+    "fault_rules": "fault rules say how requests are answered, not what the account holds",
     "counters": "shared by every account, and they only grow",
     "journal": "the request journal records what clients did, restores included: a restore that rewound it "
                "would hide the very exchanges a test looks for",

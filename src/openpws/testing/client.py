@@ -1,5 +1,5 @@
 """A client of a running openpws server's control plane (``/_openpws/api/``, docs/sandbox.md):
-throwaway accounts, their users, clocks and snapshots, and a login to the PWS endpoint.
+throwaway accounts, their users, clocks, snapshots and fault rules, and a login to the PWS endpoint.
 
 It speaks plain HTTP with the standard library's ``urllib``: the plugin is loaded into every
 pytest run of every project that installs openpws, so importing it must cost next to nothing and
@@ -241,7 +241,7 @@ def yaml_body(document: str, members: Mapping[str, Any]) -> bytes:
 
 class Account:
     """A throwaway account of a sandbox: its code, endpoint, WSDL and users; log in, snapshot,
-    restore, reset, move its clock, delete it."""
+    restore, reset, move its clock, inject faults, delete it."""
 
     def __init__(self, server: Server, code: str, endpoint: str, wsdl: str, users: dict[str, User]) -> None:
         self.server = server
@@ -250,6 +250,7 @@ class Account:
         self.wsdl = wsdl
         self.users = users
         self.clock = Clock(self)
+        self.faults = Faults(self)
 
     def __repr__(self) -> str:
         return f"Account({self.code!r} at {self.server.url!r})"
@@ -389,6 +390,40 @@ class Clock:
     def real(self) -> ClockState:
         """Back to real time."""
         return self._put({"real": True})
+
+
+class Faults:
+    """The account's fault rules (docs/sandbox.md, "Faults"): requests they match are answered as
+    they say instead of by their operation."""
+
+    def __init__(self, account: Account) -> None:
+        self.account = account
+
+    def add(self, operation: str, *, user: str | None = None, times: int | None = None,
+            probability: float | None = None, **then: Any) -> int:
+        """A rule for ``operation``; ``then`` is how it answers, one of ``error=50046``,
+        ``lock_held_by=login`` (with ``stealable=False`` to refuse steals), ``soap_fault="Server"``,
+        ``http_status=503``, ``delay_ms=500``, ``drop_connection=True``. Its id."""
+        body: dict[str, Any] = {"operation": operation, "then": then}
+        for name, value in (("user", user), ("times", times), ("probability", probability)):
+            if value is not None:
+                body[name] = value
+        rule = self.account.server.call("POST", self.account._path + "/faults", body, expect=201)
+        rule_id = rule.get("id") if isinstance(rule, dict) else None
+        if not isinstance(rule_id, int) or isinstance(rule_id, bool):
+            raise OpenpwsError(f"the fault call answered no id: {rule!r}")
+        return rule_id
+
+    def list(self) -> list[dict[str, Any]]:
+        """The rules as the control plane describes them, newest first."""
+        answer = self.account.server.call("GET", self.account._path + "/faults")
+        return list(answer["items"])
+
+    def remove(self, rule_id: int) -> None:
+        self.account.server.call("DELETE", f"{self.account._path}/faults/{rule_id}", expect=204)
+
+    def clear(self) -> None:
+        self.account.server.call("DELETE", self.account._path + "/faults", expect=204)
 
 
 def _state(answer: dict[str, Any]) -> ClockState:
