@@ -219,6 +219,28 @@ def test_faults_over_a_real_server(inner: pytest.Pytester, running: conftest.Ser
 
 
 @serve
+def test_the_request_journal_over_a_real_server(inner: pytest.Pytester, running: conftest.Server) -> None:
+    inner.makepyfile(test_requests='''
+        def test_what_the_code_sent(openpws_account):
+            ticket = openpws_account.login()
+            client = openpws_account.zeep()
+            for _ in range(2):
+                client.service.PwsGetClientList(serviceRequest={"SessionTicket": ticket})
+            requests = openpws_account.requests
+            assert requests.count(operation="PwsGetClientList") == 2
+            assert requests.count(operation="PwsGetClientList", status="Fail") == 0
+            newest = requests.list(limit=3)
+            assert [e["operation"] for e in newest] == ["PwsGetClientList", "PwsGetClientList", "PwsAuthenticate"]
+            detail = requests.get(newest[0]["id"])
+            assert ticket not in detail["request_xml"] and "PwsGetClientList" in detail["request_xml"]
+            assert requests.count(body_contains="SessionTicket") == 2
+            requests.clear()
+            assert requests.list() == []
+    ''')
+    run(inner, running).assert_outcomes(passed=1)
+
+
+@serve
 def test_the_marker_and_the_options_refuse_what_they_do_not_know(
         inner: pytest.Pytester, running: conftest.Server, monkeypatch: pytest.MonkeyPatch) -> None:
     inner.makepyfile(test_misuse='''

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 from xml.sax.saxutils import escape
 
 if TYPE_CHECKING:
@@ -251,6 +252,7 @@ class Account:
         self.users = users
         self.clock = Clock(self)
         self.faults = Faults(self)
+        self.requests = Requests(self)
 
     def __repr__(self) -> str:
         return f"Account({self.code!r} at {self.server.url!r})"
@@ -424,6 +426,45 @@ class Faults:
 
     def clear(self) -> None:
         self.account.server.call("DELETE", self.account._path + "/faults", expect=204)
+
+
+class Requests:
+    """The account's request journal (docs/sandbox.md, "The request journal"): what its clients
+    sent and what came back, newest first."""
+
+    def __init__(self, account: Account) -> None:
+        self.account = account
+
+    @staticmethod
+    def _matcher(operation: str | None, status: str | None, error: int | None, since: datetime | None
+                 ) -> dict[str, Any]:
+        given = {"operation": operation, "status": status, "error": error,
+                 "since": None if since is None else since.isoformat()}
+        return {name: value for name, value in given.items() if value is not None}
+
+    def list(self, *, operation: str | None = None, status: str | None = None, error: int | None = None,
+             since: datetime | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """The entries that fit every filter given, newest first (without their XML)."""
+        query = self._matcher(operation, status, error, since) | ({} if limit is None else {"limit": limit})
+        path = self.account._path + "/requests" + ("?" + urlencode(query) if query else "")
+        return list(self.account.server.call("GET", path)["items"])
+
+    def get(self, request_id: int | str) -> dict[str, Any]:
+        """One entry with its request and response XML (tickets and passwords masked)."""
+        entry: dict[str, Any] = self.account.server.call("GET", f"{self.account._path}/requests/{request_id}")
+        return entry
+
+    def count(self, *, operation: str | None = None, status: str | None = None, error: int | None = None,
+              since: datetime | None = None, body_contains: str | None = None) -> int:
+        """How many entries fit every member given: to verify what the code under test sent."""
+        matcher = self._matcher(operation, status, error, since)
+        if body_contains is not None:
+            matcher["body_contains"] = body_contains
+        answer = self.account.server.call("POST", self.account._path + "/requests/count", matcher)
+        return int(answer["count"])
+
+    def clear(self) -> None:
+        self.account.server.call("DELETE", self.account._path + "/requests", expect=204)
 
 
 def _state(answer: dict[str, Any]) -> ClockState:
