@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from openpws.exchange import Exchange
+
 
 def real_now() -> datetime:
     """Real time, as an aware UTC datetime."""
@@ -65,26 +67,20 @@ class RequestTime:
     dispatcher reads the clock back for the response's ServerTimestampUtc, on success and failure
     alike. One request's own object, used by one thread at a time.
 
-    It also carries who the request acts as (account id and code, user login) once the services
-    know it, and how long its database transaction took: the request's log line, metrics and
-    journal entry (``openpws.exchange``) say so, and the journal files the exchange under that
-    account. For the account's fault rules (``services.faults``) it carries the check that runs as
-    soon as the account is known (``screen``, which may raise to answer the request instead), the
-    rule that answered it and the delay a rule added."""
+    It carries the request's ``Exchange`` (``openpws.exchange``), into which the services write who
+    the request acts as (account id and code, user login), how long its database transaction took,
+    and the fault rule that answered it or the delay one added: the request's log line, metrics
+    and journal entry read them there. For the account's fault rules (``services.faults``) it
+    carries the check that runs as soon as the account is known (``screen``, which may raise to
+    answer the request instead)."""
 
-    __slots__ = ("account", "account_id", "clock", "database_seconds", "delay_seconds", "fault_rule", "real",
-                 "screen", "user")
+    __slots__ = ("clock", "exchange", "real", "screen")
 
-    def __init__(self, real: datetime, clock: Clock = REAL) -> None:
+    def __init__(self, real: datetime, clock: Clock = REAL, exchange: Exchange | None = None) -> None:
         self.real = real
         self.clock = clock
-        self.account: str | None = None
-        self.account_id: int | None = None
-        self.user: str | None = None
-        self.database_seconds = 0.0
+        self.exchange = Exchange() if exchange is None else exchange
         self.screen: Callable[[str, str | None], None] | None = None
-        self.fault_rule: int | None = None
-        self.delay_seconds = 0.0
 
     @property
     def now(self) -> datetime:
@@ -99,8 +95,7 @@ class RequestTime:
     def acting_as(self, account_id: int, account: str, user: str | None) -> None:
         """The request acts in account ``account_id`` (code ``account``) as ``user`` (a login; for a
         PwsAuthenticate, the one it claims to be)."""
-        self.account_id = account_id
-        self.account = account
-        self.user = user
+        exchange = self.exchange
+        exchange.account_id, exchange.account, exchange.user = account_id, account, user
         if self.screen is not None:
             self.screen(account, user)

@@ -60,11 +60,11 @@ def answer_screened(environment: Environment, binding: Binding[Any, Any], reques
             conflict = _conflict(then, person, rule)
             if then.stealable and _steals(request, conflict):
                 # What it stole was the rule's pretence: the request runs as if it had stolen nothing.
-                time.fault_rule, stolen_from, request = rule.id, user_ref(person), _without_steal(request)
+                time.exchange.fault_rule, stolen_from, request = rule.id, user_ref(person), _without_steal(request)
                 continue
         if not faults.answers(environment, rule):
             continue
-        time.fault_rule = rule.id
+        time.exchange.fault_rule = rule.id
         match then:
             case faults.Error(number):
                 entry = faults.entry_of(number)
@@ -79,7 +79,7 @@ def answer_screened(environment: Environment, binding: Binding[Any, Any], reques
             case faults.Drop():
                 raise errors.InjectedFault(drop=True)
             case faults.Delay(ms):
-                time.delay_seconds += ms / 1000
+                time.exchange.delay_seconds += ms / 1000
 
 
 def _conflict(then: faults.LockHeld, person: PersonRow, rule: faults.Rule) -> LockConflict:

@@ -89,7 +89,7 @@ def perform(environment: Environment, work: Callable[[Context], V], *, time: Req
             now = time.now
             result = work(Context(tx, caller, now, settings, time))
     finally:
-        time.database_seconds += perf_counter() - started
+        time.exchange.database_seconds += perf_counter() - started
     if touch and caller is not None:
         # A read stays a read: the session's last-seen time is written afterwards, not waited for.
         toucher = caller

@@ -119,7 +119,7 @@ class Dispatcher(Generic[H]):
         time: RequestTime | None = None
         try:
             request_id = request.get("RequestId") or 0
-            time = RequestTime(self.clock())
+            time = RequestTime(self.clock(), exchange=exchange)
             try:
                 outcome = self.runner(prepared.handler, request, time, operation.name)
             except PwsError as error:
@@ -147,10 +147,7 @@ class Dispatcher(Generic[H]):
             return 500, faults.server_fault()
         finally:
             if time is not None:
-                exchange.account, exchange.account_id, exchange.user = time.account, time.account_id, time.user
                 exchange.real, exchange.account_time = time.real, time.now
-                exchange.database_seconds += time.database_seconds
-                exchange.fault_rule, exchange.delay_seconds = time.fault_rule, time.delay_seconds
 
     def _read(self, body: bytes, soap_action: str | None, exchange: Exchange) -> tuple[Operation, Record]:
         payload = body_payload(parse_message(body))
