@@ -11,9 +11,9 @@ from openpws.contract import load_contract
 from openpws.contract.record import Record
 from openpws.exchange import Exchange
 from openpws.messages.binding import Binding, Reply
-from openpws.messages.faults import answer_screened
 from openpws.messages.modelled import NotModelled
 from openpws.messages.operations import OPERATIONS
+from openpws.messages.rate_limits import answer_limited
 from openpws.observability import logs
 from openpws.observability.metrics import PATH as METRICS_PATH
 from openpws.observability.metrics import Metrics
@@ -22,6 +22,7 @@ from openpws.sandbox.api import control_plane
 from openpws.sandbox.control import Control, sweep_forever
 from openpws.sandbox.journal import JournalControl
 from openpws.sandbox.journal_api import journal_router
+from openpws.sandbox.rate_limits_api import rate_limits_router
 from openpws.services.context import Environment
 from openpws.services.journal import Journals, Recorder
 from openpws.soap.dispatch import Dispatcher, Prepared
@@ -40,7 +41,7 @@ def create_dispatcher(environment: Environment) -> Dispatcher[Binding[Any, Any]]
     """The dispatcher of the contract's operations, answering in ``environment``."""
 
     def serve(binding: Binding[Any, Any], request: Record, time: RequestTime, operation: str) -> Reply:
-        return answer_screened(environment, binding, request, time, operation)
+        return answer_limited(environment, binding, request, time, operation)
 
     contract = load_contract()
     return Dispatcher(contract, OPERATIONS, serve, strict_order=environment.settings.member_order == STRICT,
@@ -83,7 +84,7 @@ def create_app(settings: Settings, store: Store | None = None) -> SoapApp:
         recorder.close()
         runner.shutdown()
 
-    routers = [journal_router(journal, runner.call)]
+    routers = [journal_router(journal, runner.call), rate_limits_router(control, runner.call)]
     return SoapApp(dispatcher.contract, dispatcher, run, max_body_bytes=settings.max_body_bytes,
                    on_shutdown=shutdown, background=[sweep], observe=observe, next_id=recorder.next_id,
                    mounts=[(CONTROL_PREFIX, control_plane(control, runner.call, settings.admin_token, routers)),

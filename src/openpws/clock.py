@@ -70,17 +70,18 @@ class RequestTime:
     It carries the request's ``Exchange`` (``openpws.exchange``), into which the services write who
     the request acts as (account id and code, user login), how long its database transaction took,
     and the fault rule that answered it or the delay one added: the request's log line, metrics
-    and journal entry read them there. For the account's fault rules (``services.faults``) it
-    carries the check that runs as soon as the account is known (``screen``, which may raise to
-    answer the request instead)."""
+    and journal entry read them there. For the account's fault rules (``services.faults``) and
+    rate limits (``services.rate_limits``) it carries the checks that run as soon as the account
+    is known (``screen`` and ``limit``, which may raise to answer the request otherwise)."""
 
-    __slots__ = ("clock", "exchange", "real", "screen")
+    __slots__ = ("clock", "exchange", "limit", "real", "screen")
 
     def __init__(self, real: datetime, clock: Clock = REAL, exchange: Exchange | None = None) -> None:
         self.real = real
         self.clock = clock
         self.exchange = Exchange() if exchange is None else exchange
         self.screen: Callable[[str, str | None], None] | None = None
+        self.limit: Callable[[int, str, str | None, int | None], None] | None = None
 
     @property
     def now(self) -> datetime:
@@ -92,10 +93,13 @@ class RequestTime:
         self.clock = clock
         return self.clock.at(self.real)
 
-    def acting_as(self, account_id: int, account: str, user: str | None) -> None:
+    def acting_as(self, account_id: int, account: str, user: str | None, session_id: int | None = None) -> None:
         """The request acts in account ``account_id`` (code ``account``) as ``user`` (a login; for a
-        PwsAuthenticate, the one it claims to be)."""
+        PwsAuthenticate, the one it claims to be), in the session ``session_id`` (None before one
+        exists)."""
         exchange = self.exchange
         exchange.account_id, exchange.account, exchange.user = account_id, account, user
+        if self.limit is not None:
+            self.limit(account_id, account, user, session_id)
         if self.screen is not None:
             self.screen(account, user)

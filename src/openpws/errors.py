@@ -4,8 +4,9 @@ that carry them. ``openpws.soap.faults`` is the one place that turns these into 
     Exception
     ├── PwsError        a business failure: HTTP 200, Status=Fail (FailSessionInvalid for session
     │                   entries), one PwsMessage per problem; the request's transaction is rolled back
-    ├── LockFault       a write blocked by other users' locks (or by the theft of the caller's own):
-    │                   HTTP 500, a SOAP Fault whose detail is a PwsFault; rolled back too
+    ├── PwsFault        a write blocked by other users' locks (or by the theft of the caller's own),
+    │                   or a request over its rate limit in error mode: HTTP 500, a SOAP Fault whose
+    │                   detail is a PwsFault; rolled back too
     └── RequestFault    a malformed request (not XML, wrong envelope, unknown operation, a value not
                         of its XSD type, a required element missing): HTTP 500, faultcode s:Client
 
@@ -64,6 +65,18 @@ INVALID_SESSION_TICKET = Entry(
     10004, "InvalidSessionTicket",
     "The specified session ticket is invalid. Please verify you are issuing this request against the "
     "correct instance of Projector.", session=True)
+# Production answers 10016 as an error (the PwsFault, before any work) or as a warning (the work
+# done), by the installation's rate-limiting mode; the two entries are that one number's two forms.
+RATE_LIMIT_EXCEEDED = Entry(
+    10016, "RequestExceededRateLimit",
+    "The request exceeded the rate limit: {installation} of {installation_limit} installation hits, {user} of "
+    "{user_limit} user hits and {session} of {session_limit} session hits in the last {window} seconds. Pause "
+    "for at least five seconds before retrying.")
+RATE_LIMIT_WARNING = Entry(
+    10016, "RequestExceededRateLimit",
+    "The request exceeded the rate limit: {installation} of {installation_limit} installation hits, {user} of "
+    "{user_limit} user hits and {session} of {session_limit} session hits in the last {window} seconds. Slow "
+    "down: in error mode this request would have been refused.", W)
 INVALID_ENUMERATION_VALUE = Entry(
     10126, "InvalidEnumerationValueSpecified",
     "An invalid value was specified for {field}. Valid values are {valid}.")
@@ -278,14 +291,15 @@ def fail(entry: Entry, detail: str | None = None, /, **params: object) -> PwsErr
     return PwsError(message(entry, detail, **params))
 
 
-class LockFault(Exception):
-    """A request that locks prevent: the PwsFault members other than Messages, ResponseId and
-    ServiceName (which the SOAP layer adds), in wire form, and the message that explains it."""
+class PwsFault(Exception):
+    """A request answered with the PwsFault (one that locks prevent, or one over its rate limit):
+    the PwsFault members other than Messages, ResponseId and ServiceName (which the SOAP layer
+    adds), in wire form, and the message that explains it."""
 
-    def __init__(self, message: Message, members: Mapping[str, Any]) -> None:
+    def __init__(self, message: Message, members: Mapping[str, Any] | None = None) -> None:
         super().__init__(message.additional_text)
         self.message = message
-        self.members = members
+        self.members: Mapping[str, Any] = members or {}
 
 
 class InjectedFault(Exception):

@@ -244,6 +244,8 @@ def test_the_openapi_document_lists_every_call(app_transport: AsgiTransport) -> 
         f"{API}/accounts/{{code}}/requests": ["delete", "get"],
         f"{API}/accounts/{{code}}/requests/{{id}}": ["get"],
         f"{API}/accounts/{{code}}/requests/count": ["post"],
+        f"{API}/accounts/{{code}}/rate-limits": ["get", "put"],
+        f"{API}/accounts/{{code}}/rate-limits/hits": ["delete"],
         f"{API}/requests": ["delete", "get"],
         f"{API}/requests/{{id}}": ["get"],
         f"{API}/requests/count": ["post"],

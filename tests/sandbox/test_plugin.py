@@ -241,6 +241,30 @@ def test_the_request_journal_over_a_real_server(inner: pytest.Pytester, running:
 
 
 @serve
+def test_rate_limits_over_a_real_server(inner: pytest.Pytester, running: conftest.Server) -> None:
+    inner.makepyfile(test_rate_limits='''
+        import pytest
+        import zeep.exceptions
+
+
+        def test_the_code_under_test_meets_a_rate_limit(openpws_account):
+            limits = openpws_account.rate_limits
+            assert limits.get()["mode"] == "off"
+            client = openpws_account.zeep()
+            rq = {"SessionTicket": openpws_account.login()}
+            shown = limits.set("error", user=3, weights={"PwsGetClientList": 2})
+            assert shown["limits"] == {"installation": 2400, "user": 3, "session": 1200}
+            assert client.service.PwsGetClientList(serviceRequest=rq).Status == "Ok"  # 1 + 2 hits
+            with pytest.raises(zeep.exceptions.Fault):
+                client.service.PwsGetClientList(serviceRequest=rq)
+            assert openpws_account.requests.count(error=10016) == 1
+            limits.clear_hits()
+            assert client.service.PwsGetClientList(serviceRequest=rq).Status == "Ok"
+    ''')
+    run(inner, running).assert_outcomes(passed=1)
+
+
+@serve
 def test_the_marker_and_the_options_refuse_what_they_do_not_know(
         inner: pytest.Pytester, running: conftest.Server, monkeypatch: pytest.MonkeyPatch) -> None:
     inner.makepyfile(test_misuse='''

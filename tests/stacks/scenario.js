@@ -307,6 +307,14 @@ async function scenario() {
   saved = await call('PwsSaveClient', first, {Client: {ClientName: `Stack leaf ${tag}`, ParentClientIdentity: {ClientUid: parent.uid}}});
   await call('PwsDeleteClient', first, {ClientIdentity: {ClientUid: saved.ClientIdentity.ClientUid}});
 
+  // The rate limiter, off by default, still counts its own call and the hits it simulates.
+  const limiter = await call('PwsTestRateLimiter', second, {SimulateSessionHitsAfter: 5});
+  const snapshot = limiter.RateLimitSnapshot;
+  check(snapshot && String(snapshot.EnabledFlag) === 'false' && Number(snapshot.SessionHitCount) === 6
+    && Number(snapshot.UserHitCount) === 1 && Number(snapshot.RollingWindowSeconds) === 60
+    && Number(snapshot.SessionRateLimit) === 1200,
+  'PwsTestRateLimiter: the snapshot counts its own hit and the simulated ones');
+
   // Log out; the ticket is dead after.
   await call('PwsUnauthenticate', second);
   await call('PwsUnauthenticate', first);

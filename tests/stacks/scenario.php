@@ -347,6 +347,13 @@ final class Scenario
             ['Client' => ['ClientName' => "Stack leaf $tag", 'ParentClientIdentity' => ['ClientUid' => $parent->uid]]]);
         $call('PwsDeleteClient', $first, ['ClientIdentity' => ['ClientUid' => $saved->ClientIdentity->ClientUid]]);
 
+        // The rate limiter, off by default, still counts its own call and the hits it simulates.
+        $snapshot = $call('PwsTestRateLimiter', $second, ['SimulateSessionHitsAfter' => 5])->RateLimitSnapshot ?? null;
+        $check($snapshot !== null && $snapshot->EnabledFlag === false && (int) $snapshot->SessionHitCount === 6
+            && (int) $snapshot->UserHitCount === 1 && (int) $snapshot->RollingWindowSeconds === 60
+            && (int) $snapshot->SessionRateLimit === 1200,
+            'PwsTestRateLimiter: the snapshot counts its own hit and the simulated ones');
+
         // Log out; the ticket is dead after.
         $call('PwsUnauthenticate', $second);
         $call('PwsUnauthenticate', $first);

@@ -87,11 +87,11 @@ def stolen_members(stolen: locks.Stolen) -> dict[str, Any]:
             "StolenLocks": [entity_summary(s) for s in stolen.summaries] or None}
 
 
-def lock_fault(conflict: LockConflict) -> errors.LockFault:
+def lock_fault(conflict: LockConflict) -> errors.PwsFault:
     """The PwsFault members of a lock conflict."""
     holder = conflict.holder
     taker = conflict.taker
-    return errors.LockFault(conflict.message, {
+    return errors.PwsFault(conflict.message, {
         "LockHolderUserIdentity": user_ref(holder) if holder else None,
         "LockHolders": [entity_summary(s) for s in conflict.holders],
         "LockTaker": {"LockStolenByUser": user_summary(taker.user), "ProjectorLockSetId": taker.lock_set_id}

@@ -19,6 +19,7 @@ from openpws.messages import (
     invoices,
     locks,
     projects,
+    rate_limits,
     resources,
     roles,
     scheduling,
@@ -41,6 +42,7 @@ from openpws.services import (
     invoices as invoice_services,
 )
 from openpws.services import projects as project_services
+from openpws.services import rate_limits as rate_limit_services
 from openpws.services import (
     resources as resource_services,
 )
@@ -103,4 +105,7 @@ OPERATIONS: Mapping[str, Binding[Any, Any]] = {
     "PwsGetResource": Binding(resources.decode_get, resource_services.get_resources, resources.encode_get),
     "PwsGetResourceSchedulingRoleData": Binding(scheduling.decode, scheduling_services.role_schedules,
                                                 scheduling.encode, not_modelled=scheduling.NOT_MODELLED),
+    # Counted against the rate limits whether limiting is on or off (messages.rate_limits).
+    "PwsTestRateLimiter": Binding(rate_limits.decode_test, rate_limit_services.snapshot, rate_limits.encode_test,
+                                  write=True),
 }

@@ -24,7 +24,7 @@ from openpws.contract import load_contract
 from openpws.sandbox import export
 from openpws.sandbox.fixtures import Fixture, check, for_account, packaged, packaged_names, week_base
 from openpws.sandbox.loading import Loader
-from openpws.services import admin, faults, sandbox, snapshots
+from openpws.services import admin, faults, rate_limits, sandbox, snapshots
 from openpws.services import fixtures as fixture_services
 from openpws.services.context import Environment
 from openpws.services.permissions import ALL
@@ -234,6 +234,21 @@ class Control:
 
     def clear_faults(self, code: str) -> None:
         faults.clear(self.environment, code, self.clock())
+
+    def set_rate_limits(self, code: str, limits: rate_limits.Limits) -> rate_limits.Limits:
+        """The account's rate limiting (``services.rate_limits``); the weights' operations must be
+        the contract's."""
+        operations = load_contract().operations
+        for operation in limits.weights:
+            if operation not in operations:
+                raise Invalid(f"the service has no operation {operation!r}", f"weights.{operation}")
+        return rate_limits.configure(self.environment, code, limits, self.clock())
+
+    def rate_limits(self, code: str) -> rate_limits.Limits:
+        return rate_limits.current(self.environment, code, self.clock())
+
+    def clear_rate_limit_hits(self, code: str) -> None:
+        rate_limits.clear_hits(self.environment, code, self.clock())
 
     def sweep(self) -> int:
         """Remove the accounts whose time is up; how many went."""

@@ -91,7 +91,7 @@ def caller_for(tx: Connection, account_code: str, login: str) -> Caller:
     if user is None:
         raise AdminError(f"there is no user {login!r} in account {account.code!r}")
     return Caller(session_id=0, account_id=account.id, account_uid=account.uid, account_code=account.code,
-                  user_id=user.id, user_uid=user.uid, display_name=user.display_name,
+                  user_id=user.id, user_uid=user.uid, login=user.login, display_name=user.display_name,
                   reference_id=user.reference_id, permissions=expand(user.permissions))
 
 

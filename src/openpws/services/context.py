@@ -25,6 +25,7 @@ from openpws.store.transactions import Store
 
 if TYPE_CHECKING:
     from openpws.services.faults import Rules
+    from openpws.services.rate_limits import Gate
 
 V = TypeVar("V")
 
@@ -61,6 +62,12 @@ def _rules() -> Rules:
     return Rules()
 
 
+def _gate() -> Gate:
+    from openpws.services.rate_limits import Gate  # it builds on this module
+
+    return Gate()
+
+
 @dataclass(frozen=True)
 class Environment:
     store: Store
@@ -69,6 +76,8 @@ class Environment:
     defer: Callable[[Callable[[], None]], None] = _at_once
     # The process's copy of the accounts' fault rules.
     faults: Rules = field(default_factory=_rules)
+    # The process's copy of the rate limits of the accounts that have them on.
+    rate_limits: Gate = field(default_factory=_gate)
 
 
 def perform(environment: Environment, work: Callable[[Context], V], *, time: RequestTime, ticket: str | None,

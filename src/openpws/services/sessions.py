@@ -44,6 +44,7 @@ class Caller:
     account_code: str
     user_id: int
     user_uid: int
+    login: str
     display_name: str
     reference_id: str | None
     permissions: frozenset[Permission]
@@ -114,7 +115,7 @@ def resolve(tx: Connection, settings: Settings, time: RequestTime, ticket: str) 
         raise errors.fail(errors.INVALID_SESSION_TICKET)
     row = owner.session
     current = _naive(time.enter(owner.account_clock))
-    time.acting_as(row.account_id, owner.account_code, owner.login)
+    time.acting_as(row.account_id, owner.account_code, owner.login, row.id)
     if row.ended_at is not None:
         raise errors.fail(errors.INVALID_SESSION, "the session was ended by PwsUnauthenticate")
     if current - row.last_seen_at > timedelta(minutes=settings.session_idle_minutes):
@@ -131,6 +132,7 @@ def resolve(tx: Connection, settings: Settings, time: RequestTime, ticket: str) 
         account_code=owner.account_code,
         user_id=row.user_id,
         user_uid=owner.user_uid,
+        login=owner.login,
         display_name=owner.display_name,
         reference_id=owner.reference_id,
         permissions=permissions,

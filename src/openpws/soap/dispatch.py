@@ -22,7 +22,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from openpws.clock import RequestTime, real_now
 from openpws.contract import Contract, Operation, ns
 from openpws.contract.record import Record
-from openpws.errors import InjectedFault, LockFault, Message, PwsError, RequestFault
+from openpws.errors import InjectedFault, Message, PwsError, PwsFault, RequestFault
 from openpws.exchange import CLIENT_FAULT, DROPPED, PWS_FAULT, SERVER_FAULT, Exchange
 from openpws.soap import faults
 from openpws.soap.codec import ANY_ORDER, Encoder, decode
@@ -127,8 +127,8 @@ class Dispatcher(Generic[H]):
                 answer = self._respond(operation, request_id, time, status, messages, {})
                 exchange.status, exchange.errors = status, _numbers(error.messages)
                 return 200, answer
-            except LockFault as error:
-                answer = self._lock_fault(operation, request_id, error)
+            except PwsFault as error:
+                answer = self._pws_fault(operation, request_id, error)
                 exchange.status, exchange.errors = PWS_FAULT, _numbers((error.message,))
                 return 500, answer
             except InjectedFault as error:
@@ -169,11 +169,11 @@ class Dispatcher(Generic[H]):
         assert isinstance(request, Record)
         return operation, request
 
-    def _lock_fault(self, operation: Operation, request_id: int, error: LockFault) -> bytes:
+    def _pws_fault(self, operation: Operation, request_id: int, error: PwsFault) -> bytes:
         values = {**error.members, "Messages": faults.message_values([error.message]), "ResponseId": request_id,
                   "ServiceName": operation.response_type[1:].partition("}")[2]}
         detail = self.encoder.standalone(_PWS_FAULT, self.contract.types.complex(_PWS_FAULT), values)
-        return faults.lock_fault(detail, error.message.text)
+        return faults.pws_fault(detail, error.message.text)
 
     def _respond(self, operation: Operation, request_id: int, time: RequestTime, status: str,
                  messages: list[dict[str, Any]], members: Mapping[str, Any]) -> bytes:

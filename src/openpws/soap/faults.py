@@ -60,8 +60,9 @@ def fault(code: str, text: str, detail: str | None = None) -> bytes:
     return envelope(f"<{prefix}:Fault>{content}</{prefix}:Fault>")
 
 
-def lock_fault(detail: str, text: str) -> bytes:
-    """A lock conflict: faultcode s:Client (WCF's default for a typed fault) and the PwsFault."""
+def pws_fault(detail: str, text: str) -> bytes:
+    """A typed fault (a lock conflict, a rate-limit error): faultcode s:Client (WCF's default for
+    a typed fault) and the PwsFault."""
     return fault("Client", text, detail)
 
 

@@ -409,3 +409,34 @@ fault_rules = Table(
     Column("created_at", DateTime, nullable=False),  # real time
 )
 Index("ix_fault_rules_account", fault_rules.c.account_id, fault_rules.c.id)
+
+# Rate limiting of an account (services.rate_limits): its mode, limits and operation weights, as
+# the control plane set them (no row: off, the defaults). Like fault rules, it says how requests
+# are answered, not what the account holds: snapshots do not hold it.
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("mode", String(10), nullable=False),  # off, warning or error
+    Column("installation_limit", Integer, nullable=False),
+    Column("user_limit", Integer, nullable=False),
+    Column("session_limit", Integer, nullable=False),
+    Column("weights", Text, nullable=False),  # JSON: operation → hits
+)
+
+# The hits counted against an account's rate limits: one row per counted request (or simulated
+# hits of PwsTestRateLimiter), at its instant on the account's clock. Rows older than the window
+# are removed as new ones come in.
+rate_limit_hits = Table(
+    "rate_limit_hits",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("user_key", String(200), nullable=True),  # the lower-cased login
+    Column("session_id", Integer, nullable=True),
+    Column("installation", Integer, nullable=False),
+    Column("user", Integer, nullable=False),
+    Column("session", Integer, nullable=False),
+)
+Index("ix_rate_limit_hits_account", rate_limit_hits.c.account_id, rate_limit_hits.c.at)

@@ -98,6 +98,8 @@ NOT_HELD: Mapping[str, str] = {
     "sessions": "sessions live on across a restore while their user exists",
     "snapshots": "an account's snapshots are not part of its state",
     "fault_rules": "fault rules say how requests are answered, not what the account holds",
+    "rate_limits": "rate limits say how requests are answered, not what the account holds",
+    "rate_limit_hits": "hits count requests made, restores included, as the request journal does",
     "counters": "shared by every account, and they only grow",
     "journal": "the request journal records what clients did, restores included: a restore that rewound it "
                "would hide the very exchanges a test looks for",

@@ -242,7 +242,8 @@ def yaml_body(document: str, members: Mapping[str, Any]) -> bytes:
 
 class Account:
     """A throwaway account of a sandbox: its code, endpoint, WSDL and users; log in, snapshot,
-    restore, reset, move its clock, inject faults, delete it."""
+    restore, reset, move its clock, inject faults, set rate limits, read its request journal,
+    delete it."""
 
     def __init__(self, server: Server, code: str, endpoint: str, wsdl: str, users: dict[str, User]) -> None:
         self.server = server
@@ -253,6 +254,7 @@ class Account:
         self.clock = Clock(self)
         self.faults = Faults(self)
         self.requests = Requests(self)
+        self.rate_limits = RateLimits(self)
 
     def __repr__(self) -> str:
         return f"Account({self.code!r} at {self.server.url!r})"
@@ -465,6 +467,32 @@ class Requests:
 
     def clear(self) -> None:
         self.account.server.call("DELETE", self.account._path + "/requests", expect=204)
+
+
+class RateLimits:
+    """The account's rate limiting (docs/sandbox.md, "Rate limits"): weighted hits per account,
+    user and session over a 60-second window on the account's clock."""
+
+    def __init__(self, account: Account) -> None:
+        self.account = account
+
+    def set(self, mode: str, *, installation: int | None = None, user: int | None = None,
+            session: int | None = None, weights: Mapping[str, int] | None = None) -> dict[str, Any]:
+        """Set the whole of it (``mode`` off, warning or error; limits not given take the
+        defaults, operations not weighted weigh 1); the settings as the control plane took them."""
+        given = {"installation": installation, "user": user, "session": session}
+        body = {"mode": mode, "limits": {name: value for name, value in given.items() if value is not None},
+                "weights": dict(weights or {})}
+        answer: dict[str, Any] = self.account.server.call("PUT", self.account._path + "/rate-limits", body)
+        return answer
+
+    def get(self) -> dict[str, Any]:
+        answer: dict[str, Any] = self.account.server.call("GET", self.account._path + "/rate-limits")
+        return answer
+
+    def clear_hits(self) -> None:
+        """Forget the hits counted so far (a fresh window)."""
+        self.account.server.call("DELETE", self.account._path + "/rate-limits/hits", expect=204)
 
 
 def _state(answer: dict[str, Any]) -> ClockState:
