@@ -240,6 +240,17 @@ def test_a_negative_simulated_count_is_a_client_fault(soap: SoapClient, account:
     assert "cannot be negative" in answer.faultstring
 
 
+def test_the_largest_simulated_counts_are_held(api: httpx.Client, soap: SoapClient,
+                                                account: AccountFixture) -> None:
+    pws = Pws(soap, account)
+    largest = 2**31 - 1
+    shown = counts(test_rate_limiter(pws, InstallationHitsBefore=largest, InstallationHitsAfter=largest,
+                                     UserHitsAfter=largest))
+    assert shown == (largest, largest, 1)  # shown as the largest Int32, however many more
+    set_limits(api, account.code, mode="error")
+    assert fault_numbers(test_rate_limiter(pws, SessionHitsBefore=largest)) == [10016]
+
+
 def test_the_command_line(api: httpx.Client, soap: SoapClient, database_url: str, account: AccountFixture) -> None:
     """`openpws rate-limits` changes the same settings; a server sees them within a second."""
     runner = CliRunner()

@@ -56,13 +56,19 @@ def put_settings(connection: Connection, account_id: int, *, mode: str, installa
         statements.change(connection, insert(rate_limits).values(account_id=account_id, **values))
 
 
+# The most hits one row holds (its columns are 32-bit): more is kept as this many, which is past
+# every limit the control plane takes.
+MAX_ROW_HITS = 2**31 - 1
+
+
 def add_hits(connection: Connection, account_id: int, at: datetime, user_key: str | None, session_id: int | None,
              hits: Hits) -> None:
     if hits == Hits():
         return
     statements.change(connection, insert(rate_limit_hits).values(
-        account_id=account_id, at=at, user_key=user_key, session_id=session_id, installation=hits.installation,
-        user=hits.user, session=hits.session))
+        account_id=account_id, at=at, user_key=user_key, session_id=session_id,
+        installation=min(hits.installation, MAX_ROW_HITS), user=min(hits.user, MAX_ROW_HITS),
+        session=min(hits.session, MAX_ROW_HITS)))
 
 
 def window(connection: Connection, account_id: int, user_key: str | None, session_id: int | None,
