@@ -4,6 +4,9 @@ another account's rows stay exactly as they were, byte for byte."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import httpx
 
 from openpws.store.transactions import Store
@@ -53,3 +56,39 @@ def test_what_is_done_to_one_account_leaves_another_as_it_was(api: httpx.Client,
     assert all(rows == [] for rows in rows_of(store, one_id).values())
     assert rows_of(store, other_id) == before
     assert theirs.call("PwsGetClientList").status == "Ok"
+
+
+def _write_until_refused(pws: Pws, worker: int, statuses: list[str]) -> None:
+    for n in range(1000):
+        answer = pws.call("PwsSaveClient", f"<req:Client><com:ClientName>W{worker}-{n}</com:ClientName></req:Client>",
+                          check=False)
+        statuses.append(answer.status if answer.status_code == 200 else f"fault {answer.faultcode}")
+        if statuses[-1] != "Ok":
+            return
+
+
+def test_writes_racing_the_accounts_deletion_get_a_session_error_and_leave_nothing(
+        api: httpx.Client, soap: SoapClient, store: Store) -> None:
+    """Writes in an account being deleted are answered as usual, or, once it is gone, with the
+    session error of a ticket that names nothing any more; none is an internal error, no row of
+    the account is left behind, and the deletion never fails on one written meanwhile."""
+    for attempt in range(3):
+        made = create(api, fixture_name="demo")
+        admin = made["users"][0]
+        account = AccountFixture(made["code"], admin["login"], "", "", admin["password"])
+        sessions = [Pws(soap.another(), account) for _ in range(3)]
+        found = account_id(store, made["code"])
+        assert found is not None
+        statuses: list[list[str]] = [[] for _ in sessions]
+        writers = [threading.Thread(target=_write_until_refused, args=(pws, i, statuses[i]))
+                   for i, pws in enumerate(sessions)]
+        for writer in writers:
+            writer.start()
+        time.sleep(0.05 * (attempt + 1))
+        deleted = api.delete(f"{API}/accounts/{made['code']}")
+        for writer in writers:
+            writer.join()
+        assert deleted.status_code == 204, deleted.text
+        for answered in statuses:
+            assert answered[-1] == "FailSessionInvalid" and set(answered[:-1]) <= {"Ok"}, answered
+        assert all(rows == [] for rows in rows_of(store, found).values())

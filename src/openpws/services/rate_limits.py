@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from openpws import errors
 from openpws.services.context import Context, Environment
 from openpws.services.sandbox import Invalid, live_account
+from openpws.store import accounts as account_store
 from openpws.store import rate_limits as store
 from openpws.store.rate_limits import Hits, SettingsRow
 
@@ -162,6 +163,8 @@ def count(environment: Environment, needed: Needed, now: datetime, hits: Hits) -
     user_key = None if needed.user is None else needed.user.lower()
     moment = now.replace(tzinfo=None)
     with environment.store.write() as tx:
+        if not account_store.hold(tx, needed.account_id):
+            return Hits()  # deleted meanwhile: the request, run again, finds no account
         store.add_hits(tx, needed.account_id, moment, user_key, needed.session_id, hits)
         return store.window(tx, needed.account_id, user_key, needed.session_id,
                             moment - timedelta(seconds=WINDOW_SECONDS), moment)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select
+from sqlalchemy import Connection, Select, bindparam, func, insert, select
 
 from openpws.entities import AccountRow, PersonRow, UserRow
 from openpws.store import statements
@@ -31,8 +32,29 @@ _ACCOUNT_COLUMNS = (accounts.c.id, accounts.c.uid, accounts.c.code, accounts.c.n
 
 
 def find_account(connection: Connection, code: str) -> AccountRow | None:
-    found = statements.rows(connection, select(*_ACCOUNT_COLUMNS).where(accounts.c.code_key == code.lower()))
+    """The account ``code``, held against a concurrent deletion in a write (``hold``)."""
+    query = select(*_ACCOUNT_COLUMNS).where(accounts.c.code_key == code.lower())
+    found = statements.rows(connection, held(connection, query))
     return AccountRow(*found[0]) if found else None
+
+
+def held(connection: Connection, query: Select[Any]) -> Select[Any]:
+    """``query``, locking the account rows it reads FOR KEY SHARE when the transaction must hold
+    them (``statements.holds_account``): a concurrent deletion of the account then waits for this
+    transaction, or, having removed it first, leaves the query without the row. Updates of the
+    account's row (its clock, settings) do not wait for it."""
+    return query.with_for_update(key_share=True, of=accounts) if statements.holds_account(connection) else query
+
+
+_HOLD = select(accounts.c.id).where(accounts.c.id == bindparam("account_id")).with_for_update(key_share=True)
+
+
+def hold(connection: Connection, account_id: int) -> bool:
+    """Hold the account's row for the rest of the transaction (see ``held``); False when it is
+    gone. Always True outside a PostgreSQL write."""
+    if not statements.holds_account(connection):
+        return True
+    return statements.scalar(connection, _HOLD, {"account_id": account_id}) is not None
 
 
 _WEEK_START = select(accounts.c.week_start).where(accounts.c.id == bindparam("account_id"))

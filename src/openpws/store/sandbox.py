@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Table, delete, func, or_, select, update
 
 from openpws.clock import Clock, utc
 from openpws.store import statements
+from openpws.store.accounts import held
 from openpws.store.schema import (
     accounts,
     clients,
@@ -64,7 +65,8 @@ def _state(row: Sequence[Any]) -> AccountState:
 
 
 def find_state(connection: Connection, code: str) -> AccountState | None:
-    found = statements.rows(connection, _STATE.where(accounts.c.code_key == code.lower()))
+    """The account ``code``, held against a concurrent deletion in a write (``accounts.held``)."""
+    found = statements.rows(connection, held(connection, _STATE.where(accounts.c.code_key == code.lower())))
     return _state(found[0]) if found else None
 
 
@@ -144,6 +146,10 @@ def delete_account(connection: Connection, account_id: int) -> None:
     in dependency order rather than the accounts row's cascade: each is one indexed, set-based
     statement, and a table that refers to another without a cascade (a manager, a lock's holder)
     is emptied before the table it refers to."""
+    if connection.dialect.name == "postgresql":
+        # First the account's row: writes in the account hold it (accounts.held), so this waits for
+        # those under way, and those that come later find no account.
+        statements.rows(connection, select(accounts.c.id).where(accounts.c.id == account_id).with_for_update())
     for table in _account_tables():
         statements.change(connection, delete(table).where(table.c.account_id == account_id))
     statements.change(connection, delete(accounts).where(accounts.c.id == account_id))

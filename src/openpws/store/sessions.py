@@ -62,7 +62,7 @@ _PERMISSIONS = (
     .where(user_permissions.c.user_id == users.c.id)
     .scalar_subquery()
 )
-_OWNER = Prebuilt(
+_OWNER_QUERY = (
     select(
         sessions.c.id, sessions.c.account_id, sessions.c.user_id, sessions.c.created_at,
         sessions.c.last_seen_at, sessions.c.ended_at, accounts.c.uid, accounts.c.code, accounts.c.clock_frozen_at,
@@ -73,10 +73,15 @@ _OWNER = Prebuilt(
     .join(accounts, accounts.c.id == sessions.c.account_id)
     .where(sessions.c.ticket_hash == bindparam("ticket_hash"))
 )
+_OWNER = Prebuilt(_OWNER_QUERY)
+# In a PostgreSQL write, the account's row is held too (accounts.held).
+_OWNER_HOLDING = Prebuilt(_OWNER_QUERY.with_for_update(key_share=True, of=accounts))
 
 
 def find_session_owner(connection: Connection, ticket_hash: str) -> SessionOwner | None:
-    rows = _OWNER.all(connection, ticket_hash=ticket_hash)
+    """The session of ``ticket_hash`` with its account and user; in a write, the account is held
+    against a concurrent deletion (which, when it came first, leaves no owner to find)."""
+    rows = (_OWNER_HOLDING if statements.holds_account(connection) else _OWNER).all(connection, ticket_hash=ticket_hash)
     if not rows:
         return None
     (*session, account_uid, account_code, frozen_at, offset_us, expires_at, user_uid, login, display_name,

@@ -284,6 +284,19 @@ def _postgresql_isolation(connection: Connection, write: bool) -> None:
 _READ_COMMITTED, _REPEATABLE_READ = IsolationLevel.READ_COMMITTED, IsolationLevel.REPEATABLE_READ
 
 
+def holds_account(connection: Connection) -> bool:
+    """Whether the transaction on ``connection`` must hold the row of the account it writes in
+    (FOR KEY SHARE, ``accounts.hold``): a PostgreSQL write. Without it, a write that read the
+    account just before a concurrent deletion of the account removed it would insert rows that
+    refer to an account that is gone (a foreign key violation) or, committing between the
+    deletion's DELETE of a table and its DELETE of the account, make the deletion fail. SQLite's
+    writers take turns, and a read writes nothing."""
+    if connection.dialect.name != "postgresql":
+        return False
+    driver: Any = connection.connection.dbapi_connection
+    return driver is not None and driver.read_only is False
+
+
 class transaction:  # lower case: it was a function, and is still called as one
     """One transaction on ``connection``, committed at the end of the block (rolled back by an
     exception): ``with transaction(connection, write=True) as tx: …``. (A class: as a generator,
