@@ -24,6 +24,10 @@ class AdminError(ValueError):
     """An administration request that cannot be carried out (the message says why)."""
 
 
+class AccountTaken(AdminError):
+    """The account code is taken (by another request, perhaps a moment ago)."""
+
+
 def create_account(tx: Connection, code: str, name: str | None, now: datetime, week_start: int = MONDAY) -> AccountRow:
     """A new account, whose weeks (and so every hours bucket) start on ``week_start`` (0 Monday …
     6 Sunday)."""
@@ -35,7 +39,7 @@ def create_account(tx: Connection, code: str, name: str | None, now: datetime, w
     try:
         account = account_store.create_account(tx, code, name or code, now, week_start)
     except account_store.DuplicateError as error:
-        raise AdminError(str(error)) from None
+        raise AccountTaken(str(error)) from None
     stage_store.seed_stages(tx, account.id)
     return account
 

@@ -194,9 +194,9 @@ def create_account(environment: Environment, *, code: str, name: str | None, use
                                   scrypt_cost=GENERATED_PASSWORD_COST if user.generated else settings.scrypt_cost,
                                   now=moment)
             return account.uid
-    except IntegrityError:
-        # Another request took the code between the check above and the insert (PostgreSQL:
-        # SQLite's writers take turns); its account's unique code refused this one.
+    except (IntegrityError, admin.AccountTaken):
+        # Another request took the code after the check above (PostgreSQL: SQLite's writers take
+        # turns): committed before the insert's own check, or refused by the unique code after.
         raise Conflict(f"account {code!r} already exists", "code") from None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Select, bindparam, func, insert, select
 
@@ -38,7 +38,10 @@ def find_account(connection: Connection, code: str) -> AccountRow | None:
     return AccountRow(*found[0]) if found else None
 
 
-def held(connection: Connection, query: Select[Any]) -> Select[Any]:
+Q = TypeVar("Q", bound=Select[Any])
+
+
+def held(connection: Connection, query: Q) -> Q:
     """``query``, locking the account rows it reads FOR KEY SHARE when the transaction must hold
     them (``statements.holds_account``): a concurrent deletion of the account then waits for this
     transaction, or, having removed it first, leaves the query without the row. Updates of the
