@@ -143,7 +143,8 @@ def routes(site: Site) -> APIRouter:
                 raise Invalid("choose the user who is to hold the lock", "user")
             if kind not in {k for k, _ in LOCK_TYPES} or entity is None:
                 raise Invalid("name what to lock: its type (E, P or R) and its code", "entity")
-            seconds = number(form, "seconds") or 3600
+            seconds = number(form, "seconds")
+            seconds = 3600 if seconds is None else seconds
             if not isinstance(seconds, int):
                 raise Invalid("seconds: a whole number of seconds", "seconds")
             internal = text(form, "internal") is not None
