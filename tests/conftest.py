@@ -96,7 +96,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 # The modules whose tests share a module-scoped server process: under xdist, each goes whole to
 # one worker, which starts that server once.
-ONE_WORKER_MODULES = ("tests/serve/test_races.py", "tests/sandbox/test_plugin.py")
+ONE_WORKER_MODULES = ("tests/serve/test_races.py", "tests/sandbox/test_plugin.py", "tests/pages/test_browser.py")
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:

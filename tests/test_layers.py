@@ -23,6 +23,9 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     # HTTP stack an integrator's project would have to install.
     "testing": ("openpws.store", "openpws.messages", "openpws.sandbox", "openpws.app", "openpws.runner",
                 "openpws.cli", "sqlalchemy", "fastapi", "httpx", "requests"),
+    # The admin pages act through the control plane's operations and the services, as the API
+    # does: never SQL, and never the wire names of PWS (XML is shown by a tokenizer, not lxml).
+    "pages": ("openpws.store", "openpws.messages", "sqlalchemy", "lxml"),
     "entities.py": ("openpws.", "sqlalchemy", "lxml"),
     # A request's time carries its exchange record, which sits as low as it does.
     "clock.py": ("openpws.soap", "openpws.messages", "openpws.services", "openpws.store", "openpws.sandbox",

@@ -17,7 +17,9 @@ from openpws.messages.rate_limits import answer_limited
 from openpws.observability import logs
 from openpws.observability.metrics import PATH as METRICS_PATH
 from openpws.observability.metrics import Metrics
+from openpws.pages.app import pages_app
 from openpws.runner import Runner
+from openpws.sandbox.api import PREFIX as API_PREFIX
 from openpws.sandbox.api import control_plane
 from openpws.sandbox.control import Control, sweep_forever
 from openpws.sandbox.journal import JournalControl
@@ -85,10 +87,12 @@ def create_app(settings: Settings, store: Store | None = None) -> SoapApp:
         runner.shutdown()
 
     routers = [journal_router(journal, runner.call), rate_limits_router(control, runner.call)]
+    # The JSON API under /_openpws/api, and the admin pages everywhere else under /_openpws/.
+    api = control_plane(control, runner.call, settings.admin_token, routers)
+    pages = pages_app(control, journal, runner.call, settings.admin_token, list(dispatcher.contract.operations))
     return SoapApp(dispatcher.contract, dispatcher, run, max_body_bytes=settings.max_body_bytes,
                    on_shutdown=shutdown, background=[sweep], observe=observe, next_id=recorder.next_id,
-                   mounts=[(CONTROL_PREFIX, control_plane(control, runner.call, settings.admin_token, routers)),
-                           (METRICS_PATH, metrics)])
+                   mounts=[(API_PREFIX, api), (CONTROL_PREFIX, pages), (METRICS_PATH, metrics)])
 
 
 def app_from_environment() -> SoapApp:

@@ -164,6 +164,7 @@ def serve(host: str, port: int, database_url: str, workers: int, threads: int | 
         click.echo(f"Admin:    {control_plane}   (Authorization: Bearer {settings.admin_token})")
     else:
         click.echo(f"Admin:    {control_plane}   (Authorization: Bearer <OPENPWS_ADMIN_TOKEN>)")
+    click.echo(f"Pages:    http://{shown_host}:{port}/_openpws/   (sign in with the admin token)")
     sys.stdout.flush()
     if workers == 1:
         uvicorn.run(create_app(settings, store), host=host, port=port, access_log=False, log_level="warning",

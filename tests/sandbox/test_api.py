@@ -200,7 +200,7 @@ def test_bad_input_is_a_json_error_that_changes_nothing(
 def test_the_admin_token_is_required(app_transport: AsgiTransport, headers: dict[str, str]) -> None:
     with httpx.Client(base_url=IN_PROCESS_URL, transport=app_transport, headers=headers) as client:
         for method, path, body in (("GET", f"{API}/accounts", None), ("POST", f"{API}/accounts", b"{not json"),
-                                   ("DELETE", f"{API}/accounts/demo", None), ("GET", "/_openpws/anything", None),
+                                   ("DELETE", f"{API}/accounts/demo", None), ("GET", f"{API}/anything", None),
                                    ("PUT", f"{API}/accounts/demo/clock", b"{}")):
             answer = client.request(method, path, content=body)
             error = error_of(answer, 401)

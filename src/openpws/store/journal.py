@@ -35,6 +35,8 @@ class Filter:
     since: datetime | None = None  # naive UTC, on the account's clock: rows at or after it
     # Rows newer than this (real_at, id): what a tail has not shown yet.
     after: tuple[datetime, int] | None = None
+    # Rows older than this (real_at, id): the next page of a list, newest first.
+    before: tuple[datetime, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,9 @@ def _conditions(given: Filter) -> list[ColumnElement[bool]]:
     if given.after is not None:
         at, ident = given.after
         conditions.append(or_(journal.c.real_at > at, and_(journal.c.real_at == at, journal.c.id > ident)))
+    if given.before is not None:
+        at, ident = given.before
+        conditions.append(or_(journal.c.real_at < at, and_(journal.c.real_at == at, journal.c.id < ident)))
     return conditions
 
 
