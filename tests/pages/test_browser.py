@@ -203,7 +203,7 @@ def test_the_sandbox_seen_and_steered_in_a_browser(page: Page, pages_server: Ser
     shot(page, "requests-live")
 
     # --- a fault rule added from the form, and removed ---------------------------------------------
-    page.get_by_role("link", name="Faults", exact=True).click()
+    page.get_by_role("link", name="Faults and rate limits", exact=True).click()
     add = page.locator("#add-fault")
     add.get_by_label("Operation").select_option("PwsGetClientList")
     add.get_by_label("Answer with").select_option("error")

@@ -448,3 +448,34 @@ def test_fault_rules_added_from_the_form_and_removed(pages: Pages, api: httpx.Cl
     pages.post(base, {"operation": "PwsGetClient", "then": "drop_connection"})
     assert pages.post(f"{base}/clear").status_code == 303
     assert api.get(f"{API}/accounts/{code}/faults").json()["items"] == []
+
+
+def test_rate_limits_set_from_the_form(pages: Pages, api: httpx.Client, soap: SoapClient) -> None:
+    code, created = demo(api)
+    base = f"/accounts/{code}/faults"
+    shown = pages.page(base)
+    assert 'id="rate-limit-settings"' in shown and "<code>off</code>" in shown
+    answer = pages.post(f"/accounts/{code}/rate-limits", {
+        "mode": "error", "installation": "", "user": "2", "session": "", "weights": "PwsGetClientList=2\n"})
+    assert answer.status_code == 303
+    assert "Rate limiting is error" in flash_of(pages.page(base))
+    assert api.get(f"{API}/accounts/{code}/rate-limits").json() == {
+        "mode": "error", "limits": {"installation": 2400, "user": 2, "session": 1200},
+        "weights": {"PwsGetClientList": 2}, "window_seconds": 60}
+    ticket = soap.login(code, f"admin@{code}", password_of(created, f"admin@{code}"))
+    refused = soap.call("PwsGetClientList", f"<req:SessionTicket>{ticket}</req:SessionTicket>")
+    assert refused.status_code == 500 and "RequestExceededRateLimit" in refused.content.decode()
+    assert pages.post(f"/accounts/{code}/rate-limits/clear-hits").status_code == 303
+    assert soap.call("PwsGetClientList", f"<req:SessionTicket>{ticket}</req:SessionTicket>").status == "Ok"
+    for form, body in (
+            ({"mode": "sometimes"}, {"mode": "sometimes"}),
+            ({"mode": "error", "user": "0"}, {"mode": "error", "limits": {"user": 0}}),
+            ({"mode": "error", "weights": "PwsNope=2"}, {"mode": "error", "weights": {"PwsNope": 2}}),
+            ({"mode": "error", "weights": "PwsGetClient=x"}, {"mode": "error", "weights": {"PwsGetClient": "x"}})):
+        refused_page = pages.post(f"/accounts/{code}/rate-limits", form)
+        error = api.put(f"{API}/accounts/{code}/rate-limits", json=body).json()["error"]
+        assert refused_page.status_code == 422, refused_page.text
+        assert problem_of(refused_page.text).startswith(f"invalid: {error['message']}"), problem_of(refused_page.text)
+    not_a_weight = pages.post(f"/accounts/{code}/rate-limits", {"mode": "error", "weights": "just text"})
+    assert not_a_weight.status_code == 422 and "OPERATION=HITS" in problem_of(not_a_weight.text)
+    assert api.get(f"{API}/accounts/{code}/rate-limits").json()["limits"]["user"] == 2  # refusals changed nothing

@@ -1,6 +1,7 @@
 """The pages of what goes on in an account: its live locks (take one as any user, release any),
 its request journal (filtered, a page at a time, each exchange's XML indented and highlighted, and
-a live view that follows new requests), and its fault rules (list, add, remove). The server-wide
+a live view that follows new requests), and its fault rules (list, add, remove) and rate limits
+(set, forget the hits counted) on one page. The server-wide
 journal (requests that named no account) has the same journal pages under ``/_openpws/requests``."""
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from pydantic import TypeAdapter, ValidationError
 from openpws.pages.app import PREFIX, Problem, Site, number, text, with_query
 from openpws.pages.xml import pretty
 from openpws.sandbox.api import NewFault
-from openpws.services import browse, faults
+from openpws.sandbox.rate_limits_api import RateLimitsBody
+from openpws.services import browse, faults, rate_limits
 from openpws.services.journal import Entry, Filter
 from openpws.services.sandbox import Invalid, SandboxError
 
@@ -167,11 +169,15 @@ def routes(site: Site) -> APIRouter:
     # --- fault rules ------------------------------------------------------------------------------
 
     async def faults_page(request: Request, code: str, *, status: int = 200, problem: Problem | None = None,
-                          form: dict[str, Any] | None = None) -> HTMLResponse:
+                          form: dict[str, Any] | None = None, limits_form: dict[str, str] | None = None
+                          ) -> HTMLResponse:
         rules = await site.call(lambda: site.control.fault_rules(code))
+        limits = await site.call(lambda: site.control.rate_limits(code))
         return site.render(request, "faults.html", status=status, problem=problem, code=code, page="faults",
                            rules=[(rule, faults.then_json(rule.then)) for rule in rules], answers=FAULT_ANSWERS,
-                           operations=site.operations, form=form or {"stealable": "on"})
+                           operations=site.operations, form=form or {"stealable": "on"}, limits=limits,
+                           limits_form=limits_form or _limits_form(limits), modes=rate_limits.MODES,
+                           window=rate_limits.WINDOW_SECONDS)
 
     @router.get("/accounts/{code}/faults")
     async def fault_rules(request: Request, code: str) -> HTMLResponse:
@@ -217,4 +223,56 @@ def routes(site: Site) -> APIRouter:
         await site.call(lambda: site.control.clear_faults(code))
         return site.redirect(request, f"{PREFIX}/accounts/{code}/faults", "Every fault rule removed.")
 
+    # --- rate limits ------------------------------------------------------------------------------
+
+    @router.post("/accounts/{code}/rate-limits")
+    async def set_rate_limits(request: Request, code: str) -> Response:
+        form = await site.form(request)
+        shown = {name: text(form, name) or "" for name in ("mode", "installation", "user", "session", "weights")}
+        try:
+            weights = _weights(shown["weights"])
+            limits_given = {name: number(form, name) for name in ("installation", "user", "session")}
+            body = site.validate(RateLimitsBody, {
+                "mode": text(form, "mode"), "weights": weights,
+                "limits": {name: value for name, value in limits_given.items() if value is not None}})
+            limits = rate_limits.Limits(body.mode, body.limits.installation, body.limits.user, body.limits.session,
+                                        dict(body.weights))
+            await site.call(lambda: site.control.set_rate_limits(code, limits))
+        except SandboxError as error:
+            return await faults_page(request, code, status=Problem.of(error).status, problem=Problem.of(error),
+                                     limits_form=shown)
+        except ValidationError as error:
+            return await faults_page(request, code, status=422, problem=Problem.of_validation(error),
+                                     limits_form=shown)
+        return site.redirect(request, f"{PREFIX}/accounts/{code}/faults", f"Rate limiting is {limits.mode}.")
+
+    @router.post("/accounts/{code}/rate-limits/clear-hits")
+    async def clear_rate_limit_hits(request: Request, code: str) -> Response:
+        await site.form(request)
+        await site.call(lambda: site.control.clear_rate_limit_hits(code))
+        return site.redirect(request, f"{PREFIX}/accounts/{code}/faults", "The hits counted so far are forgotten.")
+
     return router
+
+
+def _limits_form(limits: rate_limits.Limits) -> dict[str, str]:
+    return {"mode": limits.mode, "installation": str(limits.installation), "user": str(limits.user),
+            "session": str(limits.session),
+            "weights": "\n".join(f"{operation}={hits}" for operation, hits in sorted(limits.weights.items()))}
+
+
+def _weights(given: str) -> dict[str, Any]:
+    """The weights field, one OPERATION=HITS a line, as the API's body holds them (its model checks the
+    numbers, the contract the operations)."""
+    weights: dict[str, Any] = {}
+    for line in given.splitlines():
+        if not line.strip():
+            continue
+        operation, sep, hits = line.partition("=")
+        if not sep or not operation.strip():
+            raise Invalid(f"{line.strip()!r} is not OPERATION=HITS", "weights")
+        try:
+            weights[operation.strip()] = int(hits.strip())
+        except ValueError:
+            weights[operation.strip()] = hits.strip()  # refused by the API's model, in its words
+    return weights

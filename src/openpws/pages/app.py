@@ -60,7 +60,7 @@ HEADERS = [
 # Pages within an account, in the navigation's order: (name, title, path under the account).
 # The change journal and the rate limits join them here when the control plane has their calls.
 ACCOUNT_NAV = (("overview", "Overview", ""), ("tree", "Tree", "/tree"), ("locks", "Locks", "/locks"),
-               ("requests", "Requests", "/requests"), ("faults", "Faults", "/faults"))
+               ("requests", "Requests", "/requests"), ("faults", "Faults and rate limits", "/faults"))
 
 T = TypeVar("T")
 Run = Callable[[Callable[[], T]], Awaitable[T]]
