@@ -19,6 +19,8 @@ from openpws.observability.metrics import PATH as METRICS_PATH
 from openpws.observability.metrics import Metrics
 from openpws.runner import Runner
 from openpws.sandbox.api import control_plane
+from openpws.sandbox.changes import ChangesControl
+from openpws.sandbox.changes_api import changes_router
 from openpws.sandbox.control import Control, sweep_forever
 from openpws.sandbox.journal import JournalControl
 from openpws.sandbox.journal_api import journal_router
@@ -45,6 +47,20 @@ def create_dispatcher(environment: Environment) -> Dispatcher[Binding[Any, Any]]
     contract = load_contract()
     return Dispatcher(contract, OPERATIONS, serve, strict_order=environment.settings.member_order == STRICT,
                       not_modelled=NotModelled(contract, OPERATIONS).sent)
+
+
+def previewer(dispatcher: Dispatcher[Binding[Any, Any]]) -> Callable[[bytes, str | None], tuple[int, bytes, Exchange]]:
+    """Answers a PWS request as a preview (its work rolled back), with the exchange that says what
+    it would have changed: the control plane's preview."""
+
+    def preview(body: bytes, soap_action: str | None) -> tuple[int, bytes, Exchange]:
+        exchange = Exchange()
+        exchange.preview = True
+        prepared = dispatcher.prepare(body, soap_action, exchange)
+        status, payload = prepared if isinstance(prepared, tuple) else dispatcher.finish(prepared)
+        return status, payload, exchange
+
+    return preview
 
 
 def create_app(settings: Settings, store: Store | None = None) -> SoapApp:
@@ -83,7 +99,9 @@ def create_app(settings: Settings, store: Store | None = None) -> SoapApp:
         recorder.close()
         runner.shutdown()
 
-    routers = [journal_router(journal, runner.call)]
+    changes = ChangesControl(environment, previewer(dispatcher), recorder.next_id,
+                             max_body_bytes=settings.max_body_bytes)
+    routers = [journal_router(journal, runner.call), changes_router(changes, runner.call)]
     return SoapApp(dispatcher.contract, dispatcher, run, max_body_bytes=settings.max_body_bytes,
                    on_shutdown=shutdown, background=[sweep], observe=observe, next_id=recorder.next_id,
                    mounts=[(CONTROL_PREFIX, control_plane(control, runner.call, settings.admin_token, routers)),

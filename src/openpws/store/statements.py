@@ -286,16 +286,19 @@ _READ_COMMITTED, _REPEATABLE_READ = IsolationLevel.READ_COMMITTED, IsolationLeve
 
 class transaction:  # lower case: it was a function, and is still called as one
     """One transaction on ``connection``, committed at the end of the block (rolled back by an
-    exception): ``with transaction(connection, write=True) as tx: …``. (A class: as a generator,
-    the context manager cost every request over a µs more.)"""
+    exception, or in any case when not ``commit``: a preview's): ``with transaction(connection,
+    write=True) as tx: …``. (A class: as a generator, the context manager cost every request over
+    a µs more.)"""
 
-    __slots__ = ("connection", "started", "wait_ms", "write")
+    __slots__ = ("commit", "connection", "started", "wait_ms", "write")
     started: Transaction
 
-    def __init__(self, connection: Connection, *, write: bool, wait_ms: int | None = None) -> None:
+    def __init__(self, connection: Connection, *, write: bool, wait_ms: int | None = None,
+                 commit: bool = True) -> None:
         self.connection = connection
         self.write = write
         self.wait_ms = wait_ms
+        self.commit = commit
 
     def __enter__(self) -> Connection:
         begin(self.connection, write=self.write, wait_ms=self.wait_ms)
@@ -306,7 +309,9 @@ class transaction:  # lower case: it was a function, and is still called as one
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: Any) -> None:
         # SQLAlchemy's own block ends the transaction (and rolls back a COMMIT that failed), timed.
         started = self.started
-        if kind is None:
+        if kind is None and not self.commit:
+            _end(self.connection, "ROLLBACK", started, None, None, None, rollback=True)
+        elif kind is None:
             _end(self.connection, "COMMIT", started, None, None, None)
         elif started.is_active:
             _end(self.connection, "ROLLBACK", started, kind, error, traceback)
@@ -315,13 +320,19 @@ class transaction:  # lower case: it was a function, and is still called as one
 
 
 def _end(connection: Connection, sql: str, started: Transaction, kind: type[BaseException] | None,
-         error: BaseException | None, traceback: Any) -> None:
-    if not TRACE.subscribers:
+         error: BaseException | None, traceback: Any, *, rollback: bool = False) -> None:
+    # ``rollback``: a block that ended well but is not to be kept (a preview).
+    def finish() -> None:
+        if rollback:
+            started.rollback()  # then the block ends as one whose transaction is over
         started.__exit__(kind, error, traceback)
+
+    if not TRACE.subscribers:
+        finish()
         return
     began = perf_counter()
     try:
-        started.__exit__(kind, error, traceback)
+        finish()
     except BaseException as failure:
         TRACE.emit(Executed(connection, sql, None, perf_counter() - began, NO_ROWS, failure))
         raise

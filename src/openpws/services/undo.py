@@ -1,0 +1,520 @@
+"""Undo of a delete (SPEC "The sandbox", Change journal): put back what a delete request removed
+or inactivated, from its record in the change journal, in one transaction.
+
+What comes back: every row the request removed (clients, engagements with their contract line
+items, projects, roles, their requested and booked hours, allocation notes and role notes, and
+the locks in the tree whose lock sets are still live), with the same codes, Uids and links (an
+invoice names the same project again); the flags it set undone (a client it marked inactive is
+active again, a role it flagged deleted is live again); and the lock sets it stole given back to
+their holders, when nothing else happened to them since. Every row put back or changed takes the
+undo's one new row version, and its updated time is the undo's instant; an engagement graph that
+gains rows takes the new version too, so a timestamp read before the undo no longer matches.
+
+It is refused (``Refused``: 409, each conflict named) and nothing changes when a later change
+stands in the way: a row it would put back is there again (a snapshot's restore, an undo), one of
+its codes (a client number, an engagement, contract line item or project code, a role's
+ExternalSystemIdentifier, a live role's name in its project) was taken since, a row it hangs
+from is gone, or a row it would change back was changed since. Where the change journal still
+holds the request that did it, the conflict names that request.
+
+An undo is journalled like a write (operation ``Undo``, ``undoes`` the request; the request's
+record then says ``undone_by``), and can be previewed: run and rolled back, answered with its
+change tree, or with the conflicts that would refuse it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table
+from sqlalchemy.exc import IntegrityError
+
+from openpws.clock import RequestTime, utc
+from openpws.services import change_tree, changes
+from openpws.services.context import Environment
+from openpws.services.locks import lock_time
+from openpws.services.sandbox import Conflict, NotFound, live_account
+from openpws.store import accounts as account_store
+from openpws.store import change_journal as journal_store
+from openpws.store import changes as capture
+from openpws.store import clients as client_store
+from openpws.store import engagements as engagement_store
+from openpws.store import projects as project_store
+from openpws.store import roles as role_store
+from openpws.store import undo as store
+from openpws.store.counters import next_rowversion
+from openpws.store.schema import (
+    clients,
+    contract_line_items,
+    engagements,
+    lock_sets,
+    locks,
+    metadata,
+    project_roles,
+    projects,
+    role_allocation_notes,
+    role_hours,
+    role_notes,
+)
+
+DELETES = ("PwsDeleteClient", "PwsDeleteEngagement", "PwsDeleteProject", "PwsDeleteProjectRole")
+# The tables an undo puts rows back into, parents first.
+_TABLES: tuple[Table, ...] = tuple(t for t in metadata.sorted_tables if t in {
+    clients, engagements, contract_line_items, projects, project_roles, role_hours, role_allocation_notes,
+    role_notes, locks})
+# The unique codes of an account's rows: the column that keeps each (case-folded) and the column shown.
+_CODES = {"clients": ("number_key", "number"), "engagements": ("code_key", "code"),
+          "contract_line_items": ("code_key", "code"), "projects": ("code_key", "code"),
+          "project_roles": ("external_key", "external_id")}
+# Columns that hold an id of another table without a foreign key, and a lock's entity by its type.
+_UNDECLARED = {("locks", "engagement_id"): "engagements", ("locks", "project_id"): "projects"}
+_LOCKED = {"E": "engagements", "P": "projects", "R": "project_roles"}
+_BY_NAME = {t.name: t for t in metadata.sorted_tables}
+
+
+@dataclass(frozen=True)
+class ConflictItem:
+    kind: str
+    code: str | None
+    uid: int | None
+    name: str | None
+    reason: str
+    request_id: int | None = None  # the later request that stands in the way, when the journal holds it
+
+    def json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "code": self.code, "uid": self.uid, "name": self.name, "reason": self.reason,
+                "request_id": self.request_id}
+
+
+class Refused(Conflict):
+    """An undo that later changes stand in the way of; ``conflicts`` names each."""
+
+    def __init__(self, message: str, conflicts: Sequence[ConflictItem]) -> None:
+        super().__init__(message, "id")
+        self.conflicts = list(conflicts)
+
+
+@dataclass(frozen=True)
+class Undone:
+    id: int | None  # the undo's own record (None for a preview)
+    undoes: int
+    changes: list[dict[str, Any]]
+    conflicts: list[ConflictItem] = field(default_factory=list)
+
+
+@dataclass
+class _Row:
+    table: str
+    raw: dict[str, Any]  # as captured
+    row: dict[str, Any]  # as Python values
+
+    @property
+    def item(self) -> tuple[str, str | None, int | None, str | None]:
+        code, uid = change_tree.code_and_uid(self.table, self.row)
+        name = self.row.get("name") if self.table != "locks" else None
+        return change_tree.kind_of(self.table) or self.table, code, uid, name
+
+
+@dataclass
+class _Plan:
+    back: dict[str, list[_Row]] = field(default_factory=dict)  # rows to put back, by table
+    reverted: list[tuple[_Row, _Row]] = field(default_factory=list)  # (as before, as after) rows to change back
+
+
+def _rows(table: Table, names: Sequence[str], values: Sequence[Sequence[Any]] | None) -> list[tuple[dict[str, Any],
+                                                                                               dict[str, Any]]]:
+    if not values:
+        return []
+    raw = [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
+    return list(zip(raw, capture.decoded(table, names, values), strict=True))
+
+
+def _key(table: str, raw: dict[str, Any]) -> Any:
+    if table in ("role_hours", "role_allocation_notes"):
+        return (raw.get("role_id"), raw.get("kind"), raw.get("bucket_start"))
+    return raw.get("id")
+
+
+def _flipped(table: str, before: dict[str, Any], after: dict[str, Any]) -> bool:
+    """Whether the delete request changed this row in a way an undo changes back."""
+    if table == "clients":
+        return bool(after.get("inactive")) and not before.get("inactive")
+    if table == "project_roles":
+        return bool(after.get("deleted")) and not before.get("deleted")
+    if table == "lock_sets":
+        return after.get("stolen_at") is not None and before.get("stolen_at") is None
+    return False
+
+
+def plan_of(parts: Sequence[capture.ReadPart]) -> _Plan:
+    first: dict[tuple[str, Any], _Row | None] = {}
+    last: dict[tuple[str, Any], _Row | None] = {}
+    for part in parts:
+        table = _BY_NAME.get(part.table)
+        if table is None:
+            continue
+        before = _rows(table, part.columns, part.before)
+        after = {_key(part.table, raw): _Row(part.table, raw, row)
+                 for raw, row in _rows(table, part.columns, part.after)}
+        for raw, row in before:
+            key = (part.table, _key(part.table, raw))
+            first.setdefault(key, _Row(part.table, raw, row))
+            last[key] = after.pop(key[1], None)
+        for ident, written in after.items():
+            first.setdefault((part.table, ident), None)
+            last[(part.table, ident)] = written
+    plan = _Plan()
+    for key, was in first.items():
+        now = last.get(key)
+        if was is None:
+            continue
+        if now is None:
+            if key[0] in {t.name for t in _TABLES}:
+                plan.back.setdefault(key[0], []).append(was)
+        elif _flipped(key[0], was.row, now.row):
+            plan.reverted.append((was, now))
+    return plan
+
+
+class _Undo:
+    def __init__(self, tx: Connection, account_id: int, record: journal_store.Record, plan: _Plan, size: int,
+                 now: datetime) -> None:
+        self.tx = tx
+        self.now = now
+        self.account_id = account_id
+        self.record = record
+        self.plan = plan
+        self.size = size
+        self.conflicts: list[ConflictItem] = []
+        self._later: dict[tuple[str, int], tuple[int, str | None, str | None]] | None = None
+
+    # -- who did it: the later requests of the journal --------------------------------------------
+
+    def later(self, table: str, ident: int) -> tuple[int, str | None, str | None] | None:
+        """The newest later request that changed row ``ident`` of ``table``: its id, operation and
+        the row's code then."""
+        if self._later is None:
+            self._later = {}
+            found = journal_store.read(self.tx, self.account_id, self.size, journal_store.Filter(previews=False),
+                                       None, after=self.record.id)
+            for record in reversed(found):  # oldest first: the newest wins
+                for part in capture.read_parts(record.parts or ""):
+                    if part.table not in change_tree.TABLES or "id" not in part.columns:
+                        continue
+                    at = part.columns.index("id")
+                    for values in (part.before, part.after):
+                        if values:
+                            for n, row_id in enumerate(values[at]):
+                                code = _code_of(part.table, part.columns, values, n)
+                                self._later[(part.table, int(row_id))] = (record.id, record.operation, code)
+        return self._later.get((table, ident))
+
+    def conflict(self, row: _Row, reason: str, by: tuple[str, int] | None = None) -> None:
+        kind, code, uid, name = row.item
+        request_id = None
+        if by is not None:
+            found = self.later(*by)
+            if found is not None:
+                request_id = found[0]
+                reason += f" (request {found[0]}, {found[1]})"
+        self.conflicts.append(ConflictItem(kind, code, uid, name, reason, request_id))
+
+    # -- the checks ------------------------------------------------------------------------------
+
+    def check(self) -> None:
+        back = self.plan.back
+        restored: dict[str, set[int]] = {name: {int(r.raw["id"]) for r in rows if r.raw.get("id") is not None}
+                                         for name, rows in back.items()}
+        for name, rows in back.items():
+            table = _BY_NAME[name]
+            if "uid" in table.c:
+                there = store.present(self.tx, table.c.uid, (r.raw["uid"] for r in rows))
+                for row in rows:
+                    if row.raw["uid"] in there:
+                        self.conflict(row, "it is there already (put back since, by a restore or an undo)")
+            if name in _CODES:
+                self._codes(table, rows)
+        self._parents(restored)
+        self._names(restored)
+        self._reverted()
+
+    def _codes(self, table: Table, rows: list[_Row]) -> None:
+        key_column, shown = _CODES[table.name]
+        keys = [r.raw.get(key_column) for r in rows]
+        holders = store.present(self.tx, table.c[key_column], keys, account_id=self.account_id,
+                                extra=(table.c[shown], table.c.uid))
+        for row, key in zip(rows, keys, strict=True):
+            holder = holders.get(key) if key is not None else None
+            if holder is not None and holder[1] != row.raw.get("uid"):
+                kind = change_tree.kind_of(table.name)
+                self.conflict(row, f"its code is taken by {kind} {holder[0]} (Uid {holder[1]})")
+
+    def _references(self, row: _Row) -> list[tuple[str, str, int]]:
+        """The rows ``row`` refers to: (column, table, id)."""
+        table = _BY_NAME[row.table]
+        found = []
+        for key in table.foreign_keys:
+            target = key.column.table.name
+            value = row.raw.get(key.parent.name)
+            if target != "accounts" and value is not None:
+                found.append((key.parent.name, target, int(value)))
+        for (name, column), target in _UNDECLARED.items():
+            if name == row.table and row.raw.get(column) is not None:
+                found.append((column, target, int(row.raw[column])))
+        if row.table == "locks" and row.raw.get("entity_type") in _LOCKED:
+            found.append(("entity_id", _LOCKED[row.raw["entity_type"]], int(row.raw["entity_id"])))
+        return found
+
+    def _parents(self, restored: dict[str, set[int]]) -> None:
+        wanted: dict[str, set[int]] = {}
+        for rows in self.plan.back.values():
+            for row in rows:
+                for _column, target, ident in self._references(row):
+                    if ident not in restored.get(target, set()):
+                        wanted.setdefault(target, set()).add(ident)
+        there = {target: set(store.present(self.tx, _BY_NAME[target].c.id, ids))
+                 for target, ids in wanted.items()}
+        live_sets = self._live_sets(there.get("lock_sets", set()))
+        dropped: set[int] = set()
+        for name, rows in self.plan.back.items():
+            for row in rows:
+                missing = [(column, target, ident) for column, target, ident in self._references(row)
+                           if ident not in restored.get(target, set()) and ident not in there.get(target, set())]
+                if name == "locks":
+                    # A lock comes back only into a live set, on what is there: else it would be dead.
+                    if missing or int(row.raw["lock_set_id"]) not in live_sets:
+                        dropped.add(id(row))
+                    continue
+                for column, target, ident in missing:
+                    noun = _NOUNS.get(column, change_tree.kind_of(target) or target)
+                    self.conflict(row, f"its {noun} is gone", (target, ident))
+        if "locks" in self.plan.back:
+            self.plan.back["locks"] = [r for r in self.plan.back["locks"] if id(r) not in dropped]
+
+    def _live_sets(self, ids: set[int]) -> set[int]:
+        """Of these lock sets, those live now or stolen by the request undone (given back)."""
+        given_back = {int(after.raw["id"]) for _before, after in self.plan.reverted if after.table == "lock_sets"}
+        found = store.present(self.tx, lock_sets.c.id, ids, extra=(lock_sets.c.released_at, lock_sets.c.stolen_at,
+                                                                    lock_sets.c.expires_at))
+        now = lock_time(self.now)
+        return {int(i) for i, (released, stolen, expires) in found.items()
+                if released is None and (stolen is None or int(i) in given_back) and expires > now}
+
+    def _names(self, restored: dict[str, set[int]]) -> None:
+        """A live role comes back under its name only where no live role holds it now."""
+        coming: list[_Row] = [r for r in self.plan.back.get("project_roles", []) if not r.row.get("deleted")
+                              and int(r.raw["project_id"]) not in restored.get("projects", set())]
+        coming += [before for before, _after in self.plan.reverted if before.table == "project_roles"]
+        for row in coming:
+            taken = role_store.live_names(self.tx, self.account_id, int(row.raw["project_id"]))
+            holder = taken.get(str(row.row.get("name", "")).lower())
+            if holder is not None and holder != row.raw.get("id"):
+                self.conflict(row, f"its name {row.row.get('name')} is taken by a live role of its project")
+
+    def _reverted(self) -> None:
+        for before, after in self.plan.reverted:
+            table = _BY_NAME[before.table]
+            ident = int(before.raw["id"])
+            if before.table == "lock_sets":
+                continue  # given back only when nothing happened to it since (_live_sets)
+            current = store.present(self.tx, table.c.id, [ident], extra=(table.c.rowversion,)).get(ident)
+            if current is None:
+                self.conflict(before, "it is gone", (before.table, ident))
+            elif int(current[0]) != int(after.raw["rowversion"]):
+                self.conflict(before, "it was changed since", (before.table, ident))
+
+
+_NOUNS = {"client_id": "client", "parent_id": "parent client", "engagement_id": "engagement",
+          "project_id": "project", "contract_line_item_id": "contract line item", "role_id": "role",
+          "stage_id": "stage", "manager_user_id": "manager (a user)", "requested_user_id": "requested resource",
+          "booked_user_id": "booked resource", "author_user_id": "author (a user)", "lock_set_id": "lock set"}
+
+
+def _code_of(table: str, columns: list[str], values: list[list[Any]], n: int) -> str | None:
+    for name in ("number", "code", "external_id", "draft_number"):
+        if name in columns:
+            value = values[columns.index(name)][n]
+            return None if value is None else str(value)
+    return None
+
+
+def _parents_first(rows: list[_Row]) -> list[_Row]:
+    """Clients with every parent before its children (SQLite checks each row's key as it goes in)."""
+    placed: set[Any] = set()
+    ordered: list[_Row] = []
+    ids = {r.raw["id"] for r in rows}
+    waiting = rows
+    while waiting:
+        later = [r for r in waiting if r.raw.get("parent_id") in ids and r.raw["parent_id"] not in placed]
+        for row in waiting:
+            if not (row.raw.get("parent_id") in ids and row.raw["parent_id"] not in placed):
+                placed.add(row.raw["id"])
+                ordered.append(row)
+        if len(later) == len(waiting):
+            raise AssertionError("clients whose parents never come")
+        waiting = later
+    return ordered
+
+
+def _apply(tx: Connection, account_id: int, plan: _Plan, now: datetime) -> None:
+    """Put the rows back and change the flags back, with one new row version."""
+    version = next_rowversion(tx)
+    moment = utc(now).replace(tzinfo=None)
+    restored = {name: {int(r.raw["id"]) for r in rows if r.raw.get("id") is not None}
+                for name, rows in plan.back.items()}
+    graphs = _graphs(tx, account_id, plan, restored)
+    _move_taken_ids(tx, plan)
+    for table in _TABLES:
+        rows = plan.back.get(table.name)
+        if not rows:
+            continue
+        if table is clients:
+            rows = _parents_first(rows)
+        names = [c.name for c in table.c if c.name in rows[0].raw]
+        values = [[row.raw.get(name) for row in rows] for name in names]
+        for at, name in enumerate(names):
+            if name == "rowversion":
+                values[at] = [version] * len(rows)
+            elif name == "updated_at":
+                values[at] = [_stored(tx, moment)] * len(rows)
+        store.insert_columns(tx, table, names, values)
+        key = table.c.id if "id" in table.c else table.c.role_id
+        keys = [row.raw[key.name] for row in rows]
+        capture.add(tx, table, None, capture.capture(tx, table, store.within(tx, key, sorted(set(keys)))))
+    for before, after in plan.reverted:
+        ident = int(before.raw["id"])
+        if before.table == "clients":
+            client_store.update_client(tx, ident, {"inactive": False, "rowversion": version, "updated_at": moment})
+        elif before.table == "project_roles":
+            role_store.update_role(tx, ident, {"deleted": False, "rowversion": version, "updated_at": moment})
+        elif before.table == "lock_sets":
+            stolen_by = int(after.raw["stolen_by_user_id"])
+            capture.update_rows(tx, lock_sets, (lock_sets.c.id == ident) & lock_sets.c.released_at.is_(None)
+                                & (lock_sets.c.stolen_by_user_id == stolen_by),
+                                {"stolen_by_user_id": None, "stolen_at": None})
+    for engagement_id in sorted(graphs - restored.get("engagements", set())):
+        engagement_store.bump(tx, engagement_id, now, version=version)
+
+
+def _stored(tx: Connection, moment: datetime) -> Any:
+    """A time as the captured values of each store hold it (see store.changes)."""
+    if tx.dialect.name == "sqlite":
+        return moment.isoformat(" ", "microseconds")
+    return moment.isoformat()
+
+
+def _graphs(tx: Connection, account_id: int, plan: _Plan, restored: dict[str, set[int]]) -> set[int]:
+    """The engagements whose graphs the undo changes (those it puts back included)."""
+    found = set(restored.get("engagements", set()))
+    role_projects: set[int] = set()
+    for name, rows in plan.back.items():
+        for row in rows:
+            if name in ("projects", "contract_line_items"):
+                found.add(int(row.raw["engagement_id"]))
+            elif name == "project_roles":
+                role_projects.add(int(row.raw["project_id"]))
+    reverted_roles = [int(b.raw["id"]) for b, _a in plan.reverted if b.table == "project_roles"]
+    for role in role_store.by_ids(tx, account_id, reverted_roles).values():
+        role_projects.add(role.project_id)
+    hours_roles = {int(r.raw["role_id"]) for name in ("role_hours", "role_allocation_notes", "role_notes")
+                   for r in plan.back.get(name, [])} - restored.get("project_roles", set())
+    for role in role_store.by_ids(tx, account_id, hours_roles).values():
+        role_projects.add(role.project_id)
+    role_projects -= restored.get("projects", set())
+    for project in project_store.by_ids(tx, account_id, role_projects).values():
+        found.add(project.engagement_id)
+    return found
+
+
+def _move_taken_ids(tx: Connection, plan: _Plan) -> dict[str, dict[int, int]]:
+    """Give the rows whose ids other rows hold now (SQLite hands out a removed row's id again)
+    new ids, and the rows that refer to them the new ones."""
+    moved: dict[str, dict[int, int]] = {}
+    for name, rows in plan.back.items():
+        table = _BY_NAME[name]
+        if "id" not in table.c:
+            continue
+        ids = [int(r.raw["id"]) for r in rows]
+        taken = store.present(tx, table.c.id, ids)
+        if taken:
+            top = max(store.highest_id(tx, table), *ids)
+            moved[name] = {old: top + n for n, old in enumerate(sorted(int(i) for i in taken), 1)}
+    if not moved:
+        return moved
+    for name, rows in plan.back.items():
+        table = _BY_NAME[name]
+        references = [(key.parent.name, key.column.table.name) for key in table.foreign_keys]
+        references += [(column, target) for (owner, column), target in _UNDECLARED.items() if owner == name]
+        references.append(("id", name))
+        for row in rows:
+            for column, target in references:
+                new = moved.get(target)
+                if new and row.raw.get(column) is not None:
+                    row.raw[column] = new.get(int(row.raw[column]), row.raw[column])
+            if name == "locks":
+                new = moved.get(_LOCKED.get(row.raw.get("entity_type", ""), ""))
+                if new:
+                    row.raw["entity_id"] = new.get(int(row.raw["entity_id"]), row.raw["entity_id"])
+    return moved
+
+
+def undo(environment: Environment, code: str, ident: int, real: datetime, *, preview: bool = False,
+         next_id: Callable[[], int]) -> Undone:
+    """Put back what request ``ident`` of account ``code`` deleted (a preview: say what would come
+    back, or what would refuse it, and change nothing)."""
+    settings = environment.settings
+    own = None if preview else next_id()  # taken before the write: a new block of ids is a write of its own
+    try:
+        with environment.store.write(commit=not preview) as tx:
+            state = live_account(tx, code, real)
+            record = journal_store.find(tx, state.id, settings.journal_size, ident, for_update=True)
+            if record is None:
+                raise NotFound(f"there are no changes of request {ident} in account {state.code!r}", "id")
+            _undoable(record)
+            time = RequestTime(real, state.clock)
+            time.acting_as(state.id, state.code, None)
+            time.exchange.request_id = own or 0
+            recorder = capture.start(tx, preview=preview)
+            try:
+                plan = plan_of(capture.read_parts(record.parts or ""))
+                work = _Undo(tx, state.id, record, plan, settings.journal_size, time.now)
+                _graphs_locked(tx, state.id, plan)
+                work.check()
+                if work.conflicts:
+                    if preview:
+                        return Undone(None, ident, [], work.conflicts)
+                    raise Refused(f"request {ident} cannot be undone: later changes stand in the way "
+                                  f"({len(work.conflicts)} conflicts)", work.conflicts)
+                _apply(tx, state.id, plan, time.now)
+                tree = changes.preview_tree(tx, time, recorder)
+                if own is not None:
+                    changes.record(tx, settings, time, recorder, ident=own, operation=changes.UNDO, undoes=ident)
+                    journal_store.mark_undone(tx, ident, own)
+            finally:
+                capture.stop(tx)
+    except IntegrityError:
+        raise Conflict(f"request {ident} cannot be undone now: a request took one of its codes meanwhile; "
+                       "try again", "id") from None
+    return Undone(own, ident, tree)
+
+
+def _graphs_locked(tx: Connection, account_id: int, plan: _Plan) -> None:
+    """PostgreSQL: the graphs the undo writes into, row-locked before anything is judged."""
+    restored = {name: {int(r.raw["id"]) for r in rows if r.raw.get("id") is not None}
+                for name, rows in plan.back.items()}
+    for engagement_id in sorted(_graphs(tx, account_id, plan, restored) - restored.get("engagements", set())):
+        engagement_store.lock(tx, account_id, engagement_id)
+    account_store.lock_numbering(tx, account_id)
+
+
+def _undoable(record: journal_store.Record) -> None:
+    if record.preview:
+        raise Conflict(f"request {record.id} was a preview: it changed nothing", "id")
+    if record.undone_by is not None:
+        raise Conflict(f"request {record.id} was undone already, by {record.undone_by}", "id")
+    if record.operation not in DELETES:
+        raise Conflict(f"request {record.id} is a {record.operation}: only deletes ({', '.join(DELETES)}) can be "
+                       "undone", "id")

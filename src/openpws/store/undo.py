@@ -1,0 +1,94 @@
+"""The SQL of an undo (``services.undo``): which of a set of values a column holds now, and
+putting captured rows back into their tables.
+
+Captured rows (``store.changes``) hold their values as the database's JSON wrote them, column by
+column. On SQLite those are the values as the file holds them, and go back verbatim, one prepared
+INSERT the driver runs for each row in C; on PostgreSQL each column goes back as its JSON array,
+read and cast by the database itself (``json_array_elements_text`` side by side in ``ROWS FROM``),
+so that no Python object per value is made twice.
+
+Ids: PostgreSQL's sequences never hand an id out twice, so a removed row's id is free when it comes
+back. SQLite gives a new row the highest id plus one, so the id of a row removed while it was the
+highest may since have gone to another row: ``taken_ids`` finds those, and the caller gives the
+rows new ids (and the rows that refer to them the new ones), as a snapshot's restore does.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    ColumnElement,
+    Connection,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+    text,
+)
+
+from openpws.store import statements
+
+# Values asked about in one statement at most.
+_CHUNK = 500
+
+
+def present(tx: Connection, column: Column[Any], values: Iterable[Any], *, account_id: int | None = None,
+            extra: Sequence[ColumnElement[Any]] = ()) -> dict[Any, tuple[Any, ...]]:
+    """Which of ``values`` ``column`` holds now (in the account's rows, if it has them): each with
+    the row's ``extra`` columns."""
+    table = column.table
+    wanted = sorted({v for v in values if v is not None}, key=str)
+    found: dict[Any, tuple[Any, ...]] = {}
+    for first in range(0, len(wanted), _CHUNK):
+        chunk = wanted[first:first + _CHUNK]
+        query = select(column, *extra).where(column.in_(chunk))
+        if account_id is not None and isinstance(table, Table) and "account_id" in table.c:
+            query = query.where(table.c.account_id == account_id)
+        for row in statements.rows(tx, query):
+            found[row[0]] = tuple(row[1:])
+    return found
+
+
+def highest_id(tx: Connection, table: Table) -> int:
+    return int(statements.scalar(tx, select(func.max(table.c.id))) or 0)
+
+
+def within(tx: Connection, column: Column[Any], values: Sequence[Any]) -> ColumnElement[bool]:
+    """``column IN values`` for any number of values: one JSON array parameter, not one each."""
+    given = literal(json.dumps(list(values)), type_=Text)
+    if tx.dialect.name == "sqlite":
+        return column.in_(select(literal_column("value")).select_from(func.json_each(given)))
+    elements = func.json_array_elements_text(cast(given, JSON))
+    return column.in_(select(cast(literal_column("value"), column.type)).select_from(elements))
+
+
+def insert_columns(tx: Connection, table: Table, names: Sequence[str], values: Sequence[Sequence[Any]]) -> None:
+    """Insert rows given column by column (``values[i]`` holds column ``names[i]`` of every row)."""
+    if not values or not values[0]:
+        return
+    if tx.dialect.name == "sqlite":
+        built = insert(table).values({name: bindparam(name) for name in names}).compile(dialect=tx.dialect)
+        order = list(built.positiontup or ())
+        at = [list(names).index(name) for name in order]
+        columns = [values[i] for i in at]
+        statements.cursor_change_many(tx, str(built), list(zip(*columns, strict=True)))
+        return
+    quote = tx.dialect.identifier_preparer.quote
+    listed = ", ".join(quote(name) for name in names)
+    sources = ", ".join(f"json_array_elements_text(CAST(:c{i} AS json))" for i in range(len(names)))
+    aliases = ", ".join(f"v{i}" for i in range(len(names)))
+    casts = ", ".join(f"CAST(r.v{i} AS {table.c[name].type.compile(dialect=tx.dialect)})"
+                      for i, name in enumerate(names))
+    sql = (f"INSERT INTO {quote(table.name)} ({listed}) SELECT {casts} "  # noqa: S608 - names from the schema
+           f"FROM ROWS FROM ({sources}) AS r({aliases})")
+    statements.change(tx, text(sql), {f"c{i}": json.dumps(list(column)) for i, column in enumerate(values)})
