@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import Field
 
+from openpws.bulk import collector_paused
 from openpws.sandbox.api import _ERRORS, PREFIX, AccountCode, Answer, Error, Run, Time, error_body
 from openpws.sandbox.changes import LIST_LIMIT, ChangesControl
 from openpws.services.change_tree import KINDS
@@ -85,20 +86,25 @@ class ConflictItem(Answer):
 
 
 class UndoAnswer(Answer):
-    id: int = Field(description="The undo's own id in the change journal.")
+    id: int = Field(description="The undo's own id in the change journal: GET …/changes/{id} shows what it changed.")
     undoes: int
-    changes: list[ChangeItem] = Field(description="What the undo changed.")
+    rows: int = Field(description="Rows it put back or changed back (with the engagements whose graphs it bumped).")
+    counts: dict[str, int] = Field(description="The same, by kind.")
 
 
 class UndoPreview(Answer):
     http_status: int = Field(description="What the undo would answer: 200, or 409 when conflicts refuse it.")
     undoes: int
-    changes: list[ChangeItem]
+    rows: int
+    counts: dict[str, int]
+    changes: list[ChangeItem] = Field(description="What the undo would change.")
     conflicts: list[ConflictItem]
 
 
 def _json(value: Any, status: int = 200) -> Response:
-    return Response(json.dumps(value, separators=(",", ":")), status_code=status, media_type="application/json")
+    with collector_paused():
+        text = json.dumps(value, separators=(",", ":"))
+    return Response(text, status_code=status, media_type="application/json")
 
 
 _REFUSED: dict[int | str, dict[str, Any]] = {409: {"model": Error, "description": (
@@ -153,8 +159,9 @@ def changes_router(control: ChangesControl, run: Run) -> APIRouter:
             body["error"]["conflicts"] = [c.json() for c in refused.conflicts]
             return _json(body, 409)
         if preview:
-            return _json({"http_status": 409 if done.conflicts else 200, "undoes": done.undoes,
-                          "changes": done.changes, "conflicts": [c.json() for c in done.conflicts]})
-        return _json({"id": done.id, "undoes": done.undoes, "changes": done.changes})
+            return _json({"http_status": 409 if done.conflicts else 200, "undoes": done.undoes, "rows": done.rows,
+                          "counts": done.counts, "changes": done.changes or [],
+                          "conflicts": [c.json() for c in done.conflicts]})
+        return _json({"id": done.id, "undoes": done.undoes, "rows": done.rows, "counts": done.counts})
 
     return router

@@ -17,6 +17,11 @@ an id of another row is shown as what names that row (a stage's name, a user's l
 number, a contract line item's code). Internal ids, account ids and the case-folded keys are not
 shown. ``before`` and ``after`` hold every member of a row deleted or inserted, and only the
 members that changed of a row updated.
+
+A cascade's tree has tens of thousands of items, so the work is done column by column where it
+can be (each statement's values are converted and shown a column at a time, the items of a
+statement that only deleted or only inserted are made from its columns directly); what is left
+per item is making it.
 """
 
 from __future__ import annotations
@@ -28,14 +33,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table
 
+from openpws.bulk import collector_paused
 from openpws.store import change_journal as store
 from openpws.store import schema
-from openpws.store.changes import ReadPart, decoded
+from openpws.store.changes import ReadPart, converted
 
 Item = dict[str, Any]
 Row = dict[str, Any]
+Columns = dict[str, list[Any]]
 
 KINDS = ("client", "engagement", "contract_line_item", "project", "role", "hours", "note", "invoice", "lock")
 _ORDER = {kind: n for n, kind in enumerate(KINDS)}
@@ -62,69 +69,86 @@ def token(version: int) -> str:
     return base64.b64encode(version.to_bytes(8, "big")).decode("ascii")
 
 
-def _time(moment: datetime) -> str:
-    text = moment.isoformat()
-    return text + "Z"
+def _time(value: Any) -> Any:
+    return value.isoformat() + "Z" if isinstance(value, datetime) else value
 
 
-def _shown(column: str, value: Any) -> Any:
-    if isinstance(value, datetime):
-        return _time(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if column == "rowversion" and value is not None:
-        return token(int(value))
-    if column == "notes" and isinstance(value, str):
-        return json.loads(value)
-    if column == "kind":
-        return _SIDES.get(value, value)
-    if column == "daily_minutes" and isinstance(value, str):
-        return [int(m) for m in value.split(",")]
-    return value
+def _shown_column(name: str, values: list[Any], labels: dict[str, dict[int, str | None]]) -> list[Any]:
+    """A column's values as the tree shows them."""
+    reference = _REFERENCES.get(name)
+    if reference is not None:
+        found = labels.get(reference[1], {})
+        return [None if v is None else found.get(int(v)) for v in values]
+    if name == "rowversion":
+        return [None if v is None else token(int(v)) for v in values]
+    if name == "kind":
+        return [_SIDES.get(v, v) for v in values]
+    if name == "notes":
+        return [json.loads(v) if isinstance(v, str) else v for v in values]
+    if name == "daily_minutes":
+        return [[int(m) for m in v.split(",")] if isinstance(v, str) else v for v in values]
+    first = next((v for v in values if v is not None), None)
+    if isinstance(first, datetime):
+        return [_time(v) for v in values]
+    if isinstance(first, date):
+        return [v.isoformat() if isinstance(v, date) else v for v in values]
+    return values
+
+
+# --- how each table's rows appear: code, uid, name and parent, a column at a time -----------------
+
+def _col(columns: Columns, name: str, n: int) -> list[Any]:
+    return columns.get(name) or [None] * n
+
+
+def _links(table: str, ids: list[Any]) -> list[tuple[str, int] | None]:
+    return [None if v is None else (table, int(v)) for v in ids]
 
 
 @dataclass(frozen=True)
 class _Kind:
     kind: str
-    code: Callable[[Row], str | None]
-    name: Callable[[Row], str | None]
-    parent: Callable[[Row], tuple[str, int] | None]
-    uid: Callable[[Row], int | None] = lambda row: row.get("uid")
+    code: Callable[[Columns, int], list[Any]]
+    name: Callable[[Columns, int], list[Any]]
+    parent: Callable[[Columns, int], list[tuple[str, int] | None]]
+    uid: Callable[[Columns, int], list[Any]] = lambda c, n: _col(c, "uid", n)
 
 
-def _get(column: str) -> Callable[[Row], Any]:
-    return lambda row: row.get(column)
+def _get(column: str) -> Callable[[Columns, int], list[Any]]:
+    return lambda c, n: _col(c, column, n)
 
 
-def _link(table: str, column: str) -> Callable[[Row], tuple[str, int] | None]:
-    def parent(row: Row) -> tuple[str, int] | None:
-        value = row.get(column)
-        return None if value is None else (table, int(value))
-    return parent
+def _none(_c: Columns, n: int) -> list[Any]:
+    return [None] * n
 
 
-def _none(_row: Row) -> None:
-    return None
+def _link(table: str, column: str) -> Callable[[Columns, int], list[tuple[str, int] | None]]:
+    return lambda c, n: _links(table, _col(c, column, n))
 
 
-def _week(row: Row, suffix: str = "") -> str:
-    start = row.get("bucket_start")
-    return f"{_SIDES.get(row.get('kind', ''), row.get('kind'))}{suffix} {start.isoformat() if start else ''}".strip()
+def _weeks(suffix: str = "") -> Callable[[Columns, int], list[Any]]:
+    def codes(c: Columns, n: int) -> list[Any]:
+        return [f"{_SIDES.get(kind, kind)}{suffix} {start.isoformat() if isinstance(start, date) else start}"
+                for kind, start in zip(_col(c, "kind", n), _col(c, "bucket_start", n), strict=True)]
+    return codes
 
 
-def _invoice_parent(row: Row) -> tuple[str, int] | None:
-    if row.get("project_id") is not None:
-        return ("projects", int(row["project_id"]))
-    return ("engagements", int(row["engagement_id"]))
+def _invoice_parents(c: Columns, n: int) -> list[tuple[str, int] | None]:
+    return [("projects", int(p)) if p is not None else ("engagements", int(e))
+            for p, e in zip(_col(c, "project_id", n), _col(c, "engagement_id", n), strict=True)]
 
 
-def _locked(row: Row) -> tuple[str, int] | None:
-    table = _LOCKED_TABLES.get(row.get("entity_type", ""))
-    return None if table is None else (table, int(row["entity_id"]))
+def _locked(c: Columns, n: int) -> list[tuple[str, int] | None]:
+    found: list[tuple[str, int] | None] = []
+    for kind, ident in zip(_col(c, "entity_type", n), _col(c, "entity_id", n), strict=True):
+        table = _LOCKED_TABLES.get(kind or "")
+        found.append(None if table is None or ident is None else (table, int(ident)))
+    return found
 
 
-def _lock_code(row: Row) -> str:
-    return f"{row.get('entity_type')}:{row.get('entity_code') or row.get('entity_uid')}"
+def _lock_codes(c: Columns, n: int) -> list[Any]:
+    return [f"{kind}:{code or uid}" for kind, code, uid in
+            zip(_col(c, "entity_type", n), _col(c, "entity_code", n), _col(c, "entity_uid", n), strict=True)]
 
 
 _SHAPES: dict[str, _Kind] = {
@@ -134,15 +158,15 @@ _SHAPES: dict[str, _Kind] = {
                                  _link("engagements", "engagement_id")),
     "projects": _Kind("project", _get("code"), _get("name"), _link("engagements", "engagement_id")),
     "project_roles": _Kind("role", _get("external_id"), _get("name"), _link("projects", "project_id")),
-    "role_hours": _Kind("hours", _week, _none, _link("project_roles", "role_id")),
-    "role_allocation_notes": _Kind("hours", lambda row: _week(row, " notes"), _none,
-                                   _link("project_roles", "role_id")),
+    "role_hours": _Kind("hours", _weeks(), _none, _link("project_roles", "role_id")),
+    "role_allocation_notes": _Kind("hours", _weeks(" notes"), _none, _link("project_roles", "role_id")),
     "role_notes": _Kind("note", _none, _none, _link("project_roles", "role_id")),
-    "invoices": _Kind("invoice", _get("draft_number"), _get("name"), _invoice_parent),
-    "locks": _Kind("lock", _lock_code, _none, _locked, _get("entity_uid")),
-    "lock_sets": _Kind("lock", lambda row: f"set {row.get('id')}", _none, _none, _none),
+    "invoices": _Kind("invoice", _get("draft_number"), _get("name"), _invoice_parents),
+    "locks": _Kind("lock", _lock_codes, _none, _locked, _get("entity_uid")),
+    "lock_sets": _Kind("lock", lambda c, n: [f"set {i}" for i in _col(c, "id", n)], _none,
+                       lambda c, n: [None] * n, _none),
 }
-TABLES = {name: table for name, table in schema.metadata.tables.items() if name in _SHAPES}
+TABLES: dict[str, Table] = {name: table for name, table in schema.metadata.tables.items() if name in _SHAPES}
 
 
 def kind_of(table: str) -> str | None:
@@ -151,93 +175,162 @@ def kind_of(table: str) -> str | None:
 
 
 def code_and_uid(table: str, row: Row) -> tuple[str | None, int | None]:
+    columns = {name: [value] for name, value in row.items()}
     shape = _SHAPES[table]
-    return shape.code(row), shape.uid(row)
+    return shape.code(columns, 1)[0], shape.uid(columns, 1)[0]
+
+
+# --- pairing rows across a request's statements ------------------------------------------------------
+
+class _Rows:
+    """One statement's rows of one table (its before, or its after), column by column."""
+
+    def __init__(self, table: str, names: Sequence[str], values: Sequence[Sequence[Any]]) -> None:
+        self.table = table
+        self.columns = converted(TABLES[table], names, values)
+        self.count = len(values[0]) if values else 0
+        keys = _KEYS.get(table)
+        if keys:
+            self.keys: list[Any] = list(zip(*(_col(self.columns, k, self.count) for k in keys), strict=True))
+        else:
+            self.keys = _col(self.columns, "id", self.count)
+
+    def row(self, index: int) -> Row:
+        return {name: values[index] for name, values in self.columns.items()}
 
 
 @dataclass
-class _Change:
+class Change:
+    """One row a request touched: where its state before and after are (None: it was not there)."""
+
     table: str
     key: Any
-    before: Row | None
-    after: Row | None
-    order: int
+    before: tuple[_Rows, int] | None
+    after: tuple[_Rows, int] | None
+
+    def before_row(self) -> Row | None:
+        return None if self.before is None else self.before[0].row(self.before[1])
+
+    def after_row(self) -> Row | None:
+        return None if self.after is None else self.after[0].row(self.after[1])
 
 
-def _key(table: str, row: Row) -> Any:
-    keys = _KEYS.get(table)
-    return tuple(row.get(k) for k in keys) if keys else row.get("id")
-
-
-def pair(parts: Sequence[ReadPart]) -> list[_Change]:
+def pair(parts: Sequence[ReadPart]) -> list[Change]:
     """Each row the parts touched, as it was before the first of them and after the last."""
-    found: dict[tuple[str, Any], _Change] = {}
+    found: dict[tuple[str, Any], Change] = {}
     for part in parts:
-        table = TABLES.get(part.table)
-        if table is None:
+        if part.table not in TABLES:
             continue
-        before = decoded(table, part.columns, part.before) if part.before is not None else []
-        after = decoded(table, part.columns, part.after) if part.after is not None else []
-        written = {_key(part.table, row): row for row in after}
-        for row in before:
-            key = _key(part.table, row)
+        before = _Rows(part.table, part.columns, part.before) if part.before else None
+        after = _Rows(part.table, part.columns, part.after) if part.after else None
+        written = {key: n for n, key in enumerate(after.keys)} if after is not None else {}
+        if before is not None:
+            for n, key in enumerate(before.keys):
+                at = written.pop(key, None)
+                new = (after, at) if after is not None and at is not None else None
+                change = found.get((part.table, key))
+                if change is None:
+                    found[(part.table, key)] = Change(part.table, key, (before, n), new)
+                else:
+                    change.after = new
+        for key, at in written.items():
+            assert after is not None
             change = found.get((part.table, key))
-            new = written.pop(key, None)
             if change is None:
-                found[(part.table, key)] = _Change(part.table, key, row, new, len(found))
+                found[(part.table, key)] = Change(part.table, key, None, (after, at))
             else:
-                change.after = new
-        for key, row in written.items():
-            change = found.get((part.table, key))
-            if change is None:
-                found[(part.table, key)] = _Change(part.table, key, None, row, len(found))
-            else:
-                change.after = row
+                change.after = (after, at)
     return list(found.values())
 
 
-def _action(change: _Change, before: Row, after: Row) -> str:
-    if change.table in ("project_roles", "invoices") and before.get("deleted") != after.get("deleted"):
+def _action(table: str, before: Row, after: Row) -> str:
+    if table in ("project_roles", "invoices") and before.get("deleted") != after.get("deleted"):
         return "delete" if after.get("deleted") else "undelete"
-    if change.table == "clients" and after.get("inactive") and not before.get("inactive"):
+    if table == "clients" and after.get("inactive") and not before.get("inactive"):
         return "inactivate"
     return "update"
 
 
-class _Labels:
-    """What the ids rows refer to stand for: from the changed rows themselves, else the database."""
+def _labels(tx: Connection, account_id: int, every: Sequence[_Rows]) -> dict[str, dict[int, str | None]]:
+    """What the ids the rows refer to stand for: from the changed rows themselves, else the database."""
+    own: dict[str, dict[int, str | None]] = {}
+    wanted: dict[str, set[int]] = {}
+    for rows in every:
+        if rows.table in store.LABELS:
+            label = store.LABELS[rows.table].name
+            own.setdefault(rows.table, {}).update(
+                zip((int(i) for i in _col(rows.columns, "id", rows.count)), _col(rows.columns, label, rows.count),
+                    strict=True))
+        for column, (_member, table) in _REFERENCES.items():
+            if column in rows.columns:
+                wanted.setdefault(table, set()).update(int(v) for v in rows.columns[column] if v is not None)
+    found: dict[str, dict[int, str | None]] = {}
+    for table, ids in wanted.items():
+        mine = own.get(table, {})
+        found[table] = {**store.labels(tx, account_id, table, ids - set(mine)), **mine}
+    return found
 
-    def __init__(self, tx: Connection, account_id: int, changes: Sequence[_Change]) -> None:
-        self.found: dict[str, dict[int, str | None]] = {}
-        wanted: dict[str, set[int]] = {}
-        own: dict[str, dict[int, str | None]] = {}
-        for change in changes:
-            for row in (change.before, change.after):
-                if row is None:
-                    continue
-                if change.table in store.LABELS and row.get("id") is not None:
-                    column = store.LABELS[change.table].name
-                    own.setdefault(change.table, {})[int(row["id"])] = row.get(column)
-                for column, (_member, table) in _REFERENCES.items():
-                    value = row.get(column)
-                    if value is not None:
-                        wanted.setdefault(table, set()).add(int(value))
-        for table, ids in wanted.items():
-            mine = own.get(table, {})
-            self.found[table] = {**store.labels(tx, account_id, table, ids - set(mine)), **mine}
 
-    def members(self, row: Row, only: set[str] | None = None) -> dict[str, Any]:
-        shown: dict[str, Any] = {}
-        for column, value in row.items():
-            if column in _HIDDEN or (only is not None and column not in only):
-                continue
-            reference = _REFERENCES.get(column)
-            if reference is not None:
-                member, table = reference
-                shown[member] = None if value is None else self.found.get(table, {}).get(int(value))
-            else:
-                shown[_RENAMED.get(column, column)] = _shown(column, value)
-        return shown
+class _Shown:
+    """The rows of one statement as the tree shows them: members, code, uid, name, parent."""
+
+    def __init__(self, rows: _Rows, labels: dict[str, dict[int, str | None]]) -> None:
+        shown = [(name, values) for name, values in rows.columns.items() if name not in _HIDDEN]
+        self.names = [_REFERENCES[name][0] if name in _REFERENCES else _RENAMED.get(name, name) for name, _ in shown]
+        self.columns = [name for name, _ in shown]
+        self.tuples = list(zip(*(_shown_column(name, values, labels) for name, values in shown), strict=True))
+        shape, n = _SHAPES[rows.table], rows.count
+        self.codes, self.uids, self.labels = shape.code(rows.columns, n), shape.uid(rows.columns, n), shape.name(
+            rows.columns, n)
+        self.parents = shape.parent(rows.columns, n)
+
+    def members(self, index: int, only: set[str] | None = None) -> dict[str, Any]:
+        values = self.tuples[index]
+        if only is None:
+            return dict(zip(self.names, values, strict=True))
+        return {name: value for name, column, value in zip(self.names, self.columns, values, strict=True)
+                if column in only}
+
+
+def tree(tx: Connection, account_id: int, parts: Sequence[ReadPart]) -> list[Item]:
+    """The change tree of ``parts`` (a request's, in order), read in ``tx`` for what ids stand for."""
+    with collector_paused():
+        return _tree(tx, account_id, parts)
+
+
+def _tree(tx: Connection, account_id: int, parts: Sequence[ReadPart]) -> list[Item]:
+    changes = pair(parts)
+    every = list({id(r): r for c in changes for r in (c.before[0] if c.before else None,
+                                                        c.after[0] if c.after else None) if r is not None}.values())
+    labels = _labels(tx, account_id, every)
+    shown = {id(rows): _Shown(rows, labels) for rows in every}
+    items: dict[tuple[str, Any], Item] = {}
+    parents: dict[tuple[str, Any], tuple[str, int] | None] = {}
+    for change in changes:
+        before, after = change.before, change.after
+        if before is None and after is None:
+            continue  # made and removed by the same request
+        if before is None:
+            assert after is not None
+            view, at = shown[id(after[0])], after[1]
+            action, shown_before, shown_after = "insert", None, view.members(at)
+        elif after is None:
+            view, at = shown[id(before[0])], before[1]
+            action, shown_before, shown_after = "delete", view.members(at), None
+        else:
+            was, now = before[0].row(before[1]), after[0].row(after[1])
+            differing = {column for column in now if now.get(column) != was.get(column)}
+            if not differing - _HIDDEN or differing <= {"updated_at"}:
+                continue  # nothing a caller would see changed
+            action = _action(change.table, was, now)
+            view, at = shown[id(after[0])], after[1]
+            shown_before, shown_after = shown[id(before[0])].members(before[1], differing), view.members(at, differing)
+        key = (change.table, change.key)
+        items[key] = {"kind": _SHAPES[change.table].kind, "code": view.codes[at], "uid": view.uids[at],
+                      "name": view.labels[at], "action": action, "before": shown_before, "after": shown_after,
+                      "children": []}
+        parents[key] = view.parents[at]
+    return _placed(tx, account_id, items, parents)
 
 
 def _placed(tx: Connection, account_id: int, items: dict[tuple[str, Any], Item],
@@ -245,7 +338,7 @@ def _placed(tx: Connection, account_id: int, items: dict[tuple[str, Any], Item],
     """The items hung under the nearest changed row above them; the rest at the top."""
     # Rows above that did not change: their own parents, from the database, a level at a time.
     above: dict[tuple[str, int], tuple[str, int] | None] = {}
-    missing = {parent for parent in parents.values() if parent is not None and parent not in items}
+    missing = {parent for parent in set(parents.values()) if parent is not None and parent not in items}
     for _level in range(8):
         by_table: dict[str, set[int]] = {}
         for table, ident in missing:
@@ -274,43 +367,14 @@ def _placed(tx: Connection, account_id: int, items: dict[tuple[str, Any], Item],
         else:
             top.append(item)
     for item in items.values():
-        item["children"].sort(key=_sort_key)
+        if len(item["children"]) > 1:
+            item["children"].sort(key=_sort_key)
     top.sort(key=_sort_key)
     return top
 
 
 def _sort_key(item: Item) -> tuple[int, str, int]:
     return (_ORDER.get(item["kind"], len(_ORDER)), item["code"] or "", item["uid"] or 0)
-
-
-def tree(tx: Connection, account_id: int, parts: Sequence[ReadPart]) -> list[Item]:
-    """The change tree of ``parts`` (a request's, in order), read in ``tx`` for what ids stand for."""
-    changes = pair(parts)
-    labels = _Labels(tx, account_id, changes)
-    items: dict[tuple[str, Any], Item] = {}
-    parents: dict[tuple[str, Any], tuple[str, int] | None] = {}
-    for change in changes:
-        before, after = change.before, change.after
-        if before is None and after is None:
-            continue  # made and removed by the same request
-        if before is None:
-            assert after is not None
-            action, shown_before, shown_after, row = "insert", None, labels.members(after), after
-        elif after is None:
-            action, shown_before, shown_after, row = "delete", labels.members(before), None, before
-        else:
-            differing = {column for column in after if after.get(column) != before.get(column)}
-            if not differing - _HIDDEN or differing <= {"updated_at"}:
-                continue  # nothing a caller would see changed
-            action = _action(change, before, after)
-            shown_before, shown_after, row = labels.members(before, differing), labels.members(after, differing), after
-        shape = _SHAPES[change.table]
-        key = (change.table, change.key)
-        items[key] = {"kind": shape.kind, "code": shape.code(row), "uid": shape.uid(row), "name": shape.name(row),
-                      "action": action, "before": shown_before, "after": shown_after, "children": []}
-        parent = shape.parent(row)
-        parents[key] = parent
-    return _placed(tx, account_id, items, parents)
 
 
 def count(items: Sequence[Item]) -> int:

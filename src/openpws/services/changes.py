@@ -135,7 +135,7 @@ def _names(parts: Sequence[ReadPart], kind: str | None, code: str) -> bool:
         shape_kind = change_tree.kind_of(change.table)
         if kind is not None and shape_kind != kind:
             continue
-        for row in (change.before, change.after):
+        for row in (change.before_row(), change.after_row()):
             if row is None:
                 continue
             item_code, uid = change_tree.code_and_uid(change.table, row)

@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy import Connection, Table
 from sqlalchemy.exc import IntegrityError
 
+from openpws.bulk import collector_paused
 from openpws.clock import RequestTime, utc
 from openpws.services import change_tree, changes
 from openpws.services.context import Environment
@@ -101,15 +102,21 @@ class Refused(Conflict):
 class Undone:
     id: int | None  # the undo's own record (None for a preview)
     undoes: int
-    changes: list[dict[str, Any]]
+    rows: int  # rows it put back or changed back (and engagements it bumped)
+    counts: dict[str, int]  # the same, by kind
+    # A preview's change tree (an undo's own is in the change journal, under ``id``: a cascade's is
+    # tens of thousands of items, which its answer need not carry).
+    changes: list[dict[str, Any]] | None = None
     conflicts: list[ConflictItem] = field(default_factory=list)
 
 
 @dataclass
 class _Row:
+    """One row, as captured and as Python values."""
+
     table: str
-    raw: dict[str, Any]  # as captured
-    row: dict[str, Any]  # as Python values
+    raw: dict[str, Any]
+    row: dict[str, Any]
 
     @property
     def item(self) -> tuple[str, str | None, int | None, str | None]:
@@ -118,18 +125,44 @@ class _Row:
         return change_tree.kind_of(self.table) or self.table, code, uid, name
 
 
+class _Back:
+    """One table's rows to put back, column by column, as captured."""
+
+    def __init__(self, table: Table, names: Sequence[str], values: Sequence[Sequence[Any]]) -> None:
+        self.table = table
+        self.columns: dict[str, list[Any]] = {name: list(column) for name, column in zip(names, values, strict=True)
+                                              if name in table.c}
+        self.count = len(values[0]) if values else 0
+
+    def extend(self, rows: Sequence[dict[str, Any]]) -> None:
+        for name, column in self.columns.items():
+            column.extend(row.get(name) for row in rows)
+        self.count += len(rows)
+
+    def keep(self, indices: Sequence[int]) -> None:
+        self.columns = {name: [column[i] for i in indices] for name, column in self.columns.items()}
+        self.count = len(indices)
+
+    def column(self, name: str) -> list[Any]:
+        return self.columns.get(name) or [None] * self.count
+
+    def at(self, index: int) -> _Row:
+        names = list(self.columns)
+        raw = {name: self.columns[name][index] for name in names}
+        [row] = capture.decoded(self.table, names, [[raw[name]] for name in names])
+        return _Row(self.table.name, raw, row)
+
+    def ids(self) -> set[int]:
+        return {int(i) for i in self.column("id") if i is not None} if "id" in self.table.c else set()
+
+
 @dataclass
 class _Plan:
-    back: dict[str, list[_Row]] = field(default_factory=dict)  # rows to put back, by table
+    back: dict[str, _Back] = field(default_factory=dict)  # rows to put back, by table
     reverted: list[tuple[_Row, _Row]] = field(default_factory=list)  # (as before, as after) rows to change back
 
-
-def _rows(table: Table, names: Sequence[str], values: Sequence[Sequence[Any]] | None) -> list[tuple[dict[str, Any],
-                                                                                               dict[str, Any]]]:
-    if not values:
-        return []
-    raw = [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
-    return list(zip(raw, capture.decoded(table, names, values), strict=True))
+    def restored(self) -> dict[str, set[int]]:
+        return {name: back.ids() for name, back in self.back.items()}
 
 
 def _key(table: str, raw: dict[str, Any]) -> Any:
@@ -149,34 +182,78 @@ def _flipped(table: str, before: dict[str, Any], after: dict[str, Any]) -> bool:
     return False
 
 
+def _raw_rows(names: Sequence[str], values: Sequence[Sequence[Any]] | None) -> list[dict[str, Any]]:
+    return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)] if values else []
+
+
+def _decoded_row(table: str, raw: dict[str, Any]) -> _Row:
+    names = list(raw)
+    [row] = capture.decoded(_BY_NAME[table], names, [[raw[name]] for name in names])
+    return _Row(table, raw, row)
+
+
 def plan_of(parts: Sequence[capture.ReadPart]) -> _Plan:
-    first: dict[tuple[str, Any], _Row | None] = {}
-    last: dict[tuple[str, Any], _Row | None] = {}
+    """What an undo of these parts (a delete request's) puts back and changes back."""
+    plan = _Plan()
+    putting_back = {t.name for t in _TABLES}
+    touches: dict[str, int] = {}
+    for part in parts:
+        touches[part.table] = touches.get(part.table, 0) + 1
+    first: dict[tuple[str, Any], dict[str, Any] | None] = {}
+    last: dict[tuple[str, Any], dict[str, Any] | None] = {}
     for part in parts:
         table = _BY_NAME.get(part.table)
         if table is None:
             continue
-        before = _rows(table, part.columns, part.before)
-        after = {_key(part.table, raw): _Row(part.table, raw, row)
-                 for raw, row in _rows(table, part.columns, part.after)}
-        for raw, row in before:
+        if part.table in putting_back and part.before and not part.after and touches[part.table] == 1:
+            # A table one statement only removed rows of (a cascade's): its rows go back as they are.
+            plan.back[part.table] = _Back(table, part.columns, part.before)
+            continue
+        after = {_key(part.table, raw): raw for raw in _raw_rows(part.columns, part.after)}
+        for raw in _raw_rows(part.columns, part.before):
             key = (part.table, _key(part.table, raw))
-            first.setdefault(key, _Row(part.table, raw, row))
+            first.setdefault(key, raw)
             last[key] = after.pop(key[1], None)
         for ident, written in after.items():
             first.setdefault((part.table, ident), None)
             last[(part.table, ident)] = written
-    plan = _Plan()
+    gone: dict[str, list[dict[str, Any]]] = {}
     for key, was in first.items():
         now = last.get(key)
         if was is None:
             continue
         if now is None:
-            if key[0] in {t.name for t in _TABLES}:
-                plan.back.setdefault(key[0], []).append(was)
-        elif _flipped(key[0], was.row, now.row):
-            plan.reverted.append((was, now))
+            if key[0] in putting_back:
+                gone.setdefault(key[0], []).append(was)
+        elif _flipped(key[0], was, now):
+            plan.reverted.append((_decoded_row(key[0], was), _decoded_row(key[0], now)))
+    for name, rows in gone.items():
+        back = plan.back.get(name)
+        if back is None:
+            names = list(rows[0])
+            plan.back[name] = _Back(_BY_NAME[name], names, [[row.get(n) for row in rows] for n in names])
+        else:
+            back.extend(rows)
     return plan
+
+
+def _references(back: _Back) -> list[tuple[str, str, list[Any]]]:
+    """The columns of ``back`` that refer to rows of other tables: (column, table, its values)."""
+    table = back.table
+    found = []
+    for key in table.foreign_keys:
+        target = key.column.table.name
+        if target != "accounts" and key.parent.name in back.columns:
+            found.append((key.parent.name, target, back.columns[key.parent.name]))
+    for (name, column), target in _UNDECLARED.items():
+        if name == table.name and column in back.columns:
+            found.append((column, target, back.columns[column]))
+    if table.name == "locks":
+        for kind, target in _LOCKED.items():
+            values = [ident if entity == kind else None
+                      for entity, ident in zip(back.column("entity_type"), back.column("entity_id"), strict=True)]
+            found.append(("entity_id", target, values))
+    return found
 
 
 class _Undo:
@@ -208,7 +285,7 @@ class _Undo:
                     for values in (part.before, part.after):
                         if values:
                             for n, row_id in enumerate(values[at]):
-                                code = _code_of(part.table, part.columns, values, n)
+                                code = _code_of(part.columns, values, n)
                                 self._later[(part.table, int(row_id))] = (record.id, record.operation, code)
         return self._later.get((table, ident))
 
@@ -225,74 +302,63 @@ class _Undo:
     # -- the checks ------------------------------------------------------------------------------
 
     def check(self) -> None:
-        back = self.plan.back
-        restored: dict[str, set[int]] = {name: {int(r.raw["id"]) for r in rows if r.raw.get("id") is not None}
-                                         for name, rows in back.items()}
-        for name, rows in back.items():
-            table = _BY_NAME[name]
+        for name, back in self.plan.back.items():
+            table = back.table
             if "uid" in table.c:
-                there = store.present(self.tx, table.c.uid, (r.raw["uid"] for r in rows))
-                for row in rows:
-                    if row.raw["uid"] in there:
-                        self.conflict(row, "it is there already (put back since, by a restore or an undo)")
+                there = store.present(self.tx, table.c.uid, back.column("uid"))
+                for n, uid in enumerate(back.column("uid")):
+                    if uid in there:
+                        self.conflict(back.at(n), "it is there already (put back since, by a restore or an undo)")
             if name in _CODES:
-                self._codes(table, rows)
-        self._parents(restored)
-        self._names(restored)
+                self._codes(back)
+        self._parents()
+        self._names()
         self._reverted()
 
-    def _codes(self, table: Table, rows: list[_Row]) -> None:
+    def _codes(self, back: _Back) -> None:
+        table = back.table
         key_column, shown = _CODES[table.name]
-        keys = [r.raw.get(key_column) for r in rows]
+        keys = back.column(key_column)
         holders = store.present(self.tx, table.c[key_column], keys, account_id=self.account_id,
                                 extra=(table.c[shown], table.c.uid))
-        for row, key in zip(rows, keys, strict=True):
+        if not holders:
+            return
+        for n, (key, uid) in enumerate(zip(keys, back.column("uid"), strict=True)):
             holder = holders.get(key) if key is not None else None
-            if holder is not None and holder[1] != row.raw.get("uid"):
+            if holder is not None and holder[1] != uid:
                 kind = change_tree.kind_of(table.name)
-                self.conflict(row, f"its code is taken by {kind} {holder[0]} (Uid {holder[1]})")
+                self.conflict(back.at(n), f"its code is taken by {kind} {holder[0]} (Uid {holder[1]})")
 
-    def _references(self, row: _Row) -> list[tuple[str, str, int]]:
-        """The rows ``row`` refers to: (column, table, id)."""
-        table = _BY_NAME[row.table]
-        found = []
-        for key in table.foreign_keys:
-            target = key.column.table.name
-            value = row.raw.get(key.parent.name)
-            if target != "accounts" and value is not None:
-                found.append((key.parent.name, target, int(value)))
-        for (name, column), target in _UNDECLARED.items():
-            if name == row.table and row.raw.get(column) is not None:
-                found.append((column, target, int(row.raw[column])))
-        if row.table == "locks" and row.raw.get("entity_type") in _LOCKED:
-            found.append(("entity_id", _LOCKED[row.raw["entity_type"]], int(row.raw["entity_id"])))
-        return found
-
-    def _parents(self, restored: dict[str, set[int]]) -> None:
+    def _parents(self) -> None:
+        restored = self.plan.restored()
+        references = {name: _references(back) for name, back in self.plan.back.items()}
         wanted: dict[str, set[int]] = {}
-        for rows in self.plan.back.values():
-            for row in rows:
-                for _column, target, ident in self._references(row):
-                    if ident not in restored.get(target, set()):
-                        wanted.setdefault(target, set()).add(ident)
-        there = {target: set(store.present(self.tx, _BY_NAME[target].c.id, ids))
-                 for target, ids in wanted.items()}
+        for found in references.values():
+            for _column, target, values in found:
+                mine = restored.get(target, set())
+                wanted.setdefault(target, set()).update(int(v) for v in values if v is not None and int(v) not in mine)
+        there = {target: {int(i) for i in store.present(self.tx, _BY_NAME[target].c.id, ids)}
+                 for target, ids in wanted.items() if ids}
         live_sets = self._live_sets(there.get("lock_sets", set()))
-        dropped: set[int] = set()
-        for name, rows in self.plan.back.items():
-            for row in rows:
-                missing = [(column, target, ident) for column, target, ident in self._references(row)
-                           if ident not in restored.get(target, set()) and ident not in there.get(target, set())]
-                if name == "locks":
-                    # A lock comes back only into a live set, on what is there: else it would be dead.
-                    if missing or int(row.raw["lock_set_id"]) not in live_sets:
-                        dropped.add(id(row))
-                    continue
+        for name, back in self.plan.back.items():
+            missing_at: dict[int, list[tuple[str, str, int]]] = {}
+            for column, target, values in references[name]:
+                known = restored.get(target, set()) | there.get(target, set())
+                for n, value in enumerate(values):
+                    if value is not None and int(value) not in known:
+                        missing_at.setdefault(n, []).append((column, target, int(value)))
+            if name == "locks":
+                # A lock comes back only into a live set, on what is there: else it would be dead.
+                kept = [n for n, lock_set in enumerate(back.column("lock_set_id"))
+                        if n not in missing_at and int(lock_set) in live_sets]
+                if len(kept) != back.count:
+                    back.keep(kept)
+                continue
+            for n, missing in sorted(missing_at.items()):
+                row = back.at(n)
                 for column, target, ident in missing:
                     noun = _NOUNS.get(column, change_tree.kind_of(target) or target)
                     self.conflict(row, f"its {noun} is gone", (target, ident))
-        if "locks" in self.plan.back:
-            self.plan.back["locks"] = [r for r in self.plan.back["locks"] if id(r) not in dropped]
 
     def _live_sets(self, ids: set[int]) -> set[int]:
         """Of these lock sets, those live now or stolen by the request undone (given back)."""
@@ -303,10 +369,15 @@ class _Undo:
         return {int(i) for i, (released, stolen, expires) in found.items()
                 if released is None and (stolen is None or int(i) in given_back) and expires > now}
 
-    def _names(self, restored: dict[str, set[int]]) -> None:
+    def _names(self) -> None:
         """A live role comes back under its name only where no live role holds it now."""
-        coming: list[_Row] = [r for r in self.plan.back.get("project_roles", []) if not r.row.get("deleted")
-                              and int(r.raw["project_id"]) not in restored.get("projects", set())]
+        restored = self.plan.restored().get("projects", set())
+        coming: list[_Row] = []
+        roles = self.plan.back.get("project_roles")
+        if roles is not None:
+            coming += [roles.at(n) for n, (project, deleted) in
+                       enumerate(zip(roles.column("project_id"), roles.column("deleted"), strict=True))
+                       if not deleted and int(project) not in restored]
         coming += [before for before, _after in self.plan.reverted if before.table == "project_roles"]
         for row in coming:
             taken = role_store.live_names(self.tx, self.account_id, int(row.raw["project_id"]))
@@ -333,7 +404,7 @@ _NOUNS = {"client_id": "client", "parent_id": "parent client", "engagement_id": 
           "booked_user_id": "booked resource", "author_user_id": "author (a user)", "lock_set_id": "lock set"}
 
 
-def _code_of(table: str, columns: list[str], values: list[list[Any]], n: int) -> str | None:
+def _code_of(columns: list[str], values: list[list[Any]], n: int) -> str | None:
     for name in ("number", "code", "external_id", "draft_number"):
         if name in columns:
             value = values[columns.index(name)][n]
@@ -341,49 +412,49 @@ def _code_of(table: str, columns: list[str], values: list[list[Any]], n: int) ->
     return None
 
 
-def _parents_first(rows: list[_Row]) -> list[_Row]:
+def _parents_first(back: _Back) -> None:
     """Clients with every parent before its children (SQLite checks each row's key as it goes in)."""
+    ids = back.column("id")
+    parents = back.column("parent_id")
+    mine = set(ids)
     placed: set[Any] = set()
-    ordered: list[_Row] = []
-    ids = {r.raw["id"] for r in rows}
-    waiting = rows
+    order: list[int] = []
+    waiting = list(range(back.count))
     while waiting:
-        later = [r for r in waiting if r.raw.get("parent_id") in ids and r.raw["parent_id"] not in placed]
-        for row in waiting:
-            if not (row.raw.get("parent_id") in ids and row.raw["parent_id"] not in placed):
-                placed.add(row.raw["id"])
-                ordered.append(row)
+        later = [n for n in waiting if parents[n] in mine and parents[n] not in placed]
+        for n in waiting:
+            if not (parents[n] in mine and parents[n] not in placed):
+                placed.add(ids[n])
+                order.append(n)
         if len(later) == len(waiting):
             raise AssertionError("clients whose parents never come")
         waiting = later
-    return ordered
+    back.keep(order)
 
 
 def _apply(tx: Connection, account_id: int, plan: _Plan, now: datetime) -> None:
     """Put the rows back and change the flags back, with one new row version."""
     version = next_rowversion(tx)
     moment = utc(now).replace(tzinfo=None)
-    restored = {name: {int(r.raw["id"]) for r in rows if r.raw.get("id") is not None}
-                for name, rows in plan.back.items()}
-    graphs = _graphs(tx, account_id, plan, restored)
+    graphs = _graphs(tx, account_id, plan)
     _move_taken_ids(tx, plan)
     for table in _TABLES:
-        rows = plan.back.get(table.name)
-        if not rows:
+        back = plan.back.get(table.name)
+        if back is None or not back.count:
             continue
         if table is clients:
-            rows = _parents_first(rows)
-        names = [c.name for c in table.c if c.name in rows[0].raw]
-        values = [[row.raw.get(name) for row in rows] for name in names]
+            _parents_first(back)
+        names = [c.name for c in table.c if c.name in back.columns]
+        values = [back.columns[name] for name in names]
         for at, name in enumerate(names):
             if name == "rowversion":
-                values[at] = [version] * len(rows)
+                values[at] = [version] * back.count
             elif name == "updated_at":
-                values[at] = [_stored(tx, moment)] * len(rows)
+                values[at] = [_stored(tx, moment)] * back.count
         store.insert_columns(tx, table, names, values)
         key = table.c.id if "id" in table.c else table.c.role_id
-        keys = [row.raw[key.name] for row in rows]
-        capture.add(tx, table, None, capture.capture(tx, table, store.within(tx, key, sorted(set(keys)))))
+        capture.add(tx, table, None, capture.capture(tx, table, store.within(tx, key, sorted(set(back.column(
+            key.name))))))
     for before, after in plan.reverted:
         ident = int(before.raw["id"])
         if before.table == "clients":
@@ -395,7 +466,7 @@ def _apply(tx: Connection, account_id: int, plan: _Plan, now: datetime) -> None:
             capture.update_rows(tx, lock_sets, (lock_sets.c.id == ident) & lock_sets.c.released_at.is_(None)
                                 & (lock_sets.c.stolen_by_user_id == stolen_by),
                                 {"stolen_by_user_id": None, "stolen_at": None})
-    for engagement_id in sorted(graphs - restored.get("engagements", set())):
+    for engagement_id in sorted(graphs - plan.restored().get("engagements", set())):
         engagement_store.bump(tx, engagement_id, now, version=version)
 
 
@@ -406,21 +477,20 @@ def _stored(tx: Connection, moment: datetime) -> Any:
     return moment.isoformat()
 
 
-def _graphs(tx: Connection, account_id: int, plan: _Plan, restored: dict[str, set[int]]) -> set[int]:
+def _graphs(tx: Connection, account_id: int, plan: _Plan) -> set[int]:
     """The engagements whose graphs the undo changes (those it puts back included)."""
+    restored = plan.restored()
     found = set(restored.get("engagements", set()))
-    role_projects: set[int] = set()
-    for name, rows in plan.back.items():
-        for row in rows:
-            if name in ("projects", "contract_line_items"):
-                found.add(int(row.raw["engagement_id"]))
-            elif name == "project_roles":
-                role_projects.add(int(row.raw["project_id"]))
+    for name in ("projects", "contract_line_items"):
+        if name in plan.back:
+            found.update(int(e) for e in plan.back[name].column("engagement_id"))
+    role_projects = {int(p) for p in plan.back["project_roles"].column("project_id")} if "project_roles" in \
+        plan.back else set()
     reverted_roles = [int(b.raw["id"]) for b, _a in plan.reverted if b.table == "project_roles"]
     for role in role_store.by_ids(tx, account_id, reverted_roles).values():
         role_projects.add(role.project_id)
-    hours_roles = {int(r.raw["role_id"]) for name in ("role_hours", "role_allocation_notes", "role_notes")
-                   for r in plan.back.get(name, [])} - restored.get("project_roles", set())
+    hours_roles = {int(r) for name in ("role_hours", "role_allocation_notes", "role_notes") if name in plan.back
+                   for r in plan.back[name].column("role_id")} - restored.get("project_roles", set())
     for role in role_store.by_ids(tx, account_id, hours_roles).values():
         role_projects.add(role.project_id)
     role_projects -= restored.get("projects", set())
@@ -429,36 +499,28 @@ def _graphs(tx: Connection, account_id: int, plan: _Plan, restored: dict[str, se
     return found
 
 
-def _move_taken_ids(tx: Connection, plan: _Plan) -> dict[str, dict[int, int]]:
+def _move_taken_ids(tx: Connection, plan: _Plan) -> None:
     """Give the rows whose ids other rows hold now (SQLite hands out a removed row's id again)
     new ids, and the rows that refer to them the new ones."""
     moved: dict[str, dict[int, int]] = {}
-    for name, rows in plan.back.items():
-        table = _BY_NAME[name]
-        if "id" not in table.c:
-            continue
-        ids = [int(r.raw["id"]) for r in rows]
-        taken = store.present(tx, table.c.id, ids)
+    for name, back in plan.back.items():
+        ids = [int(i) for i in back.column("id")] if "id" in back.table.c else []
+        taken = store.present(tx, back.table.c.id, ids) if ids else {}
         if taken:
-            top = max(store.highest_id(tx, table), *ids)
+            top = max(store.highest_id(tx, back.table), *ids)
             moved[name] = {old: top + n for n, old in enumerate(sorted(int(i) for i in taken), 1)}
     if not moved:
-        return moved
-    for name, rows in plan.back.items():
-        table = _BY_NAME[name]
-        references = [(key.parent.name, key.column.table.name) for key in table.foreign_keys]
-        references += [(column, target) for (owner, column), target in _UNDECLARED.items() if owner == name]
-        references.append(("id", name))
-        for row in rows:
-            for column, target in references:
-                new = moved.get(target)
-                if new and row.raw.get(column) is not None:
-                    row.raw[column] = new.get(int(row.raw[column]), row.raw[column])
-            if name == "locks":
-                new = moved.get(_LOCKED.get(row.raw.get("entity_type", ""), ""))
-                if new:
-                    row.raw["entity_id"] = new.get(int(row.raw["entity_id"]), row.raw["entity_id"])
-    return moved
+        return
+    for name, back in plan.back.items():
+        for column, target, values in [*_references(back), ("id", name, back.column("id"))]:
+            new = moved.get(target)
+            if not new or column not in back.columns:
+                continue
+            if column == "entity_id":  # a lock's: only those of the entity type ``values`` picked out
+                back.columns[column] = [new.get(int(v), v) if p is not None and v is not None else v
+                                        for p, v in zip(values, back.columns[column], strict=True)]
+            else:
+                back.columns[column] = [new.get(int(v), v) if v is not None else v for v in back.columns[column]]
 
 
 def undo(environment: Environment, code: str, ident: int, real: datetime, *, preview: bool = False,
@@ -468,7 +530,7 @@ def undo(environment: Environment, code: str, ident: int, real: datetime, *, pre
     settings = environment.settings
     own = None if preview else next_id()  # taken before the write: a new block of ids is a write of its own
     try:
-        with environment.store.write(commit=not preview) as tx:
+        with collector_paused(), environment.store.write(commit=not preview) as tx:
             state = live_account(tx, code, real)
             record = journal_store.find(tx, state.id, settings.journal_size, ident, for_update=True)
             if record is None:
@@ -485,11 +547,12 @@ def undo(environment: Environment, code: str, ident: int, real: datetime, *, pre
                 work.check()
                 if work.conflicts:
                     if preview:
-                        return Undone(None, ident, [], work.conflicts)
+                        return Undone(None, ident, 0, {}, [], work.conflicts)
                     raise Refused(f"request {ident} cannot be undone: later changes stand in the way "
                                   f"({len(work.conflicts)} conflicts)", work.conflicts)
                 _apply(tx, state.id, plan, time.now)
-                tree = changes.preview_tree(tx, time, recorder)
+                counts = _counts(recorder)
+                tree = changes.preview_tree(tx, time, recorder) if preview else None
                 if own is not None:
                     changes.record(tx, settings, time, recorder, ident=own, operation=changes.UNDO, undoes=ident)
                     journal_store.mark_undone(tx, ident, own)
@@ -498,14 +561,22 @@ def undo(environment: Environment, code: str, ident: int, real: datetime, *, pre
     except IntegrityError:
         raise Conflict(f"request {ident} cannot be undone now: a request took one of its codes meanwhile; "
                        "try again", "id") from None
-    return Undone(own, ident, tree)
+    return Undone(own, ident, sum(counts.values()), counts, tree)
+
+
+def _counts(recorder: capture.Recorder) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for part in recorder.parts:
+        kind = change_tree.kind_of(part.table) or part.table
+        rows = max(part.before.count if part.before else 0, part.after.count if part.after else 0)
+        counts[kind] = counts.get(kind, 0) + rows
+    return counts
 
 
 def _graphs_locked(tx: Connection, account_id: int, plan: _Plan) -> None:
     """PostgreSQL: the graphs the undo writes into, row-locked before anything is judged."""
-    restored = {name: {int(r.raw["id"]) for r in rows if r.raw.get("id") is not None}
-                for name, rows in plan.back.items()}
-    for engagement_id in sorted(_graphs(tx, account_id, plan, restored) - restored.get("engagements", set())):
+    restored = plan.restored().get("engagements", set())
+    for engagement_id in sorted(_graphs(tx, account_id, plan) - restored):
         engagement_store.lock(tx, account_id, engagement_id)
     account_store.lock_numbering(tx, account_id)
 

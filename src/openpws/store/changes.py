@@ -243,14 +243,23 @@ def columns(captured: Captured) -> list[list[Any]]:
     return values
 
 
-def decoded(table: Table, names: Sequence[str], values: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
-    """Captured rows (``values`` column by column, of the columns ``names``) as dictionaries of
-    Python values, for the columns the table still has."""
+def converted(table: Table, names: Sequence[str], values: Sequence[Sequence[Any]]) -> dict[str, list[Any]]:
+    """Captured values (column by column, of the columns ``names``) as Python values, column by
+    column, for the columns the table still has."""
     by_name = {c.name: r for c, r in zip(table.c, readers(table), strict=True)}
-    kept = [(name, by_name[name], column) for name, column in zip(names, values, strict=True) if name in by_name]
-    converted = [[read(v) for v in column] if read is not None else column for _, read, column in kept]
-    keys = [name for name, _, _ in kept]
-    return [dict(zip(keys, row, strict=True)) for row in zip(*converted, strict=True)]
+    found: dict[str, list[Any]] = {}
+    for name, column in zip(names, values, strict=True):
+        if name in by_name:
+            read = by_name[name]
+            found[name] = [read(v) for v in column] if read is not None else list(column)
+    return found
+
+
+def decoded(table: Table, names: Sequence[str], values: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+    """Captured rows as dictionaries of Python values (see ``converted``)."""
+    columns = converted(table, names, values)
+    keys = list(columns)
+    return [dict(zip(keys, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
 def parts_text(parts: Iterable[Part]) -> str:

@@ -38,25 +38,19 @@ from sqlalchemy import (
 
 from openpws.store import statements
 
-# Values asked about in one statement at most.
-_CHUNK = 500
-
 
 def present(tx: Connection, column: Column[Any], values: Iterable[Any], *, account_id: int | None = None,
             extra: Sequence[ColumnElement[Any]] = ()) -> dict[Any, tuple[Any, ...]]:
     """Which of ``values`` ``column`` holds now (in the account's rows, if it has them): each with
-    the row's ``extra`` columns."""
+    the row's ``extra`` columns. One statement, however many values."""
     table = column.table
     wanted = sorted({v for v in values if v is not None}, key=str)
-    found: dict[Any, tuple[Any, ...]] = {}
-    for first in range(0, len(wanted), _CHUNK):
-        chunk = wanted[first:first + _CHUNK]
-        query = select(column, *extra).where(column.in_(chunk))
-        if account_id is not None and isinstance(table, Table) and "account_id" in table.c:
-            query = query.where(table.c.account_id == account_id)
-        for row in statements.rows(tx, query):
-            found[row[0]] = tuple(row[1:])
-    return found
+    if not wanted:
+        return {}
+    query = select(column, *extra).where(within(tx, column, wanted))
+    if account_id is not None and isinstance(table, Table) and "account_id" in table.c:
+        query = query.where(table.c.account_id == account_id)
+    return {row[0]: tuple(row[1:]) for row in statements.rows(tx, query)}
 
 
 def highest_id(tx: Connection, table: Table) -> int:
