@@ -1,5 +1,5 @@
 """The ``openpws`` command: serve the PWS API, and administer accounts, users, locks, clocks and
-the request journal, and fault rules (``cli_faults``)."""
+the request journal, fault rules (``cli_faults``) and the change journal (``cli_changes``)."""
 
 from __future__ import annotations
 
@@ -764,5 +764,5 @@ def requests_tail(account_code: str | None, xml: bool, seconds: float | None, ev
         pass
 
 
-# The fault rule commands live in a module of their own, which adds them to ``main``.
-from openpws import cli_faults  # noqa: E402, F401
+# The fault rule commands and the change journal's live in modules of their own, which add them to ``main``.
+from openpws import cli_changes, cli_faults  # noqa: E402, F401
