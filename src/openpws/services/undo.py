@@ -74,6 +74,8 @@ _CODES = {"clients": ("number_key", "number"), "engagements": ("code_key", "code
 _UNDECLARED = {("locks", "engagement_id"): "engagements", ("locks", "project_id"): "projects"}
 _LOCKED = {"E": "engagements", "P": "projects", "R": "project_roles"}
 _BY_NAME = {t.name: t for t in metadata.sorted_tables}
+# What every write of a row changes: not a change of its own.
+_VERSIONED = ("rowversion", "updated_at")
 
 
 @dataclass(frozen=True)
@@ -386,15 +388,20 @@ class _Undo:
                 self.conflict(row, f"its name {row.row.get('name')} is taken by a live role of its project")
 
     def _reverted(self) -> None:
+        """A row the request changed comes back only as the request left it. Its row version and
+        time may differ (an undo of a later delete put it back as it was, with a new version)."""
         for before, after in self.plan.reverted:
             table = _BY_NAME[before.table]
             ident = int(before.raw["id"])
             if before.table == "lock_sets":
                 continue  # given back only when nothing happened to it since (_live_sets)
-            current = store.present(self.tx, table.c.id, [ident], extra=(table.c.rowversion,)).get(ident)
+            current = capture.before_ids(self.tx, table, [ident])
             if current is None:
                 self.conflict(before, "it is gone", (before.table, ident))
-            elif int(current[0]) != int(after.raw["rowversion"]):
+                continue
+            names = [c.name for c in table.c]
+            [now] = capture.decoded(table, names, capture.columns(current))
+            if any(now.get(name) != after.row.get(name) for name in names if name not in _VERSIONED):
                 self.conflict(before, "it was changed since", (before.table, ident))
 
 
@@ -500,15 +507,17 @@ def _graphs(tx: Connection, account_id: int, plan: _Plan) -> set[int]:
 
 
 def _move_taken_ids(tx: Connection, plan: _Plan) -> None:
-    """Give the rows whose ids other rows hold now (SQLite hands out a removed row's id again)
-    new ids, and the rows that refer to them the new ones."""
+    """Give the rows of a table some of whose ids other rows hold now (SQLite hands out a removed
+    row's id again) new ids, and the rows that refer to them the new ones. All of the table's rows
+    move, in the order they had: rows are listed in id order (a project's roles, in the order they
+    were made), and the rows that come back keep theirs."""
     moved: dict[str, dict[int, int]] = {}
     for name, back in plan.back.items():
         ids = [int(i) for i in back.column("id")] if "id" in back.table.c else []
         taken = store.present(tx, back.table.c.id, ids) if ids else {}
         if taken:
             top = max(store.highest_id(tx, back.table), *ids)
-            moved[name] = {old: top + n for n, old in enumerate(sorted(int(i) for i in taken), 1)}
+            moved[name] = {old: top + n for n, old in enumerate(sorted(ids), 1)}
     if not moved:
         return
     for name, back in plan.back.items():
