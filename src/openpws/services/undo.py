@@ -428,9 +428,11 @@ def _parents_first(back: _Back) -> None:
     order: list[int] = []
     waiting = list(range(back.count))
     while waiting:
-        later = [n for n in waiting if parents[n] in mine and parents[n] not in placed]
+        later = []
         for n in waiting:
-            if not (parents[n] in mine and parents[n] not in placed):
+            if parents[n] in mine and parents[n] not in placed:
+                later.append(n)
+            else:
                 placed.add(ids[n])
                 order.append(n)
         if len(later) == len(waiting):
