@@ -105,8 +105,8 @@ def preview(account_code: str, envelope: BinaryIO, soap_action: str | None, show
     """
     body = envelope.read()
     done = _changes(database_url, lambda control: control.preview(account_code, body, soap_action))
-    status = re.search(r"<(?:\w+:)?Status>([^<]*)<", done.response)
-    errors = re.findall(r"<(?:\w+:)?ErrorNumber>([^<]*)<", done.response)
+    status = re.search(r"<(?:\w+:)?Status(?:\s[^>]*)?>([^<]*)<", done.response)
+    errors = re.findall(r"<(?:\w+:)?ErrorNumber(?:\s[^>]*)?>([^<]*)<", done.response)
     summary = f"HTTP {done.http_status}"
     if status:
         summary += f", Status {status.group(1)}"
