@@ -72,16 +72,17 @@ def test_a_cascade_is_kept_as_a_tree_under_the_id_its_response_carried(api: http
     hours = [i["code"] for i in item(tree, "role", "Role-301")["children"]]
     assert len(hours) == 6 and sum(c.startswith("requested ") for c in hours) == 4
     assert len(flat(tree)) == entry["rows"]
-    # Every member of a row deleted, by the names the control plane gives them.
+    # Every member of a row deleted, by the names the control plane gives them (its code, Uid and
+    # name are the item's own).
     role = item(tree, "role", "Role-301")
     assert role["after"] is None and role["name"] == "Project Manager" and role["uid"] > 2**60
-    assert role["before"]["requested_resource"] == pws.account.admin
-    assert role["before"]["external_system_identifier"] == "Role-301" and role["before"]["deleted"] is False
+    assert role["before"]["requested_resource"] == pws.account.admin and role["before"]["deleted"] is False
+    assert not {"uid", "external_system_identifier", "name"} & set(role["before"])
     assert len(base64.b64decode(role["before"]["timestamp"])) == 8
     engagement = item(tree, "engagement", "P001323")
     assert engagement["before"]["stage"] == "Open" and engagement["before"]["manager"] == pws.account.admin
     week = item(tree, "role", "Role-302")["children"][0]
-    assert week["before"]["side"] == "requested" and week["before"]["daily_minutes"] == [480, 480, 480, 480, 240, 0, 0]
+    assert week["code"].startswith("requested ") and week["before"]["daily_minutes"] == [480, 480, 480, 480, 240, 0, 0]
     assert week["before"]["minutes"] == 2160
 
 
@@ -100,8 +101,7 @@ def test_saves_hours_invoices_and_locks_are_kept_with_what_changed(api: httpx.Cl
                             (2, "hours", "requested 2030-01-07", "insert")]
     assert hours[0]["children"][0]["after"]["open_request"] is True
     assert hours[0]["children"][0]["children"][0]["after"] == {
-        "side": "requested", "bucket_start": "2030-01-07", "scheduling_mode": "W", "minutes": 600,
-        "daily_minutes": None}
+        "scheduling_mode": "W", "minutes": 600, "daily_minutes": None}
 
     invoice(pws, "C000117", "P001323", "P001323-002")
     invoiced = listed(api, code, entity="invoice")[0]["changes"]
@@ -113,7 +113,9 @@ def test_saves_hours_invoices_and_locks_are_kept_with_what_changed(api: httpx.Cl
     assert sorted((i["kind"], i["code"][:4], i["action"]) for i in locked) == [
         ("lock", "P:P0", "insert"), ("lock", "set ", "insert")]
     lock = next(i for i in locked if i["code"] == "P:P001323-001")
-    assert lock["after"]["entity_type"] == "P" and lock["uid"] > 2**60
+    lock_set = next(i for i in locked if i["code"].startswith("set "))
+    assert lock["uid"] > 2**60 and lock_set["code"] == f"set {lock['after']['lock_set']}"
+    assert set(lock["after"]) == {"lock_set", "acquired_at"} and lock_set["after"]["holder"] == pws.account.admin
 
     added = tree_of(api, code, request_id(pws.ok("PwsSaveClient", "<req:Client><com:ClientName>Newco</com:ClientName>"
                                                                   "</req:Client>")))

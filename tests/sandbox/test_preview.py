@@ -60,12 +60,13 @@ def test_a_preview_answers_as_the_endpoint_would_and_changes_nothing(api: httpx.
 def test_a_preview_takes_no_uid_and_no_row_version(api: httpx.Client, soap: SoapClient) -> None:
     code, pws = demo(api, soap)
     save = ("PwsSaveClient", "<req:Client><com:ClientName>Newco</com:ClientName></req:Client>")
-    first = preview(api, code, ticket_envelope(pws, *save))["changes"][0]["after"]
-    again = preview(api, code, ticket_envelope(pws, *save))["changes"][0]["after"]
+    first = preview(api, code, ticket_envelope(pws, *save))["changes"][0]
+    again = preview(api, code, ticket_envelope(pws, *save))["changes"][0]
     assert first == again
     # The write the previews stood for takes the Uid, number and row version they showed.
-    made = tree_of(api, code, request_id(pws.ok(*save)))[0]["after"]
-    assert (made["uid"], made["number"], made["timestamp"]) == (first["uid"], first["number"], first["timestamp"])
+    made = tree_of(api, code, request_id(pws.ok(*save)))[0]
+    assert (made["uid"], made["code"], made["after"]["timestamp"]) == (
+        first["uid"], first["code"], first["after"]["timestamp"])
 
 
 def test_a_preview_writes_no_session_time_and_counts_no_fault_rule(api: httpx.Client, soap: SoapClient,

@@ -15,8 +15,9 @@ Members are shown by the names the control plane uses for them, not the columns'
 version is the ``timestamp`` (in its wire form, ``AAAAAA99vU0=``), times are ISO 8601 in UTC, and
 an id of another row is shown as what names that row (a stage's name, a user's login, a client's
 number, a contract line item's code). Internal ids, account ids and the case-folded keys are not
-shown. ``before`` and ``after`` hold every member of a row deleted or inserted, and only the
-members that changed of a row updated.
+shown. ``before`` and ``after`` hold every member of a row deleted or inserted but those the item
+shows as its own (code, uid, name; a week's side and date), and only the members that changed of a
+row updated.
 
 A cascade's tree has tens of thousands of items, so the work is done column by column where it
 can be (each statement's values are converted and shown a column at a time, the items of a
@@ -48,7 +49,7 @@ KINDS = ("client", "engagement", "contract_line_item", "project", "role", "hours
 _ORDER = {kind: n for n, kind in enumerate(KINDS)}
 # Columns never shown: ids, the account, the case-folded keys, and the links that place a row in the tree.
 _HIDDEN = {"id", "account_id", "number_key", "code_key", "name_key", "external_key", "role_id", "project_id",
-           "engagement_id", "client_id", "entity_id", "lock_set_id"}
+           "engagement_id", "client_id", "entity_id"}
 # Columns that hold the id of another row, shown as what names it: (member, table).
 _REFERENCES = {"stage_id": ("stage", "stages"), "manager_user_id": ("manager", "users"),
                "parent_id": ("parent", "clients"),
@@ -57,7 +58,15 @@ _REFERENCES = {"stage_id": ("stage", "stages"), "manager_user_id": ("manager", "
                "author_user_id": ("author", "users"), "user_id": ("holder", "users"),
                "stolen_by_user_id": ("stolen_by", "users")}
 _RENAMED = {"rowversion": "timestamp", "weekly_minutes": "minutes", "external_id": "external_system_identifier",
-            "kind": "side"}
+            "kind": "side", "lock_set_id": "lock_set"}
+# The columns an item shows as its own code, uid and name: a row inserted or deleted does not show
+# them again among its members (an update does, when it changed them).
+_IDENTITY = {"clients": ("uid", "number", "name"), "engagements": ("uid", "code", "name"),
+             "contract_line_items": ("uid", "code", "name"), "projects": ("uid", "code", "name"),
+             "project_roles": ("uid", "external_id", "name"), "role_hours": ("kind", "bucket_start"),
+             "role_allocation_notes": ("kind", "bucket_start"), "role_notes": ("uid",),
+             "invoices": ("uid", "draft_number", "name"), "locks": ("entity_type", "entity_code", "entity_uid"),
+             "lock_sets": ()}
 _WEEK = ("role_id", "kind", "bucket_start")
 _KEYS = {"role_hours": _WEEK, "role_allocation_notes": _WEEK}
 _SIDES = {"R": "requested", "A": "booked"}
@@ -279,15 +288,22 @@ class _Shown:
         self.names = [_REFERENCES[name][0] if name in _REFERENCES else _RENAMED.get(name, name) for name, _ in shown]
         self.columns = [name for name, _ in shown]
         self.tuples = list(zip(*(_shown_column(name, values, labels) for name, values in shown), strict=True))
+        identity = _IDENTITY.get(rows.table, ())
+        self._whole = [n for n, column in enumerate(self.columns) if column not in identity]
+        self._whole_names = [self.names[n] for n in self._whole]
         shape, n = _SHAPES[rows.table], rows.count
         self.codes, self.uids, self.labels = shape.code(rows.columns, n), shape.uid(rows.columns, n), shape.name(
             rows.columns, n)
         self.parents = shape.parent(rows.columns, n)
 
-    def members(self, index: int, only: set[str] | None = None) -> dict[str, Any]:
+    def whole(self, index: int) -> dict[str, Any]:
+        """Every member of the row but those the item shows as its own (a row inserted or deleted)."""
         values = self.tuples[index]
-        if only is None:
-            return dict(zip(self.names, values, strict=True))
+        return dict(zip(self._whole_names, (values[n] for n in self._whole), strict=True))
+
+    def members(self, index: int, only: set[str]) -> dict[str, Any]:
+        """The members of these columns (those an update changed)."""
+        values = self.tuples[index]
         return {name: value for name, column, value in zip(self.names, self.columns, values, strict=True)
                 if column in only}
 
@@ -299,13 +315,34 @@ def tree(tx: Connection, account_id: int, parts: Sequence[ReadPart]) -> list[Ite
 
 
 def _tree(tx: Connection, account_id: int, parts: Sequence[ReadPart]) -> list[Item]:
-    changes = pair(parts)
+    ours = [part for part in parts if part.table in TABLES]
+    touches: dict[str, int] = {}
+    for part in ours:
+        touches[part.table] = touches.get(part.table, 0) + 1
+    # A table only one statement inserted or deleted rows of (a cascade's): its rows need no pairing.
+    simple = [(part, "delete" if part.before else "insert") for part in ours
+              if touches[part.table] == 1 and (part.before is None) != (part.after is None)]
+    simple_rows = [(_Rows(part.table, part.columns, part.before or part.after or []), action)
+                   for part, action in simple]
+    paired = {id(part) for part, _ in simple}
+    changes = pair([part for part in ours if id(part) not in paired])
     every = list({id(r): r for c in changes for r in (c.before[0] if c.before else None,
                                                         c.after[0] if c.after else None) if r is not None}.values())
+    every += [rows for rows, _ in simple_rows]
     labels = _labels(tx, account_id, every)
     shown = {id(rows): _Shown(rows, labels) for rows in every}
     items: dict[tuple[str, Any], Item] = {}
     parents: dict[tuple[str, Any], tuple[str, int] | None] = {}
+    for rows, action in simple_rows:
+        view, kind, table = shown[id(rows)], _SHAPES[rows.table].kind, rows.table
+        codes, uids, names, above = view.codes, view.uids, view.labels, view.parents
+        deleted = action == "delete"
+        for at, key in enumerate(rows.keys):
+            members = view.whole(at)
+            items[(table, key)] = {"kind": kind, "code": codes[at], "uid": uids[at], "name": names[at],
+                                   "action": action, "before": members if deleted else None,
+                                   "after": None if deleted else members, "children": []}
+            parents[(table, key)] = above[at]
     for change in changes:
         before, after = change.before, change.after
         if before is None and after is None:
@@ -313,10 +350,10 @@ def _tree(tx: Connection, account_id: int, parts: Sequence[ReadPart]) -> list[It
         if before is None:
             assert after is not None
             view, at = shown[id(after[0])], after[1]
-            action, shown_before, shown_after = "insert", None, view.members(at)
+            action, shown_before, shown_after = "insert", None, view.whole(at)
         elif after is None:
             view, at = shown[id(before[0])], before[1]
-            action, shown_before, shown_after = "delete", view.members(at), None
+            action, shown_before, shown_after = "delete", view.whole(at), None
         else:
             was, now = before[0].row(before[1]), after[0].row(after[1])
             differing = {column for column in now if now.get(column) != was.get(column)}
