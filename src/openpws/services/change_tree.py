@@ -284,28 +284,42 @@ class _Shown:
     """The rows of one statement as the tree shows them: members, code, uid, name, parent."""
 
     def __init__(self, rows: _Rows, labels: dict[str, dict[int, str | None]]) -> None:
-        shown = [(name, values) for name, values in rows.columns.items() if name not in _HIDDEN]
-        self.names = [_REFERENCES[name][0] if name in _REFERENCES else _RENAMED.get(name, name) for name, _ in shown]
-        self.columns = [name for name, _ in shown]
-        self.tuples = list(zip(*(_shown_column(name, values, labels) for name, values in shown), strict=True))
-        identity = _IDENTITY.get(rows.table, ())
-        self._whole = [n for n, column in enumerate(self.columns) if column not in identity]
-        self._whole_names = [self.names[n] for n in self._whole]
+        self.rows = rows
+        self.labels_of = labels
+        self.columns = [name for name in rows.columns if name not in _HIDDEN]
+        self.names = {name: _REFERENCES[name][0] if name in _REFERENCES else _RENAMED.get(name, name)
+                      for name in self.columns}
+        self._shown: dict[str, list[Any]] = {}
+        self._wholes: list[dict[str, Any]] | None = None
         shape, n = _SHAPES[rows.table], rows.count
         self.codes, self.uids, self.labels = shape.code(rows.columns, n), shape.uid(rows.columns, n), shape.name(
             rows.columns, n)
         self.parents = shape.parent(rows.columns, n)
 
+    def column(self, name: str) -> list[Any]:
+        found = self._shown.get(name)
+        if found is None:
+            found = self._shown[name] = _shown_column(name, self.rows.columns[name], self.labels_of)
+        return found
+
+    def wholes(self) -> list[dict[str, Any]]:
+        """Every row's members but those the item shows as its own (a row inserted or deleted),
+        made a column at a time."""
+        if self._wholes is None:
+            identity = _IDENTITY.get(self.rows.table, ())
+            kept = [name for name in self.columns if name not in identity]
+            names = [self.names[name] for name in kept]
+            self._wholes = [dict(zip(names, values, strict=True))
+                            for values in zip(*(self.column(name) for name in kept), strict=True)] if kept else [
+                {} for _ in range(self.rows.count)]
+        return self._wholes
+
     def whole(self, index: int) -> dict[str, Any]:
-        """Every member of the row but those the item shows as its own (a row inserted or deleted)."""
-        values = self.tuples[index]
-        return dict(zip(self._whole_names, (values[n] for n in self._whole), strict=True))
+        return self.wholes()[index]
 
     def members(self, index: int, only: set[str]) -> dict[str, Any]:
         """The members of these columns (those an update changed)."""
-        values = self.tuples[index]
-        return {name: value for name, column, value in zip(self.names, self.columns, values, strict=True)
-                if column in only}
+        return {self.names[name]: self.column(name)[index] for name in self.columns if name in only}
 
 
 def tree(tx: Connection, account_id: int, parts: Sequence[ReadPart]) -> list[Item]:
@@ -335,14 +349,13 @@ def _tree(tx: Connection, account_id: int, parts: Sequence[ReadPart]) -> list[It
     parents: dict[tuple[str, Any], tuple[str, int] | None] = {}
     for rows, action in simple_rows:
         view, kind, table = shown[id(rows)], _SHAPES[rows.table].kind, rows.table
-        codes, uids, names, above = view.codes, view.uids, view.labels, view.parents
         deleted = action == "delete"
-        for at, key in enumerate(rows.keys):
-            members = view.whole(at)
-            items[(table, key)] = {"kind": kind, "code": codes[at], "uid": uids[at], "name": names[at],
-                                   "action": action, "before": members if deleted else None,
-                                   "after": None if deleted else members, "children": []}
-            parents[(table, key)] = above[at]
+        for key, code, uid, name, members, parent in zip(rows.keys, view.codes, view.uids, view.labels,
+                                                          view.wholes(), view.parents, strict=True):
+            items[(table, key)] = {"kind": kind, "code": code, "uid": uid, "name": name, "action": action,
+                                   "before": members if deleted else None, "after": None if deleted else members,
+                                   "children": []}
+            parents[(table, key)] = parent
     for change in changes:
         before, after = change.before, change.after
         if before is None and after is None:

@@ -461,9 +461,7 @@ def _apply(tx: Connection, account_id: int, plan: _Plan, now: datetime) -> None:
             elif name == "updated_at":
                 values[at] = [_stored(tx, moment)] * back.count
         store.insert_columns(tx, table, names, values)
-        key = table.c.id if "id" in table.c else table.c.role_id
-        capture.add(tx, table, None, capture.capture(tx, table, store.within(tx, key, sorted(set(back.column(
-            key.name))))))
+        capture.add_inserted(tx, table, names, values)
     for before, after in plan.reverted:
         ident = int(before.raw["id"])
         if before.table == "clients":

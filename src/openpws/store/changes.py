@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -154,6 +154,16 @@ def add(tx: Connection, table: Table, before: Captured | None, after: Captured |
         recorder.parts.append(Part(table.name, tuple(c.name for c in table.c), before, after))
 
 
+def add_inserted(tx: Connection, table: Table, names: Sequence[str], values: Sequence[Sequence[Any]]) -> None:
+    """Record rows a statement inserted that the caller holds already, column by column, as the
+    database's JSON would give them (an undo's: the rows it put back are those the delete captured,
+    with their new row version): no query to read them again."""
+    recorder = recorder_of(tx)
+    if recorder is not None and values and values[0]:
+        after = Captured(len(values[0]), json.dumps([list(column) for column in values], separators=(",", ":")))
+        recorder.parts.append(Part(table.name, tuple(names), None, after))
+
+
 def ids_of(table: Table, captured: Captured | None) -> list[int]:
     if captured is None:
         return []
@@ -217,8 +227,10 @@ def _moment(value: Any) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
 
-def _day(value: Any) -> date | None:
-    return None if value is None else date.fromisoformat(value[:10])
+def _day(value: Any) -> str | None:
+    """A date as ISO 8601 text, as both databases' JSON write it (kept as text: a cascade's tens of
+    thousands of hours weeks are shown as text, and compared as text within one store)."""
+    return None if value is None else str(value)[:10]
 
 
 def readers(table: Table) -> list[Any]:

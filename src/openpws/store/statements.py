@@ -8,7 +8,8 @@ the store (a test keeps it so):
 - Prebuilt statements (``prebuilt.py``), compiled once and run on the driver's own cursor
   (``cursor_rows``, ``cursor_change``): the hot ones, whose answer costs the database less than
   an execution through SQLAlchemy costs Python; and the bulk ones of a snapshot's restore, run
-  once per row by the driver's executemany (``cursor_change_many``).
+  once per row by the driver's executemany (``cursor_change_many``), and of an undo on
+  PostgreSQL, a COPY (``copy_rows``).
 - The transaction's own (``transaction``): BEGIN on SQLite, COMMIT, ROLLBACK. On PostgreSQL the
   driver sends BEGIN itself, just before a transaction's first statement, so its round trip
   counts in that statement's time.
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from time import perf_counter
 from typing import Any, TypeVar, TypeVarTuple, overload
@@ -197,6 +198,26 @@ def cursor_change_many(tx: Connection, sql: str, rows: Sequence[Sequence[Any]]) 
         raise
     TRACE.emit(Executed(tx, sql, list(rows), perf_counter() - started, int(cursor.rowcount)))
     return int(cursor.rowcount)
+
+
+def copy_rows(tx: Connection, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+    """PostgreSQL: ``COPY … FROM STDIN`` of ``rows`` (the driver writes each row's values by its
+    dumpers, in C): much the fastest way to put many rows in. How many went in."""
+    cursor = _cursor(tx)
+    started = perf_counter()
+    count = 0
+    try:
+        with cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+                count += 1
+    except BaseException as error:
+        if TRACE.subscribers:
+            TRACE.emit(Executed(tx, sql, None, perf_counter() - started, NO_ROWS, error))
+        raise
+    if TRACE.subscribers:
+        TRACE.emit(Executed(tx, sql, None, perf_counter() - started, count))
+    return count
 
 
 def _cursor_traced(tx: Connection, cursor: Any, sql: str, parameters: Any, fetch: bool) -> Any:
