@@ -16,9 +16,11 @@ rows new ids (and the rows that refer to them the new ones), as a snapshot's res
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import psycopg
 from sqlalchemy import (
     JSON,
     Column,
@@ -34,6 +36,7 @@ from sqlalchemy import (
     literal_column,
     select,
 )
+from sqlalchemy.exc import IntegrityError
 
 from openpws.store import statements
 
@@ -66,9 +69,18 @@ def within(tx: Connection, column: Column[Any], values: Sequence[Any]) -> Column
 
 
 def insert_columns(tx: Connection, table: Table, names: Sequence[str], values: Sequence[Sequence[Any]]) -> None:
-    """Insert rows given column by column (``values[i]`` holds column ``names[i]`` of every row)."""
+    """Insert rows given column by column (``values[i]`` holds column ``names[i]`` of every row). A
+    row a concurrent writer got in the way of (a code it took meanwhile) fails them all, as
+    SQLAlchemy's IntegrityError whatever the driver raised."""
     if not values or not values[0]:
         return
+    try:
+        _insert(tx, table, names, values)
+    except (sqlite3.IntegrityError, psycopg.IntegrityError) as error:
+        raise IntegrityError(f"INSERT INTO {table.name}", None, error) from error
+
+
+def _insert(tx: Connection, table: Table, names: Sequence[str], values: Sequence[Sequence[Any]]) -> None:
     if tx.dialect.name == "sqlite":
         built = insert(table).values({name: bindparam(name) for name in names}).compile(dialect=tx.dialect)
         order = list(built.positiontup or ())
