@@ -5,6 +5,7 @@ data, the row versions or Uids, the locks, the session's last-seen time or the f
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -67,6 +68,16 @@ def test_a_preview_takes_no_uid_and_no_row_version(api: httpx.Client, soap: Soap
     made = tree_of(api, code, request_id(pws.ok(*save)))[0]
     assert (made["uid"], made["code"], made["after"]["timestamp"]) == (
         first["uid"], first["code"], first["after"]["timestamp"])
+    # So does a lock set its ProjectorLockSetId.
+    locking = ticket_envelope(pws, "PwsAcquireProjectorLocks", "<req:LockDurationSeconds>600</req:LockDurationSeconds>"
+                              "<req:Locks><com:PwsProjectorLockRequest><com:EntityIdentity><com:EntityCode>P001323"
+                              "</com:EntityCode><com:LockType>E</com:LockType></com:EntityIdentity>"
+                              "</com:PwsProjectorLockRequest></req:Locks>")
+    shown = preview(api, code, locking)
+    set_id = re.search(r"ProjectorLockSetId>(\d+)<", shown["response"])
+    assert set_id is not None and f"set {set_id.group(1)}" in [i["code"] for i in shown["changes"]]
+    taken = soap.post(locking)
+    assert taken.status == "Ok" and taken.text(".//rs:ProjectorLockSetId") == set_id.group(1)
 
 
 def test_a_preview_writes_no_session_time_and_counts_no_fault_rule(api: httpx.Client, soap: SoapClient,

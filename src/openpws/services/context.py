@@ -16,6 +16,7 @@ from time import perf_counter
 from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
 
 from openpws.clock import RequestTime
 from openpws.config import Settings
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from openpws.services.faults import Rules
 
 V = TypeVar("V")
+# How often a preview is run before a collision with concurrent writes is let through.
+PREVIEW_ATTEMPTS = 3
 
 
 def _at_once(work: Callable[[], None]) -> None:
@@ -92,20 +95,30 @@ def perform(environment: Environment, work: Callable[[Context], V], *, time: Req
     # the end of COMMIT or ROLLBACK: the request's database time (/metrics). Timing each
     # statement instead (statements.TRACE) cost PwsGetClient about 8% more server CPU.
     started = perf_counter()
+    # A preview on PostgreSQL takes the Uids and ids the sequences would hand out next without
+    # taking them (store.changes.peek): a real write that takes one meanwhile makes the preview's
+    # row collide with its own, and the preview runs again, past it.
+    attempts = PREVIEW_ATTEMPTS if preview and write else 1
     try:
-        with store.write(commit=not preview) if write else store.read() as tx:
-            if recording:
-                recorder = change_capture.start(tx, preview=preview)
+        for attempt in range(attempts):
             try:
-                if ticket is not None:
-                    caller, touch = sessions.resolve(tx, settings, time, ticket)
-                now = time.now
-                result = work(Context(tx, caller, now, settings, time))
-                if recorder is not None:
-                    _recorded(tx, settings, time, recorder)
-            finally:
-                if recorder is not None:
-                    change_capture.stop(tx)
+                with store.write(commit=not preview) if write else store.read() as tx:
+                    if recording:
+                        recorder = change_capture.start(tx, preview=preview)
+                    try:
+                        if ticket is not None:
+                            caller, touch = sessions.resolve(tx, settings, time, ticket)
+                        now = time.now
+                        result = work(Context(tx, caller, now, settings, time))
+                        if recorder is not None:
+                            _recorded(tx, settings, time, recorder)
+                    finally:
+                        if recorder is not None:
+                            change_capture.stop(tx)
+                break
+            except IntegrityError:
+                if attempt + 1 == attempts:
+                    raise
     finally:
         exchange.database_seconds += perf_counter() - started
     if preview:

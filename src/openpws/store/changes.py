@@ -42,6 +42,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.sql import ColumnElement
@@ -208,11 +209,44 @@ def after_ids(tx: Connection, table: Table, before: Captured | None, ids: Sequen
 
 
 def insert_row(tx: Connection, table: Table, values: Mapping[str, Any]) -> int:
-    """INSERT one row of a table with an id; its id."""
+    """INSERT one row of a table with an id; its id. A preview on PostgreSQL gives the row the id
+    its table's sequence would hand out next, without taking it (as ``peek`` does for Uids)."""
+    recorder = recorder_of(tx)
+    if recorder is not None and recorder.preview and tx.dialect.name == "postgresql" and "id" not in values:
+        values = {**values, "id": peek(tx, recorder, _serial(tx, table))}
     row_id = int(statements.scalar(tx, insert(table).values(dict(values)).returning(table.c.id)))
     if recorder_of(tx) is not None:
         add(tx, table, None, _BY_ID(tx, table, [row_id]))
     return row_id
+
+
+# --- a preview's sequences -------------------------------------------------------------------------
+
+_SERIALS: dict[str, str] = {}
+
+
+def _serial(tx: Connection, table: Table) -> str:
+    """The sequence of ``table``'s id (PostgreSQL)."""
+    name = _SERIALS.get(table.name)
+    if name is None:
+        name = _SERIALS[table.name] = str(statements.scalar(tx, select(
+            func.pg_get_serial_sequence(table.name, "id"))))
+    return name
+
+
+def peek(tx: Connection, recorder: Recorder, sequence: str) -> int:
+    """A preview's next value of a PostgreSQL sequence: the one the sequence would hand out next,
+    counted in the preview alone. Sequences are not rolled back with a transaction, so taking
+    values would leave a trace (and the write the preview stands for would then take others);
+    SQLite's counters and ids are rows of the transaction, rolled back with it. (A real write that
+    takes the same value meanwhile makes the preview's row collide with its own: the preview is
+    then run again, ``services.context.perform``.)"""
+    peeked = recorder.peeked
+    if sequence not in peeked:
+        [(last, called)] = statements.rows(tx, text(f"SELECT last_value, is_called FROM {sequence}"))  # noqa: S608 - a sequence's own name
+        peeked[sequence] = int(last) if called else int(last) - 1
+    peeked[sequence] += 1
+    return peeked[sequence]
 
 
 # --- reading captured rows back ---------------------------------------------------------------------

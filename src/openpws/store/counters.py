@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, bindparam, text, update
 
-from openpws.store.changes import recorder_of
+from openpws.store.changes import peek, recorder_of
 from openpws.store.prebuilt import Prebuilt
 from openpws.store.schema import counters
 
@@ -24,16 +24,11 @@ _INCREMENT = Prebuilt(update(counters).where(counters.c.name == bindparam("count
                       .values(value=counters.c.value + 1).returning(counters.c.value))
 
 
-# What a sequence would hand out next, without taking it: a preview's values (see _next).
-_PEEK = {name: Prebuilt(text(f"SELECT last_value, is_called FROM {name}"))  # noqa: S608 - constant names
-         for name in (UID_SEQUENCE, ROWVERSION_SEQUENCE)}
-
-
 def _next(connection: Connection, name: str) -> int:
     if connection.dialect.name == "postgresql":
         recorder = recorder_of(connection)
         if recorder is not None and recorder.preview:
-            return _peeked(connection, recorder.peeked, name)
+            return peek(connection, recorder, name)
         return int(_NEXTVAL.scalar(connection, sequence=name))
     return int(_INCREMENT.scalar(connection, counter=name))
 
@@ -45,14 +40,3 @@ def next_uid(connection: Connection) -> int:
 def next_rowversion(connection: Connection) -> int:
     return _next(connection, ROWVERSION_SEQUENCE)
 
-
-def _peeked(connection: Connection, peeked: dict[str, int], name: str) -> int:
-    """A preview's next value of a PostgreSQL sequence: the ones the sequence would hand out next,
-    counted in the preview alone. Sequences are not rolled back with a transaction, so taking
-    values would leave a trace (and the write the preview stands for would then take others);
-    SQLite's counters are rows of the transaction, rolled back with it."""
-    if name not in peeked:
-        [(last, called)] = _PEEK[name].all(connection)
-        peeked[name] = int(last) if called else int(last) - 1
-    peeked[name] += 1
-    return peeked[name]
