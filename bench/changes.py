@@ -125,7 +125,8 @@ def bench_store(args: argparse.Namespace, kind: str) -> None:
                 ratios["preview"].append(measured["preview"] / measured["on"])
                 ratios["undo"].append(measured["undo"] / measured["on"])
                 if args.verbose:
-                    print("  run " + "   ".join(f"{name} {seconds * 1000:.1f} ms" for name, seconds in measured.items()))
+                    shown = "   ".join(f"{name} {seconds * 1000:.1f} ms" for name, seconds in measured.items())
+                    print(f"  run {shown}")
             print(f"  delete, change journal off {median(times['off']) * 1000:8.1f} ms   [runs {_ms(times['off'])}]")
             print(f"  delete, change journal on  {median(times['on']) * 1000:8.1f} ms   [runs {_ms(times['on'])}]")
             print(f"  preview of the delete      {median(times['preview']) * 1000:8.1f} ms   "

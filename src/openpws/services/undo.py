@@ -29,12 +29,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from openpws.bulk import collector_paused
 from openpws.clock import RequestTime, utc
-from openpws.services import change_tree, changes
+from openpws.services import change_tree, changes, undo_plan
 from openpws.services.context import Environment
 from openpws.services.locks import lock_time
 from openpws.services.sandbox import Conflict, NotFound, live_account
@@ -49,31 +49,14 @@ from openpws.store import undo as store
 from openpws.store.counters import next_rowversion
 from openpws.store.schema import (
     clients,
-    contract_line_items,
-    engagements,
     lock_sets,
-    locks,
-    metadata,
-    project_roles,
-    projects,
-    role_allocation_notes,
-    role_hours,
-    role_notes,
 )
 
 DELETES = ("PwsDeleteClient", "PwsDeleteEngagement", "PwsDeleteProject", "PwsDeleteProjectRole")
-# The tables an undo puts rows back into, parents first.
-_TABLES: tuple[Table, ...] = tuple(t for t in metadata.sorted_tables if t in {
-    clients, engagements, contract_line_items, projects, project_roles, role_hours, role_allocation_notes,
-    role_notes, locks})
 # The unique codes of an account's rows: the column that keeps each (case-folded) and the column shown.
 _CODES = {"clients": ("number_key", "number"), "engagements": ("code_key", "code"),
           "contract_line_items": ("code_key", "code"), "projects": ("code_key", "code"),
           "project_roles": ("external_key", "external_id")}
-# Columns that hold an id of another table without a foreign key, and a lock's entity by its type.
-_UNDECLARED = {("locks", "engagement_id"): "engagements", ("locks", "project_id"): "projects"}
-_LOCKED = {"E": "engagements", "P": "projects", "R": "project_roles"}
-_BY_NAME = {t.name: t for t in metadata.sorted_tables}
 # What every write of a row changes: not a change of its own.
 _VERSIONED = ("rowversion", "updated_at")
 
@@ -112,154 +95,8 @@ class Undone:
     conflicts: list[ConflictItem] = field(default_factory=list)
 
 
-@dataclass
-class _Row:
-    """One row, as captured and as Python values."""
-
-    table: str
-    raw: dict[str, Any]
-    row: dict[str, Any]
-
-    @property
-    def item(self) -> tuple[str, str | None, int | None, str | None]:
-        code, uid = change_tree.code_and_uid(self.table, self.row)
-        name = self.row.get("name") if self.table != "locks" else None
-        return change_tree.kind_of(self.table) or self.table, code, uid, name
-
-
-class _Back:
-    """One table's rows to put back, column by column, as captured."""
-
-    def __init__(self, table: Table, names: Sequence[str], values: Sequence[Sequence[Any]]) -> None:
-        self.table = table
-        self.columns: dict[str, list[Any]] = {name: list(column) for name, column in zip(names, values, strict=True)
-                                              if name in table.c}
-        self.count = len(values[0]) if values else 0
-
-    def extend(self, rows: Sequence[dict[str, Any]]) -> None:
-        for name, column in self.columns.items():
-            column.extend(row.get(name) for row in rows)
-        self.count += len(rows)
-
-    def keep(self, indices: Sequence[int]) -> None:
-        self.columns = {name: [column[i] for i in indices] for name, column in self.columns.items()}
-        self.count = len(indices)
-
-    def column(self, name: str) -> list[Any]:
-        return self.columns.get(name) or [None] * self.count
-
-    def at(self, index: int) -> _Row:
-        names = list(self.columns)
-        raw = {name: self.columns[name][index] for name in names}
-        [row] = capture.decoded(self.table, names, [[raw[name]] for name in names])
-        return _Row(self.table.name, raw, row)
-
-    def ids(self) -> set[int]:
-        return {int(i) for i in self.column("id") if i is not None} if "id" in self.table.c else set()
-
-
-@dataclass
-class _Plan:
-    back: dict[str, _Back] = field(default_factory=dict)  # rows to put back, by table
-    reverted: list[tuple[_Row, _Row]] = field(default_factory=list)  # (as before, as after) rows to change back
-
-    def restored(self) -> dict[str, set[int]]:
-        return {name: back.ids() for name, back in self.back.items()}
-
-
-def _key(table: str, raw: dict[str, Any]) -> Any:
-    if table in ("role_hours", "role_allocation_notes"):
-        return (raw.get("role_id"), raw.get("kind"), raw.get("bucket_start"))
-    return raw.get("id")
-
-
-def _flipped(table: str, before: dict[str, Any], after: dict[str, Any]) -> bool:
-    """Whether the delete request changed this row in a way an undo changes back."""
-    if table == "clients":
-        return bool(after.get("inactive")) and not before.get("inactive")
-    if table == "project_roles":
-        return bool(after.get("deleted")) and not before.get("deleted")
-    if table == "lock_sets":
-        return after.get("stolen_at") is not None and before.get("stolen_at") is None
-    return False
-
-
-def _raw_rows(names: Sequence[str], values: Sequence[Sequence[Any]] | None) -> list[dict[str, Any]]:
-    return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)] if values else []
-
-
-def _decoded_row(table: str, raw: dict[str, Any]) -> _Row:
-    names = list(raw)
-    [row] = capture.decoded(_BY_NAME[table], names, [[raw[name]] for name in names])
-    return _Row(table, raw, row)
-
-
-def plan_of(parts: Sequence[capture.ReadPart]) -> _Plan:
-    """What an undo of these parts (a delete request's) puts back and changes back."""
-    plan = _Plan()
-    putting_back = {t.name for t in _TABLES}
-    touches: dict[str, int] = {}
-    for part in parts:
-        touches[part.table] = touches.get(part.table, 0) + 1
-    first: dict[tuple[str, Any], dict[str, Any] | None] = {}
-    last: dict[tuple[str, Any], dict[str, Any] | None] = {}
-    for part in parts:
-        table = _BY_NAME.get(part.table)
-        if table is None:
-            continue
-        if part.table in putting_back and part.before and not part.after and touches[part.table] == 1:
-            # A table one statement only removed rows of (a cascade's): its rows go back as they are.
-            plan.back[part.table] = _Back(table, part.columns, part.before)
-            continue
-        after = {_key(part.table, raw): raw for raw in _raw_rows(part.columns, part.after)}
-        for raw in _raw_rows(part.columns, part.before):
-            key = (part.table, _key(part.table, raw))
-            first.setdefault(key, raw)
-            last[key] = after.pop(key[1], None)
-        for ident, written in after.items():
-            first.setdefault((part.table, ident), None)
-            last[(part.table, ident)] = written
-    gone: dict[str, list[dict[str, Any]]] = {}
-    for key, was in first.items():
-        now = last.get(key)
-        if was is None:
-            continue
-        if now is None:
-            if key[0] in putting_back:
-                gone.setdefault(key[0], []).append(was)
-        elif _flipped(key[0], was, now):
-            plan.reverted.append((_decoded_row(key[0], was), _decoded_row(key[0], now)))
-    for name, rows in gone.items():
-        back = plan.back.get(name)
-        if back is None:
-            names = list(rows[0])
-            plan.back[name] = _Back(_BY_NAME[name], names, [[row.get(n) for row in rows] for n in names])
-        else:
-            back.extend(rows)
-    return plan
-
-
-def _references(back: _Back) -> list[tuple[str, str, list[Any]]]:
-    """The columns of ``back`` that refer to rows of other tables: (column, table, its values)."""
-    table = back.table
-    found = []
-    for key in table.foreign_keys:
-        target = key.column.table.name
-        if target != "accounts" and key.parent.name in back.columns:
-            found.append((key.parent.name, target, back.columns[key.parent.name]))
-    for (name, column), target in _UNDECLARED.items():
-        if name == table.name and column in back.columns:
-            found.append((column, target, back.columns[column]))
-    if table.name == "locks":
-        for kind, target in _LOCKED.items():
-            values = [ident if entity == kind else None
-                      for entity, ident in zip(back.column("entity_type"), back.column("entity_id"), strict=True)]
-            found.append(("entity_id", target, values))
-    return found
-
-
 class _Undo:
-    def __init__(self, tx: Connection, account_id: int, record: journal_store.Record, plan: _Plan, size: int,
+    def __init__(self, tx: Connection, account_id: int, record: journal_store.Record, plan: undo_plan.Plan, size: int,
                  now: datetime) -> None:
         self.tx = tx
         self.now = now
@@ -291,7 +128,7 @@ class _Undo:
                                 self._later[(part.table, int(row_id))] = (record.id, record.operation, code)
         return self._later.get((table, ident))
 
-    def conflict(self, row: _Row, reason: str, by: tuple[str, int] | None = None) -> None:
+    def conflict(self, row: undo_plan.Row, reason: str, by: tuple[str, int] | None = None) -> None:
         kind, code, uid, name = row.item
         request_id = None
         if by is not None:
@@ -317,7 +154,7 @@ class _Undo:
         self._names()
         self._reverted()
 
-    def _codes(self, back: _Back) -> None:
+    def _codes(self, back: undo_plan.Back) -> None:
         table = back.table
         key_column, shown = _CODES[table.name]
         keys = back.column(key_column)
@@ -333,13 +170,13 @@ class _Undo:
 
     def _parents(self) -> None:
         restored = self.plan.restored()
-        references = {name: _references(back) for name, back in self.plan.back.items()}
+        references = {name: undo_plan.references(back) for name, back in self.plan.back.items()}
         wanted: dict[str, set[int]] = {}
         for found in references.values():
             for _column, target, values in found:
                 mine = restored.get(target, set())
                 wanted.setdefault(target, set()).update(int(v) for v in values if v is not None and int(v) not in mine)
-        there = {target: {int(i) for i in store.present(self.tx, _BY_NAME[target].c.id, ids)}
+        there = {target: {int(i) for i in store.present(self.tx, undo_plan.BY_NAME[target].c.id, ids)}
                  for target, ids in wanted.items() if ids}
         live_sets = self._live_sets(there.get("lock_sets", set()))
         for name, back in self.plan.back.items():
@@ -374,7 +211,7 @@ class _Undo:
     def _names(self) -> None:
         """A live role comes back under its name only where no live role holds it now."""
         restored = self.plan.restored().get("projects", set())
-        coming: list[_Row] = []
+        coming: list[undo_plan.Row] = []
         roles = self.plan.back.get("project_roles")
         if roles is not None:
             coming += [roles.at(n) for n, (project, deleted) in
@@ -391,7 +228,7 @@ class _Undo:
         """A row the request changed comes back only as the request left it. Its row version and
         time may differ (an undo of a later delete put it back as it was, with a new version)."""
         for before, after in self.plan.reverted:
-            table = _BY_NAME[before.table]
+            table = undo_plan.BY_NAME[before.table]
             ident = int(before.raw["id"])
             if before.table == "lock_sets":
                 continue  # given back only when nothing happened to it since (_live_sets)
@@ -419,40 +256,18 @@ def _code_of(columns: list[str], values: list[list[Any]], n: int) -> str | None:
     return None
 
 
-def _parents_first(back: _Back) -> None:
-    """Clients with every parent before its children (SQLite checks each row's key as it goes in)."""
-    ids = back.column("id")
-    parents = back.column("parent_id")
-    mine = set(ids)
-    placed: set[Any] = set()
-    order: list[int] = []
-    waiting = list(range(back.count))
-    while waiting:
-        later = []
-        for n in waiting:
-            if parents[n] in mine and parents[n] not in placed:
-                later.append(n)
-            else:
-                placed.add(ids[n])
-                order.append(n)
-        if len(later) == len(waiting):
-            raise AssertionError("clients whose parents never come")
-        waiting = later
-    back.keep(order)
-
-
-def _apply(tx: Connection, account_id: int, plan: _Plan, now: datetime) -> None:
+def _apply(tx: Connection, account_id: int, plan: undo_plan.Plan, now: datetime) -> None:
     """Put the rows back and change the flags back, with one new row version."""
     version = next_rowversion(tx)
     moment = utc(now).replace(tzinfo=None)
     graphs = _graphs(tx, account_id, plan)
-    _move_taken_ids(tx, plan)
-    for table in _TABLES:
+    undo_plan.move_taken_ids(tx, plan)
+    for table in undo_plan.TABLES:
         back = plan.back.get(table.name)
         if back is None or not back.count:
             continue
         if table is clients:
-            _parents_first(back)
+            undo_plan.parents_first(back)
         names = [c.name for c in table.c if c.name in back.columns]
         values = [back.columns[name] for name in names]
         for at, name in enumerate(names):
@@ -484,7 +299,7 @@ def _stored(tx: Connection, moment: datetime) -> Any:
     return moment.isoformat()
 
 
-def _graphs(tx: Connection, account_id: int, plan: _Plan) -> set[int]:
+def _graphs(tx: Connection, account_id: int, plan: undo_plan.Plan) -> set[int]:
     """The engagements whose graphs the undo changes (those it puts back included)."""
     restored = plan.restored()
     found = set(restored.get("engagements", set()))
@@ -506,32 +321,6 @@ def _graphs(tx: Connection, account_id: int, plan: _Plan) -> set[int]:
     return found
 
 
-def _move_taken_ids(tx: Connection, plan: _Plan) -> None:
-    """Give the rows of a table some of whose ids other rows hold now (SQLite hands out a removed
-    row's id again) new ids, and the rows that refer to them the new ones. All of the table's rows
-    move, in the order they had: rows are listed in id order (a project's roles, in the order they
-    were made), and the rows that come back keep theirs."""
-    moved: dict[str, dict[int, int]] = {}
-    for name, back in plan.back.items():
-        ids = [int(i) for i in back.column("id")] if "id" in back.table.c else []
-        taken = store.present(tx, back.table.c.id, ids) if ids else {}
-        if taken:
-            top = max(store.highest_id(tx, back.table), *ids)
-            moved[name] = {old: top + n for n, old in enumerate(sorted(ids), 1)}
-    if not moved:
-        return
-    for name, back in plan.back.items():
-        for column, target, values in [*_references(back), ("id", name, back.column("id"))]:
-            new = moved.get(target)
-            if not new or column not in back.columns:
-                continue
-            if column == "entity_id":  # a lock's: only those of the entity type ``values`` picked out
-                back.columns[column] = [new.get(int(v), v) if p is not None and v is not None else v
-                                        for p, v in zip(values, back.columns[column], strict=True)]
-            else:
-                back.columns[column] = [new.get(int(v), v) if v is not None else v for v in back.columns[column]]
-
-
 def undo(environment: Environment, code: str, ident: int, real: datetime, *, preview: bool = False,
          next_id: Callable[[], int]) -> Undone:
     """Put back what request ``ident`` of account ``code`` deleted (a preview: say what would come
@@ -550,7 +339,7 @@ def undo(environment: Environment, code: str, ident: int, real: datetime, *, pre
             time.exchange.request_id = own or 0
             recorder = capture.start(tx, preview=preview)
             try:
-                plan = plan_of(capture.read_parts(record.parts or ""))
+                plan = undo_plan.plan_of(capture.read_parts(record.parts or ""))
                 work = _Undo(tx, state.id, record, plan, settings.journal_size, time.now)
                 _graphs_locked(tx, state.id, plan)
                 work.check()
@@ -582,7 +371,7 @@ def _counts(recorder: capture.Recorder) -> dict[str, int]:
     return counts
 
 
-def _graphs_locked(tx: Connection, account_id: int, plan: _Plan) -> None:
+def _graphs_locked(tx: Connection, account_id: int, plan: undo_plan.Plan) -> None:
     """PostgreSQL: the graphs the undo writes into, row-locked before anything is judged."""
     restored = plan.restored().get("engagements", set())
     for engagement_id in sorted(_graphs(tx, account_id, plan) - restored):
