@@ -189,10 +189,10 @@ def wait_ready(process: subprocess.Popen[bytes], port: int, workers: int, second
 class Server:
     """``openpws serve`` on ``database``, on a free port of 127.0.0.1; stop() ends it."""
 
-    def __init__(self, database: str, workers: int) -> None:
+    def __init__(self, database: str, workers: int, env: dict[str, str] | None = None) -> None:
         self.workers = workers
         self.port = free_port()
-        env = {**os.environ, "OPENPWS_SCRYPT_COST": str(SCRYPT_COST)}
+        env = {**os.environ, "OPENPWS_SCRYPT_COST": str(SCRYPT_COST), **(env or {})}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "openpws", "serve", "--database", database, "--port", str(self.port),
              "--workers", str(workers)], stdout=subprocess.DEVNULL, env=env)

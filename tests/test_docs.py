@@ -62,7 +62,7 @@ def test_every_command_has_help_with_an_example() -> None:
     for command in (["serve"], ["account", "create"], ["account", "delete"], ["account", "list"], ["user", "create"],
                     ["user", "list"], ["clock", "show"], ["clock", "freeze"], ["clock", "set"], ["clock", "advance"],
                     ["clock", "real"], ["operations"], ["faults", "add"], ["faults", "list"], ["faults", "remove"],
-                    ["faults", "clear"]):
+                    ["faults", "clear"], ["preview"], ["undo"], ["changes", "list"], ["changes", "show"]):
         result = runner.invoke(main, [*command, "--help"])
         assert result.exit_code == 0, result.output
         assert "Example:" in result.output, command

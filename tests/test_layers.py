@@ -33,6 +33,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
                  "openpws.errors", "openpws.config", "openpws.app", "openpws.runner", "openpws.cli", "sqlalchemy",
                  "lxml"),
     "exchange.py": ("openpws.", "sqlalchemy", "lxml"),
+    "bulk.py": ("openpws.", "sqlalchemy", "lxml"),
     # Observers of what the HTTP edge hands them: never the layers that answer the request.
     "observability": ("openpws.soap", "openpws.messages", "openpws.services", "openpws.sandbox", "openpws.store",
                       "sqlalchemy", "lxml"),

@@ -21,6 +21,8 @@ from openpws.pages.app import pages_app
 from openpws.runner import Runner
 from openpws.sandbox.api import PREFIX as API_PREFIX
 from openpws.sandbox.api import control_plane
+from openpws.sandbox.changes import ChangesControl
+from openpws.sandbox.changes_api import changes_router
 from openpws.sandbox.control import Control, sweep_forever
 from openpws.sandbox.journal import JournalControl
 from openpws.sandbox.journal_api import journal_router
@@ -48,6 +50,20 @@ def create_dispatcher(environment: Environment) -> Dispatcher[Binding[Any, Any]]
     contract = load_contract()
     return Dispatcher(contract, OPERATIONS, serve, strict_order=environment.settings.member_order == STRICT,
                       not_modelled=NotModelled(contract, OPERATIONS).sent)
+
+
+def previewer(dispatcher: Dispatcher[Binding[Any, Any]]) -> Callable[[bytes, str | None], tuple[int, bytes, Exchange]]:
+    """Answers a PWS request as a preview (its work rolled back), with the exchange that says what
+    it would have changed: the control plane's preview."""
+
+    def preview(body: bytes, soap_action: str | None) -> tuple[int, bytes, Exchange]:
+        exchange = Exchange()
+        exchange.preview = True
+        prepared = dispatcher.prepare(body, soap_action, exchange)
+        status, payload = prepared if isinstance(prepared, tuple) else dispatcher.finish(prepared)
+        return status, payload, exchange
+
+    return preview
 
 
 def create_app(settings: Settings, store: Store | None = None) -> SoapApp:
@@ -86,7 +102,10 @@ def create_app(settings: Settings, store: Store | None = None) -> SoapApp:
         recorder.close()
         runner.shutdown()
 
-    routers = [journal_router(journal, runner.call), rate_limits_router(control, runner.call)]
+    changes = ChangesControl(environment, previewer(dispatcher), recorder.next_id,
+                             max_body_bytes=settings.max_body_bytes)
+    routers = [journal_router(journal, runner.call), rate_limits_router(control, runner.call),
+               changes_router(changes, runner.call)]
     # The JSON API under /_openpws/api, and the admin pages everywhere else under /_openpws/.
     api = control_plane(control, runner.call, settings.admin_token, routers)
     pages = pages_app(control, journal, runner.call, settings.admin_token, list(dispatcher.contract.operations))

@@ -1,5 +1,6 @@
 """The ``openpws`` command: serve the PWS API, and administer accounts, users, locks, clocks and
-the request journal, fault rules (``cli_faults``) and rate limits (``cli_rate_limits``)."""
+the request journal, fault rules (``cli_faults``), rate limits (``cli_rate_limits``) and the change
+journal (``cli_changes``)."""
 
 from __future__ import annotations
 
@@ -765,5 +766,6 @@ def requests_tail(account_code: str | None, xml: bool, seconds: float | None, ev
         pass
 
 
-# The fault rule and rate limit commands live in modules of their own, which add them to ``main``.
-from openpws import cli_faults, cli_rate_limits  # noqa: E402, F401
+# The fault rule, rate limit and change journal commands live in modules of their own, which add
+# them to ``main``.
+from openpws import cli_changes, cli_faults, cli_rate_limits  # noqa: E402, F401

@@ -100,7 +100,12 @@ SETTINGS: tuple[Setting, ...] = (
             "still carry X-Openpws-Request-Id)."),
     Setting("journal_size", "OPENPWS_JOURNAL_SIZE", 1000, int,
             "The request journal keeps this many exchanges per account, and as many of those that name no "
-            "account, the newest; 0 turns it off like OPENPWS_JOURNAL=off."),
+            "account, the newest; 0 turns it off like OPENPWS_JOURNAL=off. The change journal keeps as many "
+            "write requests per account."),
+    Setting("change_journal", "OPENPWS_CHANGE_JOURNAL", True, boolean,
+            "Keep the change journal: the rows every write request changed, before and after, under its request "
+            "id (see docs/sandbox.md), which undo puts back. off: nothing is recorded and nothing can be undone "
+            "(previews still show their changes). OPENPWS_JOURNAL_SIZE=0 turns it off too."),
 )
 
 
@@ -121,10 +126,15 @@ class Settings:
     log_format: str = TEXT
     journal: bool = True
     journal_size: int = 1000
+    change_journal: bool = True
 
     @property
     def journal_on(self) -> bool:
         return self.journal and self.journal_size > 0
+
+    @property
+    def changes_on(self) -> bool:
+        return self.change_journal and self.journal_size > 0
 
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

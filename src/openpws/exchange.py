@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
+from typing import Any
 
 # Status values beside PWS's RequestStatus (Ok, OkWithWarnings, Fail, FailSessionInvalid): the
 # answers that are SOAP faults, by faultcode, and the lock conflict's typed fault.
@@ -24,9 +25,9 @@ NO_OPERATION = "unknown"
 
 
 class Exchange:
-    __slots__ = ("account", "account_id", "account_time", "database_seconds", "delay_seconds", "errors",
-                 "fault_rule", "http_status", "not_modelled", "operation", "real", "request", "request_id",
-                 "response", "seconds", "started", "status", "user", "wall_time")
+    __slots__ = ("account", "account_id", "account_time", "blockers", "changes", "database_seconds",
+                 "delay_seconds", "errors", "fault_rule", "http_status", "not_modelled", "operation", "preview",
+                 "real", "request", "request_id", "response", "seconds", "started", "status", "user", "wall_time")
 
     def __init__(self, request_id: int = 0) -> None:
         # The id of its request-journal entry, which its response's X-Openpws-Request-Id and its
@@ -52,6 +53,12 @@ class Exchange:
         self.fault_rule: int | None = None  # the account's fault rule that answered it (services.faults)
         self.delay_seconds = 0.0  # how long a fault rule holds its answer back
         self.seconds = 0.0  # from its arrival to its response, once answered
+        # A preview (X-Openpws-Preview: true, or the control plane's preview): its work is rolled
+        # back; what it would have changed (the change tree, services.change_tree) and, for a
+        # delete that would fail, what blocks it (services.blockers) are kept here, as JSON values.
+        self.preview = False
+        self.changes: list[dict[str, Any]] = []
+        self.blockers: list[dict[str, Any]] = []
 
     def answered(self, http_status: int) -> None:
         """Its response is out, with ``http_status``."""

@@ -265,6 +265,56 @@ def test_rate_limits_over_a_real_server(inner: pytest.Pytester, running: conftes
 
 
 @serve
+def test_preview_changes_and_undo_over_a_real_server(inner: pytest.Pytester, running: conftest.Server) -> None:
+    inner.makepyfile(test_changes='''
+        import pytest
+        from openpws.testing import UndoRefused
+
+        DELETE = ('<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" '
+                  'xmlns:pws="http://projectorpsa.com/PwsProjectorServices/" '
+                  'xmlns:req="http://projectorpsa.com/DataContracts/Requests/" '
+                  'xmlns:sch="http://projectorpsa.com/DataContracts/Shared/Scheduling/" '
+                  'xmlns:com="http://projectorpsa.com/DataContracts/Shared/Common/"><s:Body><pws:PwsDeleteEngagement>'
+                  '<pws:serviceRequest><req:SessionTicket>{ticket}</req:SessionTicket><sch:EngagementIdentity>'
+                  '<com:EngagementCode>P001323</com:EngagementCode></sch:EngagementIdentity>{flag}'
+                  '</pws:serviceRequest></pws:PwsDeleteEngagement></s:Body></s:Envelope>')
+
+        def test_preview_delete_and_undo(openpws_account):
+            ticket = openpws_account.login()
+            refused = openpws_account.preview(DELETE.format(ticket=ticket, flag=""))
+            assert ">Fail<" in refused["response"] and refused["changes"] == []
+            assert {b["cleared_by"] for b in refused["blockers"]} == {"CascadeDeleteFlag"}
+            cascade = "<sch:CascadeDeleteFlag>true</sch:CascadeDeleteFlag>"
+            shown = openpws_account.preview(DELETE.format(ticket=ticket, flag=cascade))
+            assert shown["changes"][0]["code"] == "P001323" and shown["blockers"] == []
+            # zeep with the preview header changes nothing either
+            previewing = openpws_account.zeep(preview=True)
+            answer = previewing.service.PwsDeleteEngagement(serviceRequest={
+                "SessionTicket": ticket, "EngagementIdentity": {"EngagementCode": "P001323"},
+                "CascadeDeleteFlag": True})
+            assert answer.Status == "Ok"
+            client = openpws_account.zeep()
+            answer = client.service.PwsDeleteEngagement(serviceRequest={
+                "SessionTicket": ticket, "EngagementIdentity": {"EngagementCode": "P001323"},
+                "CascadeDeleteFlag": True})
+            assert answer.Status == "Ok"
+            [deleted] = openpws_account.changes(entity="engagement", code="P001323")
+            assert deleted["operation"] == "PwsDeleteEngagement"
+            assert deleted["changes"] == shown["changes"]
+            assert openpws_account.undo(deleted["id"], preview=True)["conflicts"] == []
+            done = openpws_account.undo(deleted["id"])
+            assert done["undoes"] == deleted["id"] and done["counts"]["project"] == 2
+            assert openpws_account.changes.get(done["id"])["operation"] == "Undo"
+            with pytest.raises(UndoRefused) as refused_again:
+                openpws_account.undo(deleted["id"])
+            assert refused_again.value.status == 409 and "undone already" in refused_again.value.message
+            openpws_account.changes.clear()
+            assert openpws_account.changes() == []
+    ''')
+    run(inner, running).assert_outcomes(passed=1)
+
+
+@serve
 def test_the_marker_and_the_options_refuse_what_they_do_not_know(
         inner: pytest.Pytester, running: conftest.Server, monkeypatch: pytest.MonkeyPatch) -> None:
     inner.makepyfile(test_misuse='''

@@ -10,14 +10,15 @@ session check, so that a request with a bad ticket is answered as a session prob
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from openpws.clock import RequestTime
 from openpws.contract.record import Record
-from openpws.errors import Message, RequestFault
+from openpws.errors import Message, PwsError, RequestFault
 from openpws.messages.common import lock_fault
+from openpws.services.blockers import Blocker
 from openpws.services.context import Context, Environment, perform
 from openpws.services.locks import LockConflict
 
@@ -47,6 +48,9 @@ class Binding(Generic[Rq, V]):
     # names ("ProjectRole/Keywords"; a step into an array reaches each of its items). A request that
     # sends one is answered with the X-Openpws-Not-Modelled header naming it (messages.modelled).
     not_modelled: tuple[str, ...] = ()
+    # A delete's blockers (services.blockers): everything in the tree that makes the request as
+    # sent fail, which a preview of it lists when it would fail.
+    blockers: Callable[[Context, Rq], Sequence[Blocker]] | None = None
 
 
 def nothing(_request: Record) -> None:
@@ -76,5 +80,27 @@ def answer(environment: Environment, binding: Binding[Any, Any], request: Record
     try:
         view = perform(environment, work, time=time, ticket=ticket, write=binding.write)
     except LockConflict as conflict:
+        _blockers(environment, binding, request, time, ticket)
         raise lock_fault(conflict) from None
+    except PwsError:
+        _blockers(environment, binding, request, time, ticket)
+        raise
     return binding.encode(view)
+
+
+def _blockers(environment: Environment, binding: Binding[Any, Any], request: Record, time: RequestTime,
+              ticket: str | None) -> None:
+    """A preview of a delete that fails: every blocker of it, on the exchange, read in a
+    transaction of its own (the delete's was rolled back by its failure)."""
+    find = binding.blockers
+    if not time.exchange.preview or find is None:
+        return
+    screen, time.screen = time.screen, None  # the fault rules had their say
+    try:
+        found = perform(environment, lambda context: find(context, binding.decode(request)), time=time,
+                        ticket=ticket, write=False)
+    except (PwsError, LockConflict, RequestFault):
+        return  # what fails before the tree is reached is the response's own message
+    finally:
+        time.screen = screen
+    time.exchange.blockers = [blocker.json() for blocker in found]

@@ -62,7 +62,7 @@ def answer_screened(environment: Environment, binding: Binding[Any, Any], reques
                 # What it stole was the rule's pretence: the request runs as if it had stolen nothing.
                 time.exchange.fault_rule, stolen_from, request = rule.id, user_ref(person), _without_steal(request)
                 continue
-        if not faults.answers(environment, rule):
+        if not faults.answers(environment, rule, preview=time.exchange.preview):
             continue
         time.exchange.fault_rule = rule.id
         match then:

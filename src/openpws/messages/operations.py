@@ -26,6 +26,7 @@ from openpws.messages import (
 )
 from openpws.messages.binding import Binding, empty, nothing
 from openpws.services import (
+    blockers,
     client_deletes,
     hours,
     lock_sets,
@@ -93,12 +94,13 @@ OPERATIONS: Mapping[str, Binding[Any, Any]] = {
     "PwsReleaseProjectorLocks": Binding(locks.decode_release, lock_sets.release_locks, locks.encode_release,
                                         write=True),
     "PwsDeleteClient": Binding(deletes.decode_client, client_deletes.delete_client, deletes.encode_client,
-                               write=True, long=True),
+                               write=True, long=True, blockers=blockers.client),
     "PwsDeleteEngagement": Binding(deletes.decode_engagement, delete_services.delete_engagement,
-                                   deletes.encode_engagement, write=True, long=True),
+                                   deletes.encode_engagement, write=True, long=True, blockers=blockers.engagement),
     "PwsDeleteProject": Binding(deletes.decode_project, delete_services.delete_project, deletes.encode_project,
-                                write=True, long=True),
-    "PwsDeleteProjectRole": Binding(deletes.decode_role, role_deletes.delete_role, deletes.encode_role, write=True),
+                                write=True, long=True, blockers=blockers.project),
+    "PwsDeleteProjectRole": Binding(deletes.decode_role, role_deletes.delete_role, deletes.encode_role, write=True,
+                                    blockers=blockers.role),
     "PwsUndeleteProjectRole": Binding(deletes.decode_undelete, role_deletes.undelete_role, deletes.encode_role,
                                       write=True),
     "PwsGetResourceList": Binding(resources.decode_list, resource_services.list_resources, resources.encode_list),

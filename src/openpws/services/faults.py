@@ -265,11 +265,13 @@ class Rules:
         return screen
 
 
-def answers(environment: Environment, rule: Rule) -> bool:
+def answers(environment: Environment, rule: Rule, *, preview: bool = False) -> bool:
     """Count one call ``rule`` answers; False when it has gone or has no calls left (another
-    process answered its last)."""
-    with environment.store.write() as tx:
+    process answered its last). A preview's call is judged the same and not counted."""
+    with environment.store.write(commit=not preview) as tx:
         taken = store.consume(tx, rule.id)
+    if preview:
+        return taken
     if not taken or rule.remaining is not None:
         environment.faults.forget()
     return taken

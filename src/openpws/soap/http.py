@@ -40,6 +40,10 @@ SERVICE_PATH = "/OpsProjectorWcfSvc/PwsProjectorServices.svc"
 XML = b"text/xml; charset=utf-8"
 NOT_MODELLED = b"x-openpws-not-modelled"  # X-Openpws-Not-Modelled (ASGI header names are lower case)
 REQUEST_ID = b"x-openpws-request-id"  # X-Openpws-Request-Id: the id of the exchange's journal entry
+# X-Openpws-Preview: true asks for a preview (the work is done, answered and rolled back); the
+# response says it was one with the same header.
+PREVIEW = b"x-openpws-preview"
+_YES, _NO = (b"true", b"1", b"yes"), (b"false", b"0", b"no", b"")
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -166,6 +170,14 @@ class SoapApp:
                 f"The request body is larger than the limit of {self.max_body_bytes} bytes."),
                 [*extra, (b"connection", b"close")])
         exchange.request = body
+        preview = headers.get(PREVIEW, b"").strip().lower()
+        if preview not in _YES + _NO:
+            exchange.status = CLIENT_FAULT
+            return await _respond(send, exchange, 500, faults.client_fault(
+                "The header X-Openpws-Preview must be true or false."), extra)
+        if preview in _YES:
+            exchange.preview = True
+            extra.append((PREVIEW, b"true"))
         action = headers.get(b"soapaction")
         prepared = self.dispatcher.prepare(body, action.decode("latin-1") if action is not None else None, exchange)
         if isinstance(prepared, tuple):

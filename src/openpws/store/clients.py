@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, or_, select
+from sqlalchemy import Connection, func, or_, select
 
 from openpws.entities import ClientRow
-from openpws.store import statements
+from openpws.store import changes, statements
 from openpws.store.rows import UpdateById, fetch, fetch_one
 from openpws.store.schema import clients
 
@@ -60,8 +60,8 @@ def search(connection: Connection, account_id: int, query: str | None, include_i
 
 
 def insert_client(connection: Connection, account_id: int, values: dict[str, Any]) -> int:
-    return int(statements.scalar(connection, insert(clients).values(
-        account_id=account_id, number_key=values["number"].upper(), **values).returning(clients.c.id)))
+    return changes.insert_row(connection, clients, {
+        "account_id": account_id, "number_key": values["number"].upper(), **values})
 
 
 _UPDATE = UpdateById(clients)

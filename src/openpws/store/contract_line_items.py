@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
 from openpws.entities import ContractLineItemRow
-from openpws.store import statements
+from openpws.store import changes, statements
 from openpws.store.rows import ById, UpdateById, fetch, fetch_one
 from openpws.store.schema import contract_line_items
 
@@ -56,9 +56,8 @@ def codes_of_engagement(connection: Connection, account_id: int, engagement_id: 
 
 
 def insert_contract_line_item(connection: Connection, account_id: int, values: dict[str, Any]) -> int:
-    return int(statements.scalar(connection, insert(contract_line_items).values(
-        account_id=account_id, code_key=values["code"].upper(), name_key=name_key(values["name"]), **values)
-        .returning(contract_line_items.c.id)))
+    return changes.insert_row(connection, contract_line_items, {
+        "account_id": account_id, "code_key": values["code"].upper(), "name_key": name_key(values["name"]), **values})
 
 
 _UPDATE = UpdateById(contract_line_items)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, bindparam, text, update
 
+from openpws.store.changes import peek, recorder_of
 from openpws.store.prebuilt import Prebuilt
 from openpws.store.schema import counters
 
@@ -25,6 +26,9 @@ _INCREMENT = Prebuilt(update(counters).where(counters.c.name == bindparam("count
 
 def _next(connection: Connection, name: str) -> int:
     if connection.dialect.name == "postgresql":
+        recorder = recorder_of(connection)
+        if recorder is not None and recorder.preview:
+            return peek(connection, recorder, name)
         return int(_NEXTVAL.scalar(connection, sequence=name))
     return int(_INCREMENT.scalar(connection, counter=name))
 
@@ -35,3 +39,4 @@ def next_uid(connection: Connection) -> int:
 
 def next_rowversion(connection: Connection) -> int:
     return _next(connection, ROWVERSION_SEQUENCE)
+

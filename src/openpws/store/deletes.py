@@ -19,10 +19,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, delete, exists, select, update
+from sqlalchemy import Connection, Select, bindparam, delete, exists, select
 
 from openpws.entities import ClientRow, ProjectRow
-from openpws.store import statements
+from openpws.store import changes, statements
 from openpws.store.rows import fetch
 from openpws.store.schema import (
     clients,
@@ -77,10 +77,10 @@ def role_has_hours(connection: Connection, role_id: int) -> bool:
 def _delete_under_projects(connection: Connection, project_ids: Select[Any] | list[int]) -> None:
     """The hours, notes and roles (live and deleted) of these projects."""
     role_ids = select(project_roles.c.id).where(project_roles.c.project_id.in_(project_ids))
-    statements.change(connection, delete(role_hours).where(role_hours.c.role_id.in_(role_ids)))
-    statements.change(connection, delete(role_allocation_notes).where(role_allocation_notes.c.role_id.in_(role_ids)))
-    statements.change(connection, delete(role_notes).where(role_notes.c.role_id.in_(role_ids)))
-    statements.change(connection, delete(project_roles).where(project_roles.c.project_id.in_(project_ids)))
+    changes.delete_rows(connection, role_hours, role_hours.c.role_id.in_(role_ids))
+    changes.delete_rows(connection, role_allocation_notes, role_allocation_notes.c.role_id.in_(role_ids))
+    changes.delete_rows(connection, role_notes, role_notes.c.role_id.in_(role_ids))
+    changes.delete_rows(connection, project_roles, project_roles.c.project_id.in_(project_ids))
 
 
 def _graph_locks(account_id: int, engagement_id: int) -> Any:
@@ -91,31 +91,36 @@ def _graph_locks(account_id: int, engagement_id: int) -> Any:
 def delete_project(connection: Connection, account_id: int, engagement_id: int, project_id: int) -> None:
     """The project with its roles, their hours, and every lock on the project or its roles."""
     _delete_under_projects(connection, [project_id])
-    statements.change(connection, delete(locks).where(_graph_locks(account_id, engagement_id),
-                                                      locks.c.project_id == project_id))
-    statements.change(connection, delete(projects).where(projects.c.id == project_id))
+    changes.delete_rows(connection, locks, _graph_locks(account_id, engagement_id) & (locks.c.project_id == project_id))
+    changes.delete_rows(connection, projects, projects.c.id == project_id)
 
 
 def delete_engagement(connection: Connection, account_id: int, engagement_id: int) -> None:
     """The engagement with all its projects, their roles and hours, its contract line items, and
     every lock in its graph."""
     _delete_under_projects(connection, select(projects.c.id).where(projects.c.engagement_id == engagement_id))
-    statements.change(connection, delete(locks).where(_graph_locks(account_id, engagement_id)))
-    statements.change(connection, delete(projects).where(projects.c.engagement_id == engagement_id))
-    statements.change(connection, delete(contract_line_items).where(
-        contract_line_items.c.engagement_id == engagement_id))
-    statements.change(connection, delete(engagements).where(engagements.c.id == engagement_id))
+    changes.delete_rows(connection, locks, _graph_locks(account_id, engagement_id))
+    changes.delete_rows(connection, projects, projects.c.engagement_id == engagement_id)
+    changes.delete_rows(connection, contract_line_items, contract_line_items.c.engagement_id == engagement_id)
+    changes.delete_rows(connection, engagements, engagements.c.id == engagement_id)
 
 
 def delete_role_hours(connection: Connection, role_id: int) -> None:
     """Every requested and booked bucket of the role, with their allocation notes (ZeroOutHoursFlag)."""
+    hours = changes.capture(connection, role_hours, role_hours.c.role_id == role_id)
+    notes = changes.capture(connection, role_allocation_notes, role_allocation_notes.c.role_id == role_id)
     statements.change(connection, _DELETE_ROLE_HOURS, {"role": role_id})
     statements.change(connection, _DELETE_ROLE_ALLOCATION_NOTES, {"role": role_id})
+    changes.add(connection, role_hours, hours, None)
+    changes.add(connection, role_allocation_notes, notes, None)
 
 
 def delete_role_locks(connection: Connection, account_id: int, engagement_id: int, role_id: int) -> None:
+    held = changes.capture(connection, locks, _graph_locks(account_id, engagement_id) & (locks.c.entity_type == "R")
+                           & (locks.c.entity_id == role_id))
     statements.change(connection, _DELETE_ROLE_LOCKS,
                       {"account": account_id, "engagement": engagement_id, "role": role_id})
+    changes.add(connection, locks, held, None)
 
 
 # --- clients ---------------------------------------------------------------------------------------
@@ -152,9 +157,9 @@ def delete_clients(connection: Connection, client_ids: Iterable[int]) -> None:
     keys are checked when the statement ends."""
     wanted = set(client_ids)
     if wanted:
-        statements.change(connection, delete(clients).where(clients.c.id.in_(wanted)))
+        changes.delete_rows(connection, clients, clients.c.id.in_(wanted))
 
 
 def inactivate_client(connection: Connection, client_id: int, rowversion: int, now: datetime) -> None:
-    statements.change(connection, update(clients).where(clients.c.id == client_id)
-                      .values(inactive=True, rowversion=rowversion, updated_at=now))
+    changes.update_rows(connection, clients, clients.c.id == client_id,
+                        {"inactive": True, "rowversion": rowversion, "updated_at": now})

@@ -10,10 +10,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from openpws.entities import EngagementRow
-from openpws.store import statements
+from openpws.store import changes, statements
 from openpws.store.counters import next_rowversion
 from openpws.store.prebuilt import Prebuilt
 from openpws.store.rows import ById, UpdateById
@@ -33,8 +33,8 @@ def lock(connection: Connection, account_id: int, engagement_id: int) -> Engagem
 
 
 def insert_engagement(connection: Connection, account_id: int, values: dict[str, Any]) -> int:
-    return int(statements.scalar(connection, insert(engagements).values(
-        account_id=account_id, code_key=values["code"].upper(), **values).returning(engagements.c.id)))
+    return changes.insert_row(connection, engagements, {
+        "account_id": account_id, "code_key": values["code"].upper(), **values})
 
 
 _UPDATE = UpdateById(engagements)
@@ -55,7 +55,9 @@ def bump(connection: Connection, engagement_id: int, now: datetime, *, version: 
     already took one for the rows it changed, else the next. Returns the version."""
     if version is None:
         version = next_rowversion(connection)
+    before = changes.before_ids(connection, engagements, [engagement_id])
     _BUMP.run(connection, engagement=engagement_id, version=version, now=now.replace(tzinfo=None))
+    changes.after_ids(connection, engagements, before, [engagement_id])
     return version
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, func, select
 
 from openpws.entities import InvoiceRow
-from openpws.store import statements
+from openpws.store import changes, statements
 from openpws.store.rows import fetch_one
 from openpws.store.schema import invoices
 
@@ -38,8 +38,7 @@ def next_draft_number(connection: Connection, account_id: int) -> str:
 
 
 def insert_invoice(connection: Connection, account_id: int, values: dict[str, Any]) -> int:
-    return int(statements.scalar(connection, insert(invoices).values(account_id=account_id, **values)
-                                 .returning(invoices.c.id)))
+    return changes.insert_row(connection, invoices, {"account_id": account_id, **values})
 
 
 def by_id(connection: Connection, account_id: int, invoice_id: int) -> InvoiceRow:

@@ -12,10 +12,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, select
 
 from openpws.entities import HeldLock, ListedLock, LockRow, LockSetRow
-from openpws.store import statements
+from openpws.store import changes, statements
 from openpws.store.rows import columns_for, fetch, fetch_one
 from openpws.store.schema import lock_sets, locks, users
 
@@ -37,29 +37,29 @@ def lock_sets_for_update(connection: Connection, account_id: int, set_ids: Itera
 
 def create_set(connection: Connection, account_id: int, user_id: int, *, internal: bool, now: datetime,
                expires_at: datetime) -> int:
-    return int(statements.scalar(connection, insert(lock_sets).values(
-        account_id=account_id, user_id=user_id, internal=internal, created_at=now, expires_at=expires_at,
-    ).returning(lock_sets.c.id)))
+    return changes.insert_row(connection, lock_sets, {
+        "account_id": account_id, "user_id": user_id, "internal": internal, "created_at": now,
+        "expires_at": expires_at})
 
 
 def renew_set(connection: Connection, set_id: int, expires_at: datetime, now: datetime) -> None:
     """The set lives until ``expires_at`` and its locks count as acquired ``now``: a renewal is a
     change of the lock state that a LocksToSteal read before it must not match."""
-    statements.change(connection, update(lock_sets).where(lock_sets.c.id == set_id).values(expires_at=expires_at))
-    statements.change(connection, update(locks).where(locks.c.lock_set_id == set_id).values(acquired_at=now))
+    changes.update_rows(connection, lock_sets, lock_sets.c.id == set_id, {"expires_at": expires_at})
+    changes.update_rows(connection, locks, locks.c.lock_set_id == set_id, {"acquired_at": now})
 
 
 def release_set(connection: Connection, set_id: int, now: datetime) -> None:
-    statements.change(connection, update(lock_sets).where(lock_sets.c.id == set_id).values(released_at=now))
-    statements.change(connection, delete(locks).where(locks.c.lock_set_id == set_id))
+    changes.update_rows(connection, lock_sets, lock_sets.c.id == set_id, {"released_at": now})
+    changes.delete_rows(connection, locks, locks.c.lock_set_id == set_id)
 
 
 def steal_sets(connection: Connection, set_ids: Iterable[int], by_user_id: int, now: datetime) -> None:
     wanted = set(set_ids)
     if wanted:
-        statements.change(connection, update(lock_sets).where(lock_sets.c.id.in_(wanted))
-                          .values(stolen_by_user_id=by_user_id, stolen_at=now))
-        statements.change(connection, delete(locks).where(locks.c.lock_set_id.in_(wanted)))
+        changes.update_rows(connection, lock_sets, lock_sets.c.id.in_(wanted),
+                            {"stolen_by_user_id": by_user_id, "stolen_at": now})
+        changes.delete_rows(connection, locks, locks.c.lock_set_id.in_(wanted))
 
 
 def purge_expired(connection: Connection, account_id: int, engagement_ids: Iterable[int], now: datetime) -> None:
@@ -67,12 +67,12 @@ def purge_expired(connection: Connection, account_id: int, engagement_ids: Itera
     wanted = set(engagement_ids)
     if wanted:
         expired = select(lock_sets.c.id).where(lock_sets.c.account_id == account_id, lock_sets.c.expires_at <= now)
-        statements.change(connection, delete(locks).where(
-            locks.c.account_id == account_id, locks.c.engagement_id.in_(wanted), locks.c.lock_set_id.in_(expired)))
+        changes.delete_rows(connection, locks, (locks.c.account_id == account_id) & locks.c.engagement_id.in_(wanted)
+                            & locks.c.lock_set_id.in_(expired))
 
 
 def add_lock(connection: Connection, account_id: int, values: dict[str, Any]) -> None:
-    statements.change(connection, insert(locks).values(account_id=account_id, **values))
+    changes.insert_row(connection, locks, {"account_id": account_id, **values})
 
 
 def locks_of_set(connection: Connection, set_id: int) -> list[LockRow]:

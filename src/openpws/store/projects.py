@@ -6,10 +6,10 @@ from collections.abc import Iterable, Set
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, or_, select
+from sqlalchemy import Connection, func, or_, select
 
 from openpws.entities import ProjectRow
-from openpws.store import statements
+from openpws.store import changes, statements
 from openpws.store.rows import ById, UpdateById, columns_for, fetch, fetch_one, like_pattern
 from openpws.store.schema import contract_line_items, engagements, projects, stages
 
@@ -73,8 +73,8 @@ def of_engagements(connection: Connection, account_id: int, engagement_ids: Iter
 
 
 def insert_project(connection: Connection, account_id: int, values: dict[str, Any]) -> int:
-    return int(statements.scalar(connection, insert(projects).values(
-        account_id=account_id, code_key=values["code"].upper(), **values).returning(projects.c.id)))
+    return changes.insert_row(connection, projects, {
+        "account_id": account_id, "code_key": values["code"].upper(), **values})
 
 
 _UPDATE = UpdateById(projects)

@@ -5,14 +5,14 @@ notes left on them. Every query is confined to one account; roles are soft-delet
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, Table, and_, delete, false, func, insert, or_, select
 
 from openpws.entities import AllocationNotesRow, HoursRow, RoleNoteRow, RoleRow
-from openpws.store import statements
+from openpws.store import changes, statements
 from openpws.store.rows import ById, UpdateById, fetch, fetch_one
 from openpws.store.schema import project_roles, role_allocation_notes, role_hours, role_notes
 
@@ -50,8 +50,7 @@ def live_names(connection: Connection, account_id: int, project_id: int) -> dict
 
 
 def insert_role(connection: Connection, account_id: int, values: dict[str, Any]) -> int:
-    return int(statements.scalar(connection, insert(project_roles).values(
-        account_id=account_id, **_keys(values), **values).returning(project_roles.c.id)))
+    return changes.insert_row(connection, project_roles, {"account_id": account_id, **_keys(values), **values})
 
 
 _UPDATE = UpdateById(project_roles)
@@ -83,6 +82,9 @@ def hours_of(connection: Connection, role_ids: Iterable[int], kind: str | None =
 
 def put_hours(connection: Connection, rows: Iterable[HoursRow]) -> None:
     """Write buckets, replacing any bucket of the same role, kind and week."""
+    rows = list(rows)
+    where = _weeks(role_hours, [(row.role_id, row.kind, row.bucket_start) for row in rows])
+    before = changes.capture(connection, role_hours, where)
     for row in rows:
         statements.change(connection, delete(role_hours).where(
             role_hours.c.role_id == row.role_id, role_hours.c.kind == row.kind,
@@ -90,6 +92,13 @@ def put_hours(connection: Connection, rows: Iterable[HoursRow]) -> None:
         statements.change(connection, insert(role_hours).values(
             role_id=row.role_id, kind=row.kind, bucket_start=row.bucket_start, scheduling_mode=row.scheduling_mode,
             weekly_minutes=row.weekly_minutes, daily_minutes=row.daily_minutes))
+    changes.add(connection, role_hours, before, changes.capture(connection, role_hours, where))
+
+
+def _weeks(table: Table, keys: Sequence[tuple[int, str, date]]) -> Any:
+    """The rows of ``table`` (hours or allocation notes) of these (role, side, week) keys."""
+    return or_(false(), *(and_(table.c.role_id == role_id, table.c.kind == kind, table.c.bucket_start == start)
+                          for role_id, kind, start in keys))
 
 
 def clear_hours(connection: Connection, role_id: int, kind: str, start: date | None = None,
@@ -101,7 +110,7 @@ def clear_hours(connection: Connection, role_id: int, kind: str, start: date | N
         where.append(role_hours.c.bucket_start >= start)
     if end is not None:
         where.append(role_hours.c.bucket_start <= end)
-    return statements.change(connection, delete(role_hours).where(*where))
+    return changes.delete_rows(connection, role_hours, and_(*where))
 
 
 def booked_minutes(connection: Connection, account_id: int, user_id: int, weeks: Collection[date], *,
@@ -141,6 +150,9 @@ def put_allocation_notes(connection: Connection, rows: Iterable[AllocationNotesR
     """Write the notes of these weeks, replacing those of the same role, side and week; a week
     whose seven notes are all None loses its notes."""
     table = role_allocation_notes
+    rows = list(rows)
+    where = _weeks(table, [(row.role_id, row.kind, row.bucket_start) for row in rows])
+    before = changes.capture(connection, table, where)
     for row in rows:
         statements.change(connection, delete(table).where(
             table.c.role_id == row.role_id, table.c.kind == row.kind, table.c.bucket_start == row.bucket_start))
@@ -148,6 +160,7 @@ def put_allocation_notes(connection: Connection, rows: Iterable[AllocationNotesR
             statements.change(connection, insert(table).values(
                 role_id=row.role_id, kind=row.kind, bucket_start=row.bucket_start,
                 notes=json.dumps(list(row.notes), ensure_ascii=False)))
+    changes.add(connection, table, before, changes.capture(connection, table, where))
 
 
 def clear_allocation_notes(connection: Connection, role_id: int, kind: str | None = None, start: date | None = None,
@@ -162,16 +175,16 @@ def clear_allocation_notes(connection: Connection, role_id: int, kind: str | Non
         where.append(table.c.bucket_start >= start)
     if end is not None:
         where.append(table.c.bucket_start <= end)
-    return statements.change(connection, delete(table).where(*where))
+    return changes.delete_rows(connection, table, and_(*where))
 
 
 # --- notes of roles -------------------------------------------------------------------------------
 
 def insert_note(connection: Connection, account_id: int, *, uid: int, role_id: int, author_user_id: int, note: str,
                 created_at: datetime) -> None:
-    statements.change(connection, insert(role_notes).values(
-        uid=uid, account_id=account_id, role_id=role_id, author_user_id=author_user_id, note=note,
-        created_at=created_at))
+    changes.insert_row(connection, role_notes, {
+        "uid": uid, "account_id": account_id, "role_id": role_id, "author_user_id": author_user_id, "note": note,
+        "created_at": created_at})
 
 
 def notes_of(connection: Connection, account_id: int, role_ids: Iterable[int]) -> list[RoleNoteRow]:

@@ -8,7 +8,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import Connection, Table, bindparam, select, update
 
-from openpws.store import statements
+from openpws.store import changes, statements
 from openpws.store.prebuilt import Prebuilt, PrebuiltRows
 
 R = TypeVar("R")
@@ -82,7 +82,10 @@ class UpdateById:
             statement = self._statements[names] = Prebuilt(update(self.table).where(
                 columns.id == bindparam("row_id")).values(
                 {name: bindparam(f"new_{name}", type_=columns[name].type) for name in sorted(names)}))
-        return statement.run(connection, row_id=row_id, **{f"new_{name}": value for name, value in values.items()})
+        before = changes.before_ids(connection, self.table, [row_id])
+        count = statement.run(connection, row_id=row_id, **{f"new_{name}": value for name, value in values.items()})
+        changes.after_ids(connection, self.table, before, [row_id])
+        return count
 
 
 def like_pattern(text: str) -> str:

@@ -440,3 +440,26 @@ rate_limit_hits = Table(
     Column("session", Integer, nullable=False),
 )
 Index("ix_rate_limit_hits_account", rate_limit_hits.c.account_id, rate_limit_hits.c.at)
+
+# The change journal (services.changes): one row per write request that changed an account's
+# rows, under the request's id (X-Openpws-Request-Id), holding every row it inserted, updated or
+# deleted, before and after (store.changes). Each account keeps its newest OPENPWS_JOURNAL_SIZE
+# rows, as the request journal does. Not part of the account's data: snapshots do not hold it.
+change_journal = Table(
+    "change_journal",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("real_at", DateTime, nullable=False),  # real time
+    Column("time", DateTime, nullable=False),  # the account's clock
+    Column("login", String(100), nullable=True),
+    Column("operation", String(100), nullable=True),  # the PWS operation, or "Undo"
+    Column("preview", Boolean, nullable=False, server_default=false()),  # rolled back: nothing changed
+    Column("undoes", BigInteger, nullable=True),  # an undo: the request whose delete it put back
+    Column("undone_by", BigInteger, nullable=True),  # a delete: the undo that put it back
+    Column("kinds", String(200), nullable=False),  # ",project,role," : the kinds of rows it changed
+    Column("rows", Integer, nullable=False),  # rows it changed
+    Column("parts", Text, nullable=False),  # the rows, as store.changes writes them
+)
+Index("ix_change_journal_account_newest", change_journal.c.account_id, change_journal.c.real_at,
+      change_journal.c.id)

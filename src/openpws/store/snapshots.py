@@ -104,6 +104,8 @@ NOT_HELD: Mapping[str, str] = {
     "journal": "the request journal records what clients did, restores included: a restore that rewound it "
                "would hide the very exchanges a test looks for",
     "journal_blocks": "the journal's id blocks are the server's, not an account's, and only grow",
+    "change_journal": "the change journal records what requests changed, like the request journal; a restore "
+                      "that rewound it would hide what undo needs to see (a row a restore put back is a conflict)",
 }
 # The columns of the account's row an image holds: its settings.
 SETTINGS = ("name", "week_start")

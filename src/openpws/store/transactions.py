@@ -61,8 +61,10 @@ class Store:
     def read(self) -> AbstractContextManager[Connection]:
         return self._transaction(write=False)
 
-    def write(self) -> AbstractContextManager[Connection]:
-        return self._transaction(write=True)
+    def write(self, *, commit: bool = True) -> AbstractContextManager[Connection]:
+        """A write transaction; rolled back at the end, whatever happens, when not ``commit`` (a
+        preview: everything a write does, undone)."""
+        return self._transaction(write=True, commit=commit)
 
     @contextmanager
     def writers_turn_if_free(self) -> Iterator[bool]:
@@ -88,12 +90,12 @@ class Store:
             self._local.wait_ms = None
 
     @contextmanager
-    def _transaction(self, *, write: bool) -> Iterator[Connection]:
+    def _transaction(self, *, write: bool, commit: bool = True) -> Iterator[Connection]:
         with self._writers if write and self._writers is not None else nullcontext():
             connection, own = self._take()
             try:
                 wait_ms = getattr(self._local, "wait_ms", None) if write else None
-                with statements.transaction(connection, write=write, wait_ms=wait_ms):
+                with statements.transaction(connection, write=write, wait_ms=wait_ms, commit=commit):
                     yield connection
             finally:
                 if own:

@@ -5,6 +5,7 @@ control-plane client it is built on (``client``), usable without pytest. docs/te
 
 from openpws.testing.client import (
     Account,
+    Changes,
     Clock,
     ClockState,
     ControlPlaneError,
@@ -12,8 +13,9 @@ from openpws.testing.client import (
     OpenpwsError,
     Server,
     SnapshotId,
+    UndoRefused,
     User,
 )
 
-__all__ = ["Account", "Clock", "ClockState", "ControlPlaneError", "LoginFailed", "OpenpwsError", "Server",
-           "SnapshotId", "User"]
+__all__ = ["Account", "Changes", "Clock", "ClockState", "ControlPlaneError", "LoginFailed", "OpenpwsError", "Server",
+           "SnapshotId", "UndoRefused", "User"]

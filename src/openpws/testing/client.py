@@ -46,6 +46,16 @@ class ControlPlaneError(OpenpwsError):
         self.path = path
 
 
+class UndoRefused(ControlPlaneError):
+    """An undo that later changes stand in the way of (409): ``conflicts`` names each, as the
+    control plane does (``kind``, ``code``, ``uid``, ``name``, ``reason``, ``request_id``)."""
+
+    def __init__(self, call: str, status: int, code: str, message: str, path: str | None,
+                 conflicts: list[dict[str, Any]]) -> None:
+        super().__init__(call, status, code, message, path)
+        self.conflicts = conflicts
+
+
 class LoginFailed(OpenpwsError):
     """PwsAuthenticate did not answer Ok: its Status and its messages' error numbers and texts."""
 
@@ -255,6 +265,7 @@ class Account:
         self.faults = Faults(self)
         self.requests = Requests(self)
         self.rate_limits = RateLimits(self)
+        self.changes = Changes(self)
 
     def __repr__(self) -> str:
         return f"Account({self.code!r} at {self.server.url!r})"
@@ -298,15 +309,58 @@ class Account:
             "Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{ns.SOAP_ACTION_PREFIX}PwsAuthenticate"'})
         return _ticket(user.login, answer)
 
-    def zeep(self, **options: Any) -> zeep.Client:
-        """A zeep client of the account's endpoint, from its WSDL (``options`` go to zeep.Client)."""
+    def zeep(self, *, preview: bool = False, **options: Any) -> zeep.Client:
+        """A zeep client of the account's endpoint, from its WSDL (``options`` go to zeep.Client).
+        With ``preview``, every request it sends carries ``X-Openpws-Preview: true``: answered as
+        usual, changing nothing (what it would have changed is in the change journal)."""
         try:
             import zeep
         except ImportError:
             raise OpenpwsError("Account.zeep() needs zeep, which is not installed: pip install zeep "
                                "(or pip install 'openpws[zeep]')") from None
         client: zeep.Client = zeep.Client(self.wsdl, **options)  # type: ignore[no-untyped-call]
+        if preview:
+            client.transport.session.headers["X-Openpws-Preview"] = "true"
         return client
+
+    def preview(self, envelope: str | bytes, soap_action: str | None = None) -> dict[str, Any]:
+        """Run a PWS request (its SOAP envelope, a session ticket of this account inside) exactly
+        as the endpoint would, and roll it back: ``http_status``, ``response`` (the SOAP text),
+        ``changes`` (the change tree it would have made) and ``blockers`` (for a delete that would
+        fail: everything that blocks it, each with ``cleared_by``)."""
+        body = envelope.encode() if isinstance(envelope, str) else envelope
+        headers = {"Authorization": f"Bearer {self.server.token}", "Content-Type": "text/xml; charset=utf-8"}
+        if soap_action is not None:
+            headers["SOAPAction"] = soap_action
+        path = f"{API}{self._path}/preview"
+        answer = self.server.http.send("POST", self.server.url + path, body, headers)
+        if answer.status != 200:
+            raise _refused(f"POST {path}", answer)
+        found: dict[str, Any] = json.loads(answer.body)
+        return found
+
+    def undo(self, request_id: int | str, *, preview: bool = False) -> dict[str, Any]:
+        """Put back what the delete request ``request_id`` (its X-Openpws-Request-Id) removed or
+        inactivated: the answer's ``id`` is the undo's own, ``rows`` and ``counts`` what it put
+        back. UndoRefused, naming each conflict, when later changes stand in the way. With
+        ``preview``: what it would do (``changes``) or what refuses it (``conflicts``), changing nothing."""
+        path = f"{self._path}/changes/{urllib.parse.quote(str(request_id), safe='')}/undo"
+        if preview:
+            path += "?preview=true"
+        answer = self.server.http.send("POST", self.server.url + API + path, None, {
+            "Authorization": f"Bearer {self.server.token}", "Accept": "application/json"})
+        if answer.status == 409:
+            refused = _refused(f"POST {API}{path}", answer)
+            try:
+                conflicts = list(json.loads(answer.body)["error"].get("conflicts", []))
+            except (ValueError, KeyError, TypeError, AttributeError):
+                conflicts = []
+            raise UndoRefused(f"POST {API}{path}", refused.status, refused.code, refused.message, refused.path,
+                              conflicts)
+        if answer.status != 200:
+            raise _refused(f"POST {API}{path}", answer)
+        found: dict[str, Any] = json.loads(answer.body)
+        return found
 
     def snapshot(self) -> SnapshotId:
         """Snapshot the account's data, locks and settings: the id to restore."""
@@ -493,6 +547,38 @@ class RateLimits:
     def clear_hits(self) -> None:
         """Forget the hits counted so far (a fresh window)."""
         self.account.server.call("DELETE", self.account._path + "/rate-limits/hits", expect=204)
+
+
+class Changes:
+    """The account's change journal (docs/sandbox.md, "The change journal"): what each write
+    request changed, as a tree, newest first. Calling it lists (as ``list``)."""
+
+    def __init__(self, account: Account) -> None:
+        self.account = account
+
+    def __call__(self, *, entity: str | None = None, code: str | None = None, since: datetime | None = None,
+                 limit: int | None = None) -> list[dict[str, Any]]:
+        return self.list(entity=entity, code=code, since=since, limit=limit)
+
+    def list(self, *, entity: str | None = None, code: str | None = None, since: datetime | None = None,
+             limit: int | None = None) -> list[dict[str, Any]]:
+        """The write requests, newest first, each with its change tree: those that changed rows
+        of ``entity`` (client, engagement, contract_line_item, project, role, hours, note,
+        invoice, lock), and with ``code`` a row of that code (or Uid)."""
+        given = {"entity": entity, "code": code, "since": None if since is None else since.isoformat(),
+                 "limit": limit}
+        query = {name: value for name, value in given.items() if value is not None}
+        path = self.account._path + "/changes" + ("?" + urlencode(query) if query else "")
+        return list(self.account.server.call("GET", path)["items"])
+
+    def get(self, request_id: int | str) -> dict[str, Any]:
+        """One request's changes (a preview's too): its ``changes`` tree."""
+        entry: dict[str, Any] = self.account.server.call(
+            "GET", f"{self.account._path}/changes/{urllib.parse.quote(str(request_id), safe='')}")
+        return entry
+
+    def clear(self) -> None:
+        self.account.server.call("DELETE", self.account._path + "/changes", expect=204)
 
 
 def _state(answer: dict[str, Any]) -> ClockState:
