@@ -22,7 +22,7 @@ from openpws.services.rate_limits import CACHE_SECONDS
 from openpws.store.transactions import Store
 from tests.conftest import AccountFixture, make_account
 from tests.messages.test_locks import fault_numbers, pws_fault
-from tests.pws import NAMESPACES, Answer, SoapClient
+from tests.pws import NAMESPACES, Answer, SoapClient, envelope
 from tests.sandbox.test_faults import data_of as rows_besides_faults
 from tests.sandbox.test_faults import save_client
 from tests.tree import Pws
@@ -249,6 +249,19 @@ def test_the_largest_simulated_counts_are_held(api: httpx.Client, soap: SoapClie
     assert shown == (largest, largest, 1)  # shown as the largest Int32, however many more
     set_limits(api, account.code, mode="error")
     assert fault_numbers(test_rate_limiter(pws, SessionHitsBefore=largest)) == [10016]
+
+
+def test_a_preview_is_answered_as_the_request_would_be_and_counts_nothing(
+        api: httpx.Client, soap: SoapClient, account: AccountFixture) -> None:
+    pws = Pws(soap, account)
+    set_limits(api, account.code, mode="error", limits={"session": 2})
+    body = envelope("PwsGetClientList", f"<req:SessionTicket>{pws.ticket}</req:SessionTicket>")
+    previews = [soap.post(body, headers={"X-Openpws-Preview": "true"}) for _ in range(3)]
+    assert [p.status for p in previews] == ["Ok", "Ok", "Ok"]  # each would be the session's first or second hit
+    assert [pws.call("PwsGetClientList").status for _ in range(2)] == ["Ok", "Ok"]  # the previews counted nothing
+    over = soap.post(body, headers={"X-Openpws-Preview": "true"})
+    assert fault_numbers(over) == [10016]  # what the next call gets
+    assert fault_numbers(pws.call("PwsGetClientList")) == [10016]
 
 
 def test_the_command_line(api: httpx.Client, soap: SoapClient, database_url: str, account: AccountFixture) -> None:

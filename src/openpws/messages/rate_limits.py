@@ -57,7 +57,8 @@ def answer_limited(environment: Environment, binding: Binding[Any, Any], request
     weight = limits.weight(operation)
     before = _simulated(request, "Before") if test else Hits()
     hits = rate_limits.count(environment, needed, time.now, Hits(before.installation + weight, before.user + weight,
-                                                                  before.session + weight))
+                                                                  before.session + weight),
+                             preview=time.exchange.preview)
     over = limits.enabled and limits.exceeded(hits)
     if over and limits.mode == rate_limits.ERROR:
         raise errors.PwsFault(rate_limits.exceeded_message(limits, hits, warning=False))

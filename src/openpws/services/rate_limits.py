@@ -157,17 +157,22 @@ class Gate:
         return self._by_account.get(account.lower())
 
 
-def count(environment: Environment, needed: Needed, now: datetime, hits: Hits) -> Hits:
+def count(environment: Environment, needed: Needed, now: datetime, hits: Hits, *, preview: bool = False) -> Hits:
     """Add ``hits`` (the request's weight, and any simulated before it) at ``now`` on the account's
-    clock, in a transaction of their own; the counts of the window that ends at ``now``."""
+    clock, in a transaction of their own; the counts of the window that ends at ``now``. A preview
+    counts nothing: it is answered with the counts it would have made."""
     user_key = None if needed.user is None else needed.user.lower()
     moment = now.replace(tzinfo=None)
+    since = moment - timedelta(seconds=WINDOW_SECONDS)
+    if preview:
+        with environment.store.read() as tx:
+            found = store.window(tx, needed.account_id, user_key, needed.session_id, since, moment, prune=False)
+        return Hits(found.installation + hits.installation, found.user + hits.user, found.session + hits.session)
     with environment.store.write() as tx:
         if not account_store.hold(tx, needed.account_id):
             return Hits()  # deleted meanwhile: the request, run again, finds no account
         store.add_hits(tx, needed.account_id, moment, user_key, needed.session_id, hits)
-        return store.window(tx, needed.account_id, user_key, needed.session_id,
-                            moment - timedelta(seconds=WINDOW_SECONDS), moment)
+        return store.window(tx, needed.account_id, user_key, needed.session_id, since, moment)
 
 
 def exceeded_message(limits: Limits, hits: Hits, *, warning: bool) -> errors.Message:

@@ -72,11 +72,12 @@ def add_hits(connection: Connection, account_id: int, at: datetime, user_key: st
 
 
 def window(connection: Connection, account_id: int, user_key: str | None, session_id: int | None,
-           since: datetime, until: datetime) -> Hits:
+           since: datetime, until: datetime, *, prune: bool = True) -> Hits:
     """The hits of the account, of its user ``user_key`` and of the session ``session_id`` after
-    ``since`` up to ``until``; older rows of the account are removed."""
-    statements.change(connection, delete(rate_limit_hits).where(
-        rate_limit_hits.c.account_id == account_id, rate_limit_hits.c.at <= since))
+    ``since`` up to ``until``; with ``prune``, older rows of the account are removed."""
+    if prune:
+        statements.change(connection, delete(rate_limit_hits).where(
+            rate_limit_hits.c.account_id == account_id, rate_limit_hits.c.at <= since))
     of_user = case((rate_limit_hits.c.user_key == user_key, rate_limit_hits.c.user), else_=0)
     of_session = case((rate_limit_hits.c.session_id == session_id, rate_limit_hits.c.session), else_=0)
     found = statements.rows(connection, select(
