@@ -53,8 +53,10 @@ class Browser:
         return answer.status, answer.read()
 
 
-def fill_journal(port: int, exchanges: int) -> None:
-    """``exchanges`` PWS requests of the account (small answers), on one connection."""
+def fill_journal(port: int, exchanges: int) -> int:
+    """``exchanges`` PWS requests of the account (small answers), then a cascade delete of the
+    engagement E000101 (stealing its lock), on one connection; the delete's request id, which its
+    change tree is listed under."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     login = envelope("PwsAuthenticate", f"<req:AccountCode>{BIG}</req:AccountCode><req:Password>pw</req:Password>"
                                         "<req:UserName>user0@big</req:UserName>")
@@ -67,7 +69,17 @@ def fill_journal(port: int, exchanges: int) -> None:
     for _ in range(exchanges):
         connection.request("POST", PATH, body=request, headers={"Content-Type": "text/xml; charset=utf-8"})
         connection.getresponse().read()
+    delete = envelope("PwsDeleteEngagement", f"<req:SessionTicket>{found.group(1).decode()}</req:SessionTicket>"
+                      "<sch:EngagementIdentity><com:EngagementCode>E000101</com:EngagementCode>"
+                      "</sch:EngagementIdentity><sch:StealLockFlag>true</sch:StealLockFlag>"
+                      "<sch:CascadeDeleteFlag>true</sch:CascadeDeleteFlag>")
+    connection.request("POST", PATH, body=delete, headers={"Content-Type": "text/xml; charset=utf-8"})
+    answer = connection.getresponse()
+    body = answer.read()
+    if b">Ok<" not in body:
+        raise SystemExit(f"the cascade delete of E000101 failed: {body[:500]!r}")
     connection.close()
+    return int(answer.headers["X-Openpws-Request-Id"])
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:
@@ -75,7 +87,7 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def pages_of(browser: Browser) -> list[tuple[str, str]]:
+def pages_of(browser: Browser, deleted: int) -> list[tuple[str, str]]:
     """The pages to time: (name, path); a role's and an exchange's ids are read off other pages."""
     base = f"/_openpws/accounts/{BIG}"
     _, project = browser.get(f"{base}/projects/E000100-002")
@@ -101,7 +113,10 @@ def pages_of(browser: Browser) -> list[tuple[str, str]]:
         ("requests, filtered", f"{base}/requests?operation=PwsGetResourceList&status=Ok"),
         ("requests, live feed", f"{base}/requests/feed"),
         ("request (XML shown)", f"{base}/requests/{exchange.group(1).decode()}"),
-        ("faults", f"{base}/faults"),
+        ("faults and rate limits", f"{base}/faults"),
+        ("changes", f"{base}/changes"),
+        ("changes of a cascade delete", f"{base}/changes/{deleted}"),
+        ("preview form", f"{base}/preview"),
     ]
 
 
@@ -114,11 +129,11 @@ def measure(kind: str, postgres: str, rows: int, runs: int, journal: int) -> lis
         print(f"[{kind}] account {BIG}: {held} rows", flush=True)
         server = Server(database, 1)
         try:
-            fill_journal(server.port, journal)
+            deleted = fill_journal(server.port, journal)
             time.sleep(0.5)  # the journal's writer
             browser = Browser(server.port)
             results = []
-            for name, path in pages_of(browser):
+            for name, path in pages_of(browser, deleted):
                 status, body = browser.get(path)  # once unmeasured: the first of each is not the point
                 if status != 200:
                     raise SystemExit(f"{path}: HTTP {status}: {body[:300]!r}")

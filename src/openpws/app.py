@@ -108,7 +108,8 @@ def create_app(settings: Settings, store: Store | None = None) -> SoapApp:
                changes_router(changes, runner.call)]
     # The JSON API under /_openpws/api, and the admin pages everywhere else under /_openpws/.
     api = control_plane(control, runner.call, settings.admin_token, routers)
-    pages = pages_app(control, journal, runner.call, settings.admin_token, list(dispatcher.contract.operations))
+    pages = pages_app(control, journal, changes, runner.call, settings.admin_token,
+                      list(dispatcher.contract.operations))
     return SoapApp(dispatcher.contract, dispatcher, run, max_body_bytes=settings.max_body_bytes,
                    on_shutdown=shutdown, background=[sweep], observe=observe, next_id=recorder.next_id,
                    mounts=[(API_PREFIX, api), (CONTROL_PREFIX, pages), (METRICS_PATH, metrics)])

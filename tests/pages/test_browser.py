@@ -217,6 +217,45 @@ def test_the_sandbox_seen_and_steered_in_a_browser(page: Page, pages_server: Ser
     expect(page.locator("#no-faults")).to_be_visible()
     assert client.service.PwsGetClientList(serviceRequest={"SessionTicket": ticket}).Status == "Ok"
 
+    # --- preview the cascade delete (the lock blocks it), delete it, preview its undo, undo it ------
+    page.get_by_role("navigation", name="Account").get_by_role("link", name="Changes").click()
+    page.get_by_role("link", name="Preview a request").click()
+    page.get_by_label("Envelope").fill(
+        '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" '
+        'xmlns:pws="http://projectorpsa.com/PwsProjectorServices/" '
+        'xmlns:req="http://projectorpsa.com/DataContracts/Requests/" '
+        'xmlns:sch="http://projectorpsa.com/DataContracts/Shared/Scheduling/" '
+        'xmlns:com="http://projectorpsa.com/DataContracts/Shared/Common/"><s:Body><pws:PwsDeleteEngagement>'
+        f'<pws:serviceRequest><req:SessionTicket>{ticket}</req:SessionTicket><sch:EngagementIdentity>'
+        '<com:EngagementCode>P001323</com:EngagementCode></sch:EngagementIdentity>'
+        '<sch:CascadeDeleteFlag>true</sch:CascadeDeleteFlag></pws:serviceRequest></pws:PwsDeleteEngagement>'
+        '</s:Body></s:Envelope>')
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("#blockers")).to_contain_text("LocksToSteal")
+    expect(page.locator("#blockers")).to_contain_text("Demo Viewer")
+    expect(page.locator("#preview-response")).to_contain_text("PwsFault")
+    shot(page, "preview-blocked")
+    page.get_by_role("link", name="Locks", exact=True).click()
+    page.locator("#lock-sets").get_by_role("button", name="Release").click()
+    deleted = client.service.PwsDeleteEngagement(serviceRequest={
+        "SessionTicket": ticket, "EngagementIdentity": {"EngagementCode": "P001323"}, "CascadeDeleteFlag": True})
+    assert deleted.Status == "Ok"
+    page.get_by_role("navigation", name="Account").get_by_role("link", name="Changes").click()
+    newest = page.locator("section.change-entry").first
+    expect(newest).to_contain_text("PwsDeleteEngagement")
+    expect(newest).to_contain_text("P001323-001")
+    shot(page, "changes")
+    newest.get_by_role("link", name=re.compile(r"Request \d+")).click()
+    page.get_by_role("button", name="Preview the undo").click()
+    expect(page.locator("#undo-tree")).to_contain_text("P001323")
+    shot(page, "undo-preview")
+    page.get_by_role("button", name="Undo this delete").click()
+    expect(page.get_by_role("status")).to_contain_text("put back what request")
+    shot(page, "undone")
+    back = client.service.PwsGetEngagement(serviceRequest={
+        "SessionTicket": ticket, "EngagementIdentities": {"PwsEngagementRef": [{"EngagementCode": "P001323"}]}})
+    assert back.Status == "Ok" and back.Engagements.PwsEngagementElement[0].EngagementDetail.EngagementCode == "P001323"
+
     # --- a client named <script> is text -----------------------------------------------------------
     saved = client.service.PwsSaveClient(serviceRequest={
         "SessionTicket": ticket, "Client": {"ClientName": "<script>alert(1)</script>"}})

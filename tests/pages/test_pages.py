@@ -479,3 +479,66 @@ def test_rate_limits_set_from_the_form(pages: Pages, api: httpx.Client, soap: So
     not_a_weight = pages.post(f"/accounts/{code}/rate-limits", {"mode": "error", "weights": "just text"})
     assert not_a_weight.status_code == 422 and "OPERATION=HITS" in problem_of(not_a_weight.text)
     assert api.get(f"{API}/accounts/{code}/rate-limits").json()["limits"]["user"] == 2  # refusals changed nothing
+
+
+def test_preview_a_pasted_envelope_then_undo_the_delete(pages: Pages, api: httpx.Client, soap: SoapClient,
+                                                        store: Store) -> None:
+    from tests.sandbox.changes import demo as changes_demo
+    from tests.sandbox.changes import engagement_delete, request_id, ticket_envelope
+
+    code, pws = changes_demo(api, soap)
+    found = account_id(store, code)
+    assert found is not None
+    before = rows_of(store, found)
+    assert 'id="no-changes"' in pages.page(f"/accounts/{code}/changes")
+    # Without the cascade: it would fail, and the page lists every blocker with what clears it.
+    refused = pages.post(f"/accounts/{code}/preview", {
+        "envelope": ticket_envelope(pws, *engagement_delete("P001323")).decode()})
+    assert refused.status_code == 200
+    assert "It would answer HTTP 200" in refused.text and "Fail" in refused.text
+    blockers = texts(refused.text, r'<table class="list" id="blockers">(.*?)</table>')[0]
+    assert "CascadeDeleteFlag" in blockers and "P001323-001" in blockers
+    shown = pages.post(f"/accounts/{code}/preview", {
+        "envelope": ticket_envelope(pws, *engagement_delete("P001323", cascade=True)).decode()})
+    tree = texts(shown.text, r'<table class="list changes" id="change-tree">(.*?)</table>')[0]
+    assert "P001323" in tree and "Role-301" in tree and "delete" in tree
+    assert '<span class="x-tag">' in shown.text  # the response, highlighted
+    changed = {table: rows for table, rows in rows_of(store, found).items() if table not in ("journal", "sessions")}
+    assert changed == {table: rows for table, rows in before.items() if table not in ("journal", "sessions")}
+    bad = pages.post(f"/accounts/{code}/preview", {"envelope": ""})
+    assert bad.status_code == 422 and "SOAP envelope" in problem_of(bad.text)
+
+    # The real delete, in the journal; its page previews the undo, then undoes it.
+    deleted = request_id(pws.ok(*engagement_delete("P001323", cascade=True)))
+    listing = pages.page(f"/accounts/{code}/changes")
+    assert f'id="change-{deleted}"' in listing and "PwsDeleteEngagement" in listing
+    assert f'id="change-{deleted}"' in pages.page(f"/accounts/{code}/changes", params={"entity": "engagement",
+                                                                                          "code_of": "P001323"})
+    assert 'id="no-changes"' in pages.page(f"/accounts/{code}/changes", params={"code_of": "P999999"})
+    page = pages.page(f"/accounts/{code}/changes/{deleted}")
+    assert "Undo this delete" in page and "P001323" in page
+    previewed = pages.post(f"/accounts/{code}/changes/{deleted}/undo", {"preview": "1"})
+    assert previewed.status_code == 200 and 'id="undo-tree"' in previewed.text
+    assert api.get(f"{API}/accounts/{code}/changes/{deleted}").json()["undone_by"] is None  # a preview only
+    done = pages.post(f"/accounts/{code}/changes/{deleted}/undo")
+    assert done.status_code == 303
+    undone = pages.page(done.headers["location"].removeprefix(PAGES))
+    assert f"put back what request {deleted} deleted" in flash_of(undone)
+    assert pws.ok("PwsGetEngagement", "<sch:EngagementIdentities><com:PwsEngagementRef><com:EngagementCode>"
+                  "P001323</com:EngagementCode></com:PwsEngagementRef></sch:EngagementIdentities>")
+    again = pages.post(f"/accounts/{code}/changes/{deleted}/undo")
+    assert again.status_code == 409 and "undone already" in problem_of(again.text)
+
+
+def test_an_undo_refused_shows_each_conflict(pages: Pages, api: httpx.Client, soap: SoapClient) -> None:
+    from tests.sandbox.changes import demo as changes_demo
+    from tests.sandbox.changes import engagement_delete, request_id
+
+    code, pws = changes_demo(api, soap)
+    deleted = request_id(pws.ok(*engagement_delete("P001323", cascade=True)))
+    pws.engagement("C000121", "Squatter", code="P001323")
+    refused = pages.post(f"/accounts/{code}/changes/{deleted}/undo")
+    assert refused.status_code == 409
+    conflicts = texts(refused.text, r'<table class="list" id="undo-conflicts">(.*?)</table>')[0]
+    assert "its code is taken by engagement P001323" in conflicts
+    assert problem_of(refused.text).startswith("conflict: ")

@@ -37,6 +37,7 @@ from openpws.clock import real_now, utc
 from openpws.pages import session as sessions
 from openpws.pages.session import Session, Signer
 from openpws.sandbox.api import _path, _validation_message
+from openpws.sandbox.changes import ChangesControl
 from openpws.sandbox.control import Control
 from openpws.sandbox.journal import JournalControl
 from openpws.services.context import Environment as ServiceEnvironment
@@ -60,7 +61,8 @@ HEADERS = [
 # Pages within an account, in the navigation's order: (name, title, path under the account).
 # The change journal and the rate limits join them here when the control plane has their calls.
 ACCOUNT_NAV = (("overview", "Overview", ""), ("tree", "Tree", "/tree"), ("locks", "Locks", "/locks"),
-               ("requests", "Requests", "/requests"), ("faults", "Faults and rate limits", "/faults"))
+               ("requests", "Requests", "/requests"), ("changes", "Changes", "/changes"),
+               ("faults", "Faults and rate limits", "/faults"))
 
 T = TypeVar("T")
 Run = Callable[[Callable[[], T]], Awaitable[T]]
@@ -117,10 +119,11 @@ class Site:
     """What every route of the pages shares: the operations they call, how they run, the signer
     of their cookies, and the templates."""
 
-    def __init__(self, control: Control, journal: JournalControl, run: Run[Any], token: str,
+    def __init__(self, control: Control, journal: JournalControl, changes: ChangesControl, run: Run[Any], token: str,
                  operations: Sequence[str]) -> None:
         self.control = control
         self.journal = journal
+        self.changes = changes
         self.run = run
         self.signer = Signer(token)
         self.operations = tuple(sorted(operations))
@@ -364,9 +367,10 @@ def _cookie(scope: Scope, name: str) -> str | None:
     return None
 
 
-def pages_app(control: Control, journal: JournalControl, run: Run[Any], token: str,
+def pages_app(control: Control, journal: JournalControl, changes: ChangesControl, run: Run[Any], token: str,
               operations: Sequence[str]) -> Pages:
     from openpws.pages import accounts, activity, tree
+    from openpws.pages import changes as change_pages
 
-    site = Site(control, journal, run, token, operations)
-    return Pages(site, make_pages(site, [accounts.routes, tree.routes, activity.routes]))
+    site = Site(control, journal, changes, run, token, operations)
+    return Pages(site, make_pages(site, [accounts.routes, tree.routes, activity.routes, change_pages.routes]))
