@@ -27,18 +27,17 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from openpws.clock import utc
 from openpws.config import Settings
 from openpws.exchange import NO_OPERATION, Exchange
 from openpws.services.sandbox import NotFound
 from openpws.store import journal as store
 from openpws.store import sandbox as sandbox_store
-from openpws.store.journal import JOURNAL_BLOCK, Filter
+from openpws.store.journal import JOURNAL_BLOCK, Filter, micros
 from openpws.store.journal import Row as Entry
 from openpws.store.transactions import Store
 
@@ -105,21 +104,15 @@ def _kept(xml: bytes) -> bytes:
     return masked
 
 
-def _naive(moment: datetime) -> datetime:
-    return utc(moment).replace(tzinfo=None)
-
-
-def _row(exchange: Exchange) -> tuple[Any, ...]:
-    """The exchange as the store's row (``store.journal.COLUMNS``)."""
-    errors = "".join(f",{n}" for n in exchange.errors) + "," if exchange.errors else ""
-    login = exchange.user
+def _entry(exchange: Exchange) -> tuple[Any, ...]:
+    """The exchange as the store keeps it (``store.journal.ENTRY``)."""
     # A request refused before its work ran has no instant of its own: its arrival, real time.
-    real = exchange.real or datetime.fromtimestamp(exchange.wall_time, UTC)
-    time_ = exchange.account_time or real
-    operation = None if exchange.operation == NO_OPERATION else exchange.operation
-    return (exchange.request_id, exchange.account_id, _naive(real), _naive(time_),
-            login[:100] if login else None, operation, exchange.http_status, exchange.status,
-            errors[:500], round(exchange.seconds * 1000, 3), ",".join(exchange.not_modelled), exchange.fault_rule,
+    real = exchange.real
+    real_us = round(exchange.wall_time * 1_000_000) if real is None else micros(real)
+    shown, login, operation = exchange.account_time, exchange.user, exchange.operation
+    return (exchange.request_id, real_us, real_us if shown is None else micros(shown), login[:100] if login else None,
+            None if operation == NO_OPERATION else operation, exchange.http_status, exchange.status, exchange.errors,
+            round(exchange.seconds * 1000, 3), exchange.not_modelled, exchange.fault_rule,
             _kept(exchange.request), _kept(exchange.response))
 
 
@@ -197,11 +190,18 @@ class Recorder:
             self.flush()
 
     def _write(self, batch: Sequence[Exchange]) -> None:
-        rows = [_row(exchange) for exchange in batch]
+        by_account: dict[int | None, list[tuple[Any, ...]]] = {}
+        for exchange in batch:
+            entries = by_account.get(exchange.account_id)
+            if entries is None:
+                by_account[exchange.account_id] = [_entry(exchange)]
+            else:
+                entries.append(_entry(exchange))
+        rows = [row for account_id, entries in by_account.items() for row in store.chunks(account_id, entries)]
         try:
             self._insert(rows, check=False)
         except IntegrityError:
-            # An account was removed after its exchange was answered: its rows go with it.
+            # An account was removed after its exchange was answered: its exchanges go with it.
             self._insert(rows, check=True)
 
     def _insert(self, rows: list[tuple[Any, ...]], *, check: bool) -> None:
@@ -211,13 +211,16 @@ class Recorder:
                 rows = [r for r in rows if r[1] is None or r[1] in live]
                 if not rows:
                     return
-            store.insert_rows(tx, rows)
-            for account_id in {r[1] for r in rows}:
-                written = self._since_trim.get(account_id, 0) + sum(r[1] == account_id for r in rows)
-                if written >= self._trim_every:
+            store.insert_chunks(tx, rows)
+            written: dict[int | None, int] = {}
+            for row in rows:
+                written[row[1]] = written.get(row[1], 0) + row[4]
+            for account_id, count in written.items():
+                since = self._since_trim.get(account_id, 0) + count
+                if since >= self._trim_every:
                     store.trim(tx, account_id, self.size)
-                    written = 0
-                self._since_trim[account_id] = written
+                    since = 0
+                self._since_trim[account_id] = since
 
 
 # --- reading (the control plane's calls) -----------------------------------------------------------
