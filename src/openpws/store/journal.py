@@ -169,22 +169,34 @@ def _of(account_id: int | None) -> ColumnElement[bool]:
     return journal.c.account_id.is_(None) if account_id is None else journal.c.account_id == account_id
 
 
+def _trim_sql(mark: str, account: str) -> str:
+    # The chunks from the newest back until they hold ``size`` exchanges (each whose newer ones
+    # hold fewer), and the oldest real time among them.
+    seen = ("SELECT oldest, SUM(entries) OVER (ORDER BY newest DESC ROWS UNBOUNDED PRECEDING) - entries AS newer "  # noqa: S608 - constant text
+            f"FROM journal WHERE {account}")
+    return (f"DELETE FROM journal WHERE {account} AND newest < "  # noqa: S608 - constant text
+            f"(SELECT MIN(oldest) FROM ({seen}) AS seen WHERE newer < {mark})")
+
+
+# By dialect, and by whether the journal is an account's (True) or the server-wide one.
+_TRIM = {(dialect, named): _trim_sql(mark, f"account_id = {mark}" if named else "account_id IS NULL")
+         for dialect, mark in (("sqlite", "?"), ("postgresql", "%s")) for named in (True, False)}
+
+
 def trim(connection: Connection, account_id: int | None, size: int) -> int:
     """Delete the account's chunks that hold only exchanges older than its newest ``size``; how
-    many went.
+    many went. One statement on the driver's cursor: it runs every ``size // 10`` exchanges an
+    account is written, and through SQLAlchemy it cost those exchanges about 2 µs each.
 
-    Going from the chunk of the newest exchange back, once the chunks seen hold ``size`` exchanges,
-    all at or after the oldest real time among them, every exchange before that time has ``size``
-    newer ones: a chunk whose newest exchange is before it is outside the window."""
-    heads = statements.rows(connection, select(journal.c.entries, journal.c.oldest).where(_of(account_id))
-                            .order_by(journal.c.newest.desc()))
-    held, oldest = 0, None
-    for entries, first in heads:
-        held += entries
-        oldest = first if oldest is None else min(oldest, first)
-        if held >= size:
-            return statements.change(connection, delete(journal).where(_of(account_id), journal.c.newest < oldest))
-    return 0
+    Any set of chunks that holds ``size`` exchanges shows the window's bound: all of them are at
+    or after the oldest real time among those chunks, so an exchange before that time has ``size``
+    newer ones, and a chunk whose newest exchange is before it holds only exchanges outside the
+    window. The set taken is that of the newest chunks (by their newest exchange), the one that
+    lets the most go. When the account has fewer than ``size`` exchanges, it is every chunk, and
+    no chunk's newest exchange is before the oldest of all: nothing goes."""
+    named = account_id is not None
+    parameters = (account_id, account_id, size) if named else (size,)
+    return statements.cursor_change(connection, _TRIM[connection.dialect.name, named], parameters)
 
 
 # --- reading ---------------------------------------------------------------------------------------
