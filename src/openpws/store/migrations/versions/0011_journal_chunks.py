@@ -3,7 +3,7 @@
 A row per exchange (its summary in columns, its bodies as two blobs, an index entry, and a
 DELETE of its own later) cost more than the rest of answering a small request; a row of the
 journal is now a chunk, the exchanges of one account written in one transaction, their summaries
-(JSON) and their bodies each one zlib stream. The rows there are become chunks (of up to
+(JSON) and their bodies, each an LZ4 block. The rows there are become chunks (of up to
 CHUNK_ENTRIES consecutive exchanges of an account), and back on downgrade.
 
 Revision ID: 0011_journal_chunks
@@ -11,11 +11,11 @@ Revises: 0010_fault_rules
 """
 
 import json
-import zlib
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+import lz4.block
 import sqlalchemy as sa
 from alembic import op
 
@@ -26,7 +26,6 @@ depends_on = None
 
 # The format as it was when this migration was written (store.journal writes the same), kept
 # here so that the migration does not change with the code.
-COMPRESSION = 1
 CHUNK_ENTRIES = 200
 EPOCH = datetime(1970, 1, 1)
 MICROSECOND = timedelta(microseconds=1)
@@ -92,27 +91,25 @@ def _of(table: Any, account_id: int | None) -> Any:
 
 
 def _pack(account_id: int | None, rows: Sequence[Any]) -> dict[str, Any]:
-    squeeze = zlib.compressobj(COMPRESSION)
     bodies: list[bytes] = []
     summaries = []
     for row in rows:
         request, response = bytes(row.request_xml), bytes(row.response_xml)
-        bodies += (squeeze.compress(request), squeeze.compress(response))
+        bodies += (request, response)
         summaries.append((row.id, _micros(row.real_at), _micros(row.time), row.login, row.operation, row.http_status,
                           row.status, [int(n) for n in row.errors.strip(",").split(",") if n], row.duration_ms,
                           [m for m in row.not_modelled.split(",") if m], row.fault_rule, len(request), len(response)))
-    bodies.append(squeeze.flush())
     reals = [summary[1] for summary in summaries]
     return {"id": min(row.id for row in rows), "account_id": account_id, "oldest": min(reals), "newest": max(reals),
-            "entries": len(rows), "bodies": b"".join(bodies),
-            "summaries": zlib.compress(json.dumps(summaries, separators=(",", ":")).encode(), COMPRESSION)}
+            "entries": len(rows), "bodies": lz4.block.compress(b"".join(bodies)),
+            "summaries": lz4.block.compress(json.dumps(summaries, separators=(",", ":")).encode())}
 
 
 def _unpack(chunk: Any) -> Iterator[dict[str, Any]]:
-    stream = zlib.decompress(chunk.bodies)
+    stream = lz4.block.decompress(chunk.bodies)
     at = 0
     for (ident, real_us, time_us, login, operation, http_status, status, errors, duration, not_modelled, rule,
-         request_length, response_length) in json.loads(zlib.decompress(chunk.summaries)):
+         request_length, response_length) in json.loads(lz4.block.decompress(chunk.summaries)):
         yield {"id": ident, "account_id": chunk.account_id, "real_at": _moment(real_us), "time": _moment(time_us),
                "login": login, "operation": operation, "http_status": http_status, "status": status,
                "errors": ("".join(f",{n}" for n in errors) + "," if errors else "")[:500], "duration_ms": duration,
