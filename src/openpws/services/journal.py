@@ -1,20 +1,26 @@
 """The request journal: every PWS exchange kept per account, the newest OPENPWS_JOURNAL_SIZE of
 each, for the people testing code against the sandbox to list, count, tail and clear.
 
-Recording must cost the request next to nothing, so nothing of it runs in the request's work or
-its transaction (a Fail or a fault rolls that back, and the exchange must still be kept):
+Recording must cost the request little (bench/app_cpu.py --compare-journal; the figures are in
+docs/architecture.md, step 9), so nothing of it runs in the request's work or its transaction (a
+Fail or a fault rolls that back, and the exchange must still be kept):
 
 - the id is known before the answer, without a statement: each process takes blocks of
   ``JOURNAL_BLOCK`` ids from the database (one write per block) and numbers its exchanges from
   them, so ids are unique across processes and hosts, rising within a process;
 - the edge hands the exchange over after the answer is ready (``Recorder.record``: an append to a
-  list); a thread of the recorder's own writes what has gathered, masked, in one transaction of
-  one multi-row INSERT, at most ``FLUSH_DELAY`` seconds after it came in;
+  list); a thread of the recorder's own takes what has gathered ``FLUSH_DELAY`` seconds after the
+  first of it came in, masks the bodies, and writes the exchanges of each account as one chunk
+  (``store.journal``: a row of summaries and bodies, compressed) in one transaction;
 - the ring is kept by its readers and a trim now and then: reads show an account's newest
-  ``size`` rows (``store.journal``), and a process trims an account's older rows once it has
-  written ``size // 10`` of its exchanges since its last trim.
+  ``size`` exchanges, and a process trims the account's chunks of older ones once it has written
+  ``size // 10`` of its exchanges since its last trim.
 
-Rows of an account that was removed before its batch was written are dropped with it. The
+Masking happens as exchanges are written, not as they are read: the journal's rows then never
+hold a session ticket or a password (the store keeps only hashes of both), whoever reads the
+database. It is a third of what recording costs now.
+
+Exchanges of an account that was removed before they were written are dropped with it. The
 control plane's reads in the process that answered an exchange see it at once (they write what
 is pending first); other processes see it within ``FLUSH_DELAY`` and a transaction.
 """
@@ -47,7 +53,7 @@ log = logging.getLogger("openpws")
 
 # How long the writer gathers exchanges before writing them (seconds).
 FLUSH_DELAY = 0.025
-# Exchanges written in one INSERT at most.
+# Exchanges written in one transaction at most.
 BATCH = 500
 # The request or response kept at most (bytes); a longer one is cut, and says so.
 MAX_XML_BYTES = 1_000_000
