@@ -371,7 +371,7 @@ journal = Table(
     Column("oldest", BigInteger, nullable=False),
     Column("newest", BigInteger, nullable=False),
     Column("entries", Integer, nullable=False),  # how many exchanges it holds
-    # zlib: JSON, a summary of each exchange; and every request and response in turn, masked
+    # LZ4 blocks: JSON, a summary of each exchange; and every request and response in turn, masked
     Column("summaries", LargeBinary, nullable=False),
     Column("bodies", LargeBinary, nullable=False),
 )
