@@ -4,10 +4,17 @@ generator sharing the CPU), so small differences in the hot path are visible abo
 a shared machine.
 
 Prints the best of ``--rounds`` rounds of ``--requests`` requests each, in µs of this process's
-CPU time per request. Environment variables set the server's settings as for ``openpws serve``
-(e.g. OPENPWS_LOG_FORMAT=json).
+CPU time per request (the request journal's writer thread included). Environment variables set
+the server's settings as for ``openpws serve`` (e.g. OPENPWS_LOG_FORMAT=json, OPENPWS_JOURNAL=off).
 
-    .venv/bin/python bench/app_cpu.py [--requests 10000] [--rounds 5] [--database URL]
+    .venv/bin/python bench/app_cpu.py [--requests 10000] [--rounds 5] [--store sqlite|postgres]
+        [--postgres URL] [--database URL] [--compare-journal]
+
+``--store postgres`` makes a scratch database on the server ``--postgres`` names and drops it
+afterwards; ``--database`` runs on an existing, empty database instead. ``--compare-journal``
+builds two applications on the one database, the request journal off in one and on in the other,
+and runs their rounds in turn (off, on, off, …): the best of each and what the journal adds are
+then measured under the same load of the machine.
 """
 
 from __future__ import annotations
@@ -16,15 +23,18 @@ import argparse
 import asyncio
 import logging
 import os
-import tempfile
 import time
 from typing import Any
 
-from _common import ACCOUNT, LOGIN, PASSWORD, PATH, envelope, prepare
+from _common import ACCOUNT, LOGIN, PASSWORD, PATH, envelope, prepare, scratch_database
 
-from openpws.app import create_app
+from openpws.app import create_app, open_store
 from openpws.config import load_settings
 from openpws.soap.http import SoapApp
+
+# Long enough for the request journal's writer to have written what was answered before it
+# (services.journal.FLUSH_DELAY and one transaction), and costs no CPU of its own.
+SETTLE = 1.0
 
 
 async def call(app: SoapApp, body: bytes) -> tuple[int, bytes]:
@@ -47,7 +57,8 @@ async def call(app: SoapApp, body: bytes) -> tuple[int, bytes]:
     return sent[0]["status"], b"".join(event.get("body", b"") for event in sent[1:])
 
 
-async def measure(app: SoapApp, requests: int, rounds: int) -> list[float]:
+async def prepared_get(app: SoapApp) -> bytes:
+    """A PwsGetClient request of a client saved for it, in a session of its own."""
     login = envelope("PwsAuthenticate", f"<req:AccountCode>{ACCOUNT}</req:AccountCode>"
                      f"<req:Password>{PASSWORD}</req:Password><req:UserName>{LOGIN}</req:UserName>")
     _, answer = await call(app, login)
@@ -60,12 +71,26 @@ async def measure(app: SoapApp, requests: int, rounds: int) -> list[float]:
                    "</req:ClientIdentities>")
     status, answer = await call(app, get)
     assert status == 200 and b">Ok</Status>" in answer, answer
-    per_request = []
+    return get
+
+
+async def one_round(app: SoapApp, get: bytes, requests: int) -> float:
+    """µs of CPU per request over ``requests`` PwsGetClient requests."""
+    started = time.process_time()
+    for _ in range(requests):
+        await call(app, get)
+    await asyncio.sleep(SETTLE)  # the round's last exchanges written (their cost is the round's)
+    return (time.process_time() - started) / requests * 1e6
+
+
+async def measure(apps: list[SoapApp], requests: int, rounds: int) -> list[list[float]]:
+    """Each of ``apps``' rounds, the apps taking turns."""
+    gets = [await prepared_get(app) for app in apps]
+    await asyncio.sleep(SETTLE)
+    per_request: list[list[float]] = [[] for _ in apps]
     for _ in range(rounds):
-        started = time.process_time()
-        for _ in range(requests):
-            await call(app, get)
-        per_request.append((time.process_time() - started) / requests * 1e6)
+        for app, get, figures in zip(apps, gets, per_request, strict=True):
+            figures.append(await one_round(app, get, requests))
     return per_request
 
 
@@ -73,22 +98,47 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--requests", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--database")
+    parser.add_argument("--store", choices=("sqlite", "postgres"), default="sqlite",
+                        help="The store of the scratch database (default sqlite).")
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test",
+                        help="PostgreSQL server on which --store postgres makes its scratch database.")
+    parser.add_argument("--database", help="An existing, empty database to run on instead of a scratch one.")
+    parser.add_argument("--compare-journal", action="store_true",
+                        help="Rounds with the request journal off and on in turn; print both and the difference.")
     args = parser.parse_args()
-    database = args.database or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
+    journals: list[bool | None] = [False, True] if args.compare_journal else [None]
+    if args.database:
+        rounds = run(args.database, args.requests, args.rounds, journals)
+    else:
+        with scratch_database(args.store, args.postgres, "app_cpu") as database:
+            rounds = run(database, args.requests, args.rounds, journals)
+    for journal, figures in zip(journals, rounds, strict=True):
+        label = "" if journal is None else f" journal {'on ' if journal else 'off'}"
+        print(f"PwsGetClient server CPU{label}: best {min(figures):.1f} µs/request "
+              f"(rounds: {', '.join(f'{r:.1f}' for r in figures)})")
+    if args.compare_journal:
+        off, on = min(rounds[0]), min(rounds[1])
+        print(f"the journal adds {on - off:.1f} µs/request ({(on / off - 1) * 100:+.1f}%) best to best")
+
+
+def run(database: str, requests: int, rounds: int, journals: list[bool | None]) -> list[list[float]]:
+    """The rounds of an application per entry of ``journals`` (the journal on, off, or as the
+    environment says)."""
     prepare(database).dispose()
     settings = load_settings(os.environ).with_changes(database_url=database, threads=2)
-    app = create_app(settings)
+    stores = [open_store(settings) for _ in journals]
+    apps = [create_app(settings if journal is None else settings.with_changes(journal=journal), store)
+            for journal, store in zip(journals, stores, strict=True)]
     # The request lines of OPENPWS_LOG_FORMAT=json go to a file, as a server's stderr would.
     for handler in logging.getLogger("openpws").handlers:
         if isinstance(handler, logging.StreamHandler):
             handler.setStream(open(os.devnull, "w"))  # kept open for the run
     try:
-        rounds = asyncio.run(measure(app, args.requests, args.rounds))
+        return asyncio.run(measure(apps, requests, rounds))
     finally:
-        app.on_shutdown()
-    print(f"PwsGetClient server CPU: best {min(rounds):.1f} µs/request "
-          f"(rounds: {', '.join(f'{r:.1f}' for r in rounds)})")
+        for app, store in zip(apps, stores, strict=True):
+            app.on_shutdown()
+            store.dispose()
 
 
 if __name__ == "__main__":

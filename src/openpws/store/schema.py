@@ -357,31 +357,25 @@ snapshots = Table(
     Column("image", LargeBinary, nullable=False),
 )
 Index("ix_snapshots_account", snapshots.c.account_id, snapshots.c.id)
-# The request journal (services.journal): one row per PWS exchange, of an account, or of none
-# (account_id NULL: a bad ticket, a bad envelope). Newest first is by (real_at, id); each account
-# keeps its newest OPENPWS_JOURNAL_SIZE rows (reads show no more; older ones are trimmed now and
-# then). The XML is stored masked. errors holds the ErrorNumbers as ",n,m," for matching one.
+# The request journal (services.journal, store.journal): a row is a chunk, the PWS exchanges of an
+# account, or of none (account_id NULL: a bad ticket, a bad envelope), that one process wrote in one
+# transaction. Newest first is by (real time, id); each account keeps its newest
+# OPENPWS_JOURNAL_SIZE exchanges (reads show no more; chunks of older ones are trimmed now and then).
 journal = Table(
     "journal",
     metadata,
-    # X-Openpws-Request-Id; on SQLite the rowid itself (no separate index to write per row)
+    # The smallest id (X-Openpws-Request-Id) of its exchanges; on SQLite the rowid itself
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
     Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=True),
-    Column("real_at", DateTime, nullable=False),  # real time
-    Column("time", DateTime, nullable=False),  # the account's clock
-    Column("login", String(100), nullable=True),
-    Column("operation", String(100), nullable=True),
-    Column("http_status", SmallInteger, nullable=False),
-    Column("status", String(30), nullable=False),
-    Column("errors", String(500), nullable=False),
-    Column("duration_ms", Float, nullable=False),
-    Column("not_modelled", Text, nullable=False),  # members, comma-separated
-    Column("fault_rule", BigInteger, nullable=True),
-    # As the bytes that went over the wire, masked (decoded when read).
-    Column("request_xml", LargeBinary, nullable=False),
-    Column("response_xml", LargeBinary, nullable=False),
+    # The real times of its oldest and newest exchanges, in µs since 1970-01-01 UTC
+    Column("oldest", BigInteger, nullable=False),
+    Column("newest", BigInteger, nullable=False),
+    Column("entries", Integer, nullable=False),  # how many exchanges it holds
+    # LZ4 blocks: JSON, a summary of each exchange; and every request and response in turn, masked
+    Column("summaries", LargeBinary, nullable=False),
+    Column("bodies", LargeBinary, nullable=False),
 )
-Index("ix_journal_account_newest", journal.c.account_id, journal.c.real_at, journal.c.id)
+Index("ix_journal_account_newest", journal.c.account_id, journal.c.newest)
 
 # Blocks of journal ids: a server process takes the next row's id k and numbers its exchanges
 # k * JOURNAL_BLOCK + 1 … (k + 1) * JOURNAL_BLOCK, so that an exchange's id is known before it
