@@ -243,3 +243,16 @@ def test_a_restore_does_not_rewind_the_journal(api: httpx.Client, soap: SoapClie
     assert restored.status_code == 200, restored.text
     # What the client did after the snapshot stays listed: the journal is not part of the account's state.
     assert [item["id"] for item in journal(api, account.code)][:2] == after[::-1]
+
+
+def test_a_removed_accounts_exchanges_never_reach_an_account_made_after_it(api: httpx.Client, soap: SoapClient,
+                                                                         store: Store) -> None:
+    """An account removed right after a request (its exchange still waiting to be written) takes
+    the exchange with it, even when the next account made is given the removed one's id."""
+    for _ in range(10):
+        gone = make_account(store, prefix="gone")
+        pws = Pws(soap, gone)
+        pws.call("PwsSaveClient", "<req:Client><com:ClientName>Gone</com:ClientName></req:Client>")
+        assert api.delete(f"{API}/accounts/{gone.code}").status_code == 204
+        fresh = make_account(store, prefix="fresh")
+        assert [entry["user"] for entry in journal(api, fresh.code)] == []

@@ -44,9 +44,11 @@ from tests.conftest import AccountFixture, _admin_engine
 START = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
 
 
-def exchange(recorder: Recorder, account_id: int | None, at: datetime, body: bytes = b"<x/>") -> Exchange:
+def exchange(recorder: Recorder, account: tuple[int, str] | None, at: datetime, body: bytes = b"<x/>") -> Exchange:
+    """An exchange of ``account`` (its id and code; None: the server-wide journal's)."""
     made = Exchange(recorder.next_id())
-    made.account_id, made.real, made.account_time = account_id, at, at + timedelta(days=3)
+    made.account_id, made.account = (None, None) if account is None else account
+    made.real, made.account_time = at, at + timedelta(days=3)
     made.operation, made.status, made.http_status, made.user = "PwsGetClientList", "Ok", 200, "u@x"
     made.request, made.response = b"<req:SessionTicket>T0ps3cret</req:SessionTicket>" + body, b"<r>" + body + b"</r>"
     return made
@@ -75,7 +77,7 @@ def test_overlapping_chunks_of_two_processes_keep_exactly_the_newest(store: Stor
         for recorder, offset in ((first, 0), (second, 1)):
             for n in range(7):
                 at = START + timedelta(milliseconds=batch * 100 + n * 10 + offset * 5)
-                made.append(exchange(recorder, ident, at))
+                made.append(exchange(recorder, (ident, account.code), at))
                 recorder.record(made[-1])
             recorder.flush()
     journals = Journals(store, settings)
@@ -100,7 +102,8 @@ def test_big_bodies_split_chunks_and_come_back_whole(store: Store, database_url:
     recorder = Recorder(store, settings)
     ident = account_id(store, account.code)
     bodies = [secrets.token_hex(n).encode() for n in (300_000, 10, 400_000, 5, 700_000)]
-    made = [exchange(recorder, ident, START + timedelta(seconds=n), body) for n, body in enumerate(bodies)]
+    made = [exchange(recorder, (ident, account.code), START + timedelta(seconds=n), body)
+            for n, body in enumerate(bodies)]
     for each in made:
         recorder.record(each)
     recorder.flush()

@@ -200,27 +200,32 @@ class Recorder:
             self.flush()
 
     def _write(self, batch: Sequence[Exchange]) -> None:
-        by_account: dict[int | None, list[tuple[Any, ...]]] = {}
+        # By account: the code the exchange named it by, and its entries. An account's id can be
+        # another account's by the time the batch is written (SQLite hands out a removed account's
+        # id again), so the entries go only to an account that has that id and that code still.
+        by_account: dict[int | None, tuple[str | None, list[tuple[Any, ...]]]] = {}
         for exchange in batch:
-            entries = by_account.get(exchange.account_id)
-            if entries is None:
-                by_account[exchange.account_id] = [_entry(exchange)]
+            found = by_account.get(exchange.account_id)
+            if found is None:
+                code = None if exchange.account is None else exchange.account.lower()
+                by_account[exchange.account_id] = (code, [_entry(exchange)])
             else:
-                entries.append(_entry(exchange))
-        rows = [row for account_id, entries in by_account.items() for row in store.chunks(account_id, entries)]
+                found[1].append(_entry(exchange))
         try:
-            self._insert(rows, check=False)
+            self._insert(by_account)
         except IntegrityError:
-            # An account was removed after its exchange was answered: its exchanges go with it.
-            self._insert(rows, check=True)
+            # An account was removed after the check (PostgreSQL: its row was not held yet): its
+            # exchanges go with it, and the others are written again.
+            self._insert(by_account)
 
-    def _insert(self, rows: list[tuple[Any, ...]], *, check: bool) -> None:
+    def _insert(self, by_account: dict[int | None, tuple[str | None, list[tuple[Any, ...]]]]) -> None:
         with self.store.write() as tx:
-            if check:
-                live = store.existing_accounts(tx, (r[1] for r in rows if r[1] is not None))
-                rows = [r for r in rows if r[1] is None or r[1] in live]
-                if not rows:
-                    return
+            live = store.account_codes(tx, (ident for ident in by_account if ident is not None))
+            rows = [row for account_id, (code, entries) in by_account.items()
+                    if account_id is None or (code is not None and live.get(account_id) == code)
+                    for row in store.chunks(account_id, entries)]
+            if not rows:
+                return
             store.insert_chunks(tx, rows)
             written: dict[int | None, int] = {}
             for row in rows:
@@ -231,7 +236,6 @@ class Recorder:
                     store.trim(tx, account_id, self.size)
                     since = 0
                 self._since_trim[account_id] = since
-
 
 # --- reading (the control plane's calls) -----------------------------------------------------------
 

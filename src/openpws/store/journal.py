@@ -30,6 +30,7 @@ from sqlalchemy import ColumnElement, Connection, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from openpws.store import statements
+from openpws.store.accounts import held
 from openpws.store.schema import accounts, journal, journal_blocks
 
 # Ids a process takes at once (see schema.journal_blocks).
@@ -170,11 +171,14 @@ def insert_chunks(connection: Connection, rows: Sequence[tuple[Any, ...]]) -> No
         raise IntegrityError("INSERT INTO journal", None, error) from error
 
 
-def existing_accounts(connection: Connection, ids: Iterable[int]) -> set[int]:
+def account_codes(connection: Connection, ids: Iterable[int]) -> dict[int, str]:
+    """The lower-cased codes of the accounts of ``ids`` that are there, held against a concurrent
+    deletion for the rest of the transaction (``accounts.held``)."""
     wanted = sorted(set(ids))
     if not wanted:
-        return set()
-    return {int(i) for i in statements.scalars(connection, select(accounts.c.id).where(accounts.c.id.in_(wanted)))}
+        return {}
+    query = held(connection, select(accounts.c.id, accounts.c.code_key).where(accounts.c.id.in_(wanted)))
+    return {int(ident): str(code) for ident, code in statements.rows(connection, query)}
 
 
 def _of(account_id: int | None) -> ColumnElement[bool]:
