@@ -347,12 +347,12 @@ def _tree(tx: Connection, account_id: int, parts: Sequence[ReadPart]) -> list[It
     for rows, action in simple_rows:
         view, kind, table = shown[id(rows)], _SHAPES[rows.table].kind, rows.table
         deleted = action == "delete"
-        for key, code, uid, name, members, parent in zip(rows.keys, view.codes, view.uids, view.labels,
-                                                          view.wholes(), view.parents, strict=True):
-            items[(table, key)] = {"kind": kind, "code": code, "uid": uid, "name": name, "action": action,
-                                   "before": members if deleted else None, "after": None if deleted else members,
-                                   "children": []}
-            parents[(table, key)] = parent
+        keys = [(table, key) for key in rows.keys]
+        made = [{"kind": kind, "code": code, "uid": uid, "name": name, "action": action,
+                 "before": members if deleted else None, "after": None if deleted else members, "children": []}
+                for code, uid, name, members in zip(view.codes, view.uids, view.labels, view.wholes(), strict=True)]
+        items.update(zip(keys, made, strict=True))
+        parents.update(zip(keys, view.parents, strict=True))
     for change in changes:
         before, after = change.before, change.after
         if before is None and after is None:
@@ -408,15 +408,20 @@ def _placed(tx: Connection, account_id: int, items: dict[tuple[str, Any], Item],
     placed = list(items.items())
     last = len(_ORDER)
     keys = [(_ORDER.get(item["kind"], last), item["code"] or "", item["uid"] or 0) for _, item in placed]
+    # Where each parent's items go (the nearest changed row at or above it): found once per parent.
+    nearest: dict[tuple[str, int] | None, list[Item] | None] = {None: None}
+    for parent in set(parents.values()):
+        target: tuple[str, int] | None = parent
+        seen = 0
+        while target is not None and target not in items and seen < 16:
+            target = above.get(target)
+            seen += 1
+        nearest[parent] = items[target]["children"] if target is not None and target in items else None
     for at in sorted(range(len(placed)), key=keys.__getitem__):
         key, item = placed[at]
-        parent = parents[key]
-        seen = 0
-        while parent is not None and parent not in items and seen < 16:
-            parent = above.get(parent)
-            seen += 1
-        if parent is not None and parent in items and parent != key:
-            items[parent]["children"].append(item)
+        children = nearest[parents[key]]
+        if children is not None and children is not item["children"]:
+            children.append(item)
         else:
             top.append(item)
     return top
