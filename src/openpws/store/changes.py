@@ -7,9 +7,8 @@ through the helpers here (``insert_row``, ``update_rows``, ``delete_rows``, or `
 prebuilt one), which, while a recorder is there, read the rows the statement is about to change or
 remove (before) and what it wrote (after): one aggregate query per statement, which the database
 answers with one value, the rows as JSON column by column (``[[id, id, …], [uid, uid, …], …]``).
-On PostgreSQL a DELETE hands the rows it removes to that aggregate itself (``WITH gone AS (DELETE
-… RETURNING …) SELECT json_agg …``), so they are found and read once; SQLite's RETURNING cannot
-feed a query, so there the rows are read by the aggregate just before the DELETE.
+(A DELETE feeding the aggregate itself, ``WITH gone AS (DELETE … RETURNING …) SELECT json_agg …``
+on PostgreSQL, was measured slower than the aggregate followed by the DELETE: bench/changes.py.)
 A cascade over 50,000 rows so costs a handful of queries and no Python object per row; column by
 column is what both databases build fastest (json_group_array / json_agg per column: 10-40% less
 than an array per row, measured). Values are as the database's JSON gives them: on SQLite as the
@@ -179,14 +178,6 @@ def ids_of(table: Table, captured: Captured | None) -> list[int]:
 def delete_rows(tx: Connection, table: Table, where: ColumnElement[bool]) -> int:
     """DELETE the rows ``where`` selects; how many went."""
     recorder = recorder_of(tx)
-    if recorder is not None and tx.dialect.name == "postgresql":
-        # The DELETE hands its rows to the aggregate itself (a data-modifying WITH): the rows
-        # are found and read once, not a second time by a SELECT before it.
-        gone = delete(table).where(where).returning(*table.c).cte("gone")
-        aggregate = cast(func.json_build_array(*(func.json_agg(column) for column in gone.c)), Text)
-        captured = _captured(statements.rows(tx, select(aggregate, func.count()).select_from(gone)))
-        add(tx, table, captured, None)
-        return captured.count if captured is not None else 0
     before = _select(tx, table, where) if recorder is not None else None
     if recorder is not None and before is None:
         return 0  # nothing to delete
