@@ -7,6 +7,8 @@ through the helpers here (``insert_row``, ``update_rows``, ``delete_rows``, or `
 prebuilt one), which, while a recorder is there, read the rows the statement is about to change or
 remove (before) and what it wrote (after): one aggregate query per statement, which the database
 answers with one value, the rows as JSON column by column (``[[id, id, …], [uid, uid, …], …]``).
+(A DELETE feeding the aggregate itself, ``WITH gone AS (DELETE … RETURNING …) SELECT json_agg …``
+on PostgreSQL, was measured slower than the aggregate followed by the DELETE: bench/changes.py.)
 A cascade over 50,000 rows so costs a handful of queries and no Python object per row; column by
 column is what both databases build fastest (json_group_array / json_agg per column: 10-40% less
 than an array per row, measured). Values are as the database's JSON gives them: on SQLite as the
@@ -29,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     Boolean,
     Connection,
@@ -152,7 +155,7 @@ def add(tx: Connection, table: Table, before: Captured | None, after: Captured |
     """Record that a statement changed ``before`` into ``after``."""
     recorder = recorder_of(tx)
     if recorder is not None and (before is not None or after is not None):
-        recorder.parts.append(Part(table.name, tuple(c.name for c in table.c), before, after))
+        recorder.parts.append(Part(str(table.name), tuple(str(c.name) for c in table.c), before, after))
 
 
 def add_inserted(tx: Connection, table: Table, names: Sequence[str], values: Sequence[Sequence[Any]]) -> None:
@@ -169,7 +172,7 @@ def ids_of(table: Table, captured: Captured | None) -> list[int]:
     if captured is None:
         return []
     at = [c.name for c in table.c].index("id")
-    return [int(i) for i in json.loads(captured.values)[at]]
+    return [int(i) for i in orjson.loads(captured.values)[at]]
 
 
 def delete_rows(tx: Connection, table: Table, where: ColumnElement[bool]) -> int:
@@ -251,33 +254,36 @@ def peek(tx: Connection, recorder: Recorder, sequence: str) -> int:
 
 # --- reading captured rows back ---------------------------------------------------------------------
 
-def _flag(value: Any) -> bool | None:
-    return None if value is None else bool(value)
+def _flags(values: list[Any]) -> list[Any]:
+    return [None if v is None else bool(v) for v in values]
 
 
-def _moment(value: Any) -> datetime | None:
-    """A time as either database's JSON writes it: '2026-01-05 09:00:00.000000' (SQLite, as
-    SQLAlchemy stores it) or '2026-01-05T09:00:00' (PostgreSQL)."""
-    return None if value is None else datetime.fromisoformat(value)
+def _moments(values: list[Any]) -> list[Any]:
+    """Times as either database's JSON writes them: '2026-01-05 09:00:00.000000' (SQLite, as
+    SQLAlchemy stores them) or '2026-01-05T09:00:00' (PostgreSQL)."""
+    parse = datetime.fromisoformat
+    return [None if v is None else parse(v) for v in values]
 
 
-def _day(value: Any) -> str | None:
-    """A date as ISO 8601 text, as both databases' JSON write it (kept as text: a cascade's tens of
+def _days(values: list[Any]) -> list[Any]:
+    """Dates as ISO 8601 text, as both databases' JSON write them (kept as text: a cascade's tens of
     thousands of hours weeks are shown as text, and compared as text within one store)."""
-    return None if value is None else str(value)[:10]
+    return [None if v is None else str(v)[:10] for v in values]
 
 
 def readers(table: Table) -> list[Any]:
-    """Per column of ``table``, what turns a captured value into its Python value (None: as it is)."""
+    """Per column of ``table``, what turns its captured values (a column's, a list) into their
+    Python values (None: as they are). A column at a time: a cascade's columns are tens of
+    thousands of values long."""
     found: list[Any] = []
     for column in table.c:
         kind = column.type
         if isinstance(kind, Boolean):
-            found.append(_flag)
+            found.append(_flags)
         elif isinstance(kind, DateTime):
-            found.append(_moment)
+            found.append(_moments)
         elif isinstance(kind, Date):
-            found.append(_day)
+            found.append(_days)
         else:
             found.append(None)
     return found
@@ -285,7 +291,7 @@ def readers(table: Table) -> list[Any]:
 
 def columns(captured: Captured) -> list[list[Any]]:
     """The captured values, column by column, as the database wrote them."""
-    values: list[list[Any]] = json.loads(captured.values)
+    values: list[list[Any]] = orjson.loads(captured.values)
     return values
 
 
@@ -297,7 +303,7 @@ def converted(table: Table, names: Sequence[str], values: Sequence[Sequence[Any]
     for name, column in zip(names, values, strict=True):
         if name in by_name:
             read = by_name[name]
-            found[name] = [read(v) for v in column] if read is not None else list(column)
+            found[str(name)] = read(list(column)) if read is not None else list(column)
     return found
 
 
@@ -330,7 +336,7 @@ class ReadPart:
 
 
 def read_parts(text: str) -> list[ReadPart]:
-    document = json.loads(text)
+    document = orjson.loads(text)
     return [ReadPart(p["table"], p["columns"], p["before"], p["after"]) for p in document["parts"]]
 
 
