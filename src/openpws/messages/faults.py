@@ -34,7 +34,7 @@ def answer_screened(environment: Environment, binding: Binding[Any, Any], reques
                     operation: str) -> Reply:
     """Answer ``request`` (of ``operation``) at ``time``, unless a fault rule of its account does."""
     rules = environment.faults
-    rules.refresh(environment)
+    rules.refresh(environment.store)
     if not rules.any:
         return answer(environment, binding, request, time)
     passed: frozenset[int] = frozenset()

@@ -35,7 +35,7 @@ def answer_limited(environment: Environment, binding: Binding[Any, Any], request
                    operation: str) -> Reply:
     """Answer ``request`` (of ``operation``) at ``time``, within its account's rate limits."""
     gate = environment.rate_limits
-    gate.refresh(environment)
+    gate.refresh(environment.store)
     test = operation == TEST_OPERATION
     if not gate.any and not test:
         return answer_screened(environment, binding, request, time, operation)

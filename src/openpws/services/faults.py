@@ -20,16 +20,17 @@ from __future__ import annotations
 
 import json
 import random
-import threading
-import time as timer
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection
+
 from openpws import errors
 from openpws.entities import PersonRow
 from openpws.services.context import Environment
+from openpws.services.copies import AccountCopy
 from openpws.services.sandbox import Invalid, NotFound, live_account
 from openpws.store import accounts as account_store
 from openpws.store import faults as store
@@ -216,43 +217,24 @@ class FaultMatched(Exception):
         self.rule = rule
 
 
-class Rules:
+def _rules_by_account(tx: Connection) -> dict[str, tuple[Rule, ...]]:
+    by_account: dict[str, list[Rule]] = {}
+    for row in store.all_rules(tx):
+        by_account.setdefault(row.account_key, []).append(_rule(row))
+    return {key: tuple(value) for key, value in by_account.items()}
+
+
+class Rules(AccountCopy[tuple[Rule, ...]]):
     """A process's copy of every account's rules, by lower-cased account code, read again once
     it is ``CACHE_SECONDS`` old."""
 
     def __init__(self) -> None:
-        self._by_account: dict[str, tuple[Rule, ...]] = {}
-        self._read_at = float("-inf")
-        self._lock = threading.Lock()
-
-    @property
-    def any(self) -> bool:
-        """Whether any account has rules (as last read)."""
-        return bool(self._by_account)
-
-    def forget(self) -> None:
-        """Read the rules again before the next request (they changed)."""
-        self._read_at = float("-inf")
-
-    def refresh(self, environment: Environment) -> None:
-        if timer.monotonic() - self._read_at < CACHE_SECONDS:
-            return
-        with self._lock:
-            if timer.monotonic() - self._read_at < CACHE_SECONDS:
-                return
-            read_at = timer.monotonic()
-            with environment.store.read() as tx:
-                found = store.all_rules(tx)
-            by_account: dict[str, list[Rule]] = {}
-            for row in found:
-                by_account.setdefault(row.account_key, []).append(_rule(row))
-            self._by_account = {key: tuple(value) for key, value in by_account.items()}
-            self._read_at = read_at
+        super().__init__(_rules_by_account, CACHE_SECONDS)
 
     def screen(self, operation: str, passed: frozenset[int] = frozenset()) -> Callable[[str, str | None], None]:
         """What a request of ``operation`` calls once it knows its account and user: raises
         FaultMatched with the rule that answers it, if one does (rules in ``passed`` do not)."""
-        by_account = self._by_account
+        by_account = self.by_account
 
         def screen(account: str, user: str | None) -> None:
             for rule in by_account.get(account.lower(), ()):

@@ -21,14 +21,15 @@ simulates), so that its snapshot shows them as the wiki's example does with Enab
 from __future__ import annotations
 
 import json
-import threading
-import time as timer
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy import Connection
+
 from openpws import errors
 from openpws.services.context import Context, Environment
+from openpws.services.copies import AccountCopy
 from openpws.services.sandbox import Invalid, live_account
 from openpws.store import accounts as account_store
 from openpws.store import rate_limits as store
@@ -124,37 +125,20 @@ class Needed(Exception):
         self.account_id, self.limits, self.user, self.session_id = account_id, limits, user, session_id
 
 
-class Gate:
+def _enabled_by_account(tx: Connection) -> dict[str, Limits]:
+    return {row.account_key: _limits(row) for row in store.enabled(tx)}
+
+
+class Gate(AccountCopy[Limits]):
     """A process's copy of the rate limits of the accounts whose limiting is on, by lower-cased
     account code, read again once it is ``CACHE_SECONDS`` old."""
 
     def __init__(self) -> None:
-        self._by_account: dict[str, Limits] = {}
-        self._read_at = float("-inf")
-        self._lock = threading.Lock()
-
-    @property
-    def any(self) -> bool:
-        return bool(self._by_account)
-
-    def forget(self) -> None:
-        self._read_at = float("-inf")
-
-    def refresh(self, environment: Environment) -> None:
-        if timer.monotonic() - self._read_at < CACHE_SECONDS:
-            return
-        with self._lock:
-            if timer.monotonic() - self._read_at < CACHE_SECONDS:
-                return
-            read_at = timer.monotonic()
-            with environment.store.read() as tx:
-                found = store.enabled(tx)
-            self._by_account = {row.account_key: _limits(row) for row in found}
-            self._read_at = read_at
+        super().__init__(_enabled_by_account, CACHE_SECONDS)
 
     def limits_of(self, account: str) -> Limits | None:
         """The account's limits if its limiting is on (as last read)."""
-        return self._by_account.get(account.lower())
+        return self.by_account.get(account.lower())
 
 
 def count(environment: Environment, needed: Needed, now: datetime, hits: Hits, *, preview: bool = False) -> Hits:
