@@ -89,20 +89,23 @@ def journal_routes(site: Site, router: APIRouter, base: str, account: bool) -> N
                                before=_cursor(entries[-1]))
         return site.render(request, "requests.html", entries=entries, older=older, **shown)
 
-    async def live(request: Request, code: str | None = None, operation: Text = None, status: Text = None,
-                   error: Text = None) -> HTMLResponse:
-        shown = context(code_of(code), operation, status, error)
+    async def newest(code: str | None, operation: str | None, status: str | None, error: str | None
+                     ) -> tuple[dict[str, Any], list[Entry]]:
+        """What the live view shows: the page's context, and the newest exchanges the filters let through."""
         given = filtered(operation, status, error)
         entries = await site.call(lambda: site.journal.entries(code_of(code), given, JOURNAL_PAGE))
+        return context(code_of(code), operation, status, error), entries
+
+    async def live(request: Request, code: str | None = None, operation: Text = None, status: Text = None,
+                   error: Text = None) -> HTMLResponse:
+        shown, entries = await newest(code, operation, status, error)
         feed = with_query(shown["journal_base"] + "/feed", operation=operation, status=status, error=error)
         return site.render(request, "requests_live.html", entries=entries, feed=feed, **shown)
 
     async def feed(request: Request, code: str | None = None, operation: Text = None, status: Text = None,
                    error: Text = None) -> HTMLResponse:
         """The newest exchanges as table rows, for the live view's script to add the new ones of."""
-        shown = context(code_of(code), operation, status, error)
-        given = filtered(operation, status, error)
-        entries = await site.call(lambda: site.journal.entries(code_of(code), given, JOURNAL_PAGE))
+        shown, entries = await newest(code, operation, status, error)
         return site.render(request, "requests_rows.html", entries=entries, **shown)
 
     async def detail(request: Request, ident: Id, code: str | None = None) -> HTMLResponse:
