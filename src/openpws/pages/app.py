@@ -15,7 +15,6 @@ shown on the page with the message the API gives.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,14 +35,12 @@ from openpws import __version__
 from openpws.clock import real_now, utc
 from openpws.pages import session as sessions
 from openpws.pages.session import Session, Signer
-from openpws.sandbox.api import _path, _validation_message
+from openpws.sandbox.api import _path, _validation_message, run_logged
 from openpws.sandbox.changes import ChangesControl
 from openpws.sandbox.control import Control
 from openpws.sandbox.journal import JournalControl
 from openpws.services.context import Environment as ServiceEnvironment
 from openpws.services.sandbox import SandboxError
-
-log = logging.getLogger("openpws")
 
 PREFIX = "/_openpws"
 STATIC = PREFIX + "/static/"
@@ -336,22 +333,14 @@ class Pages:
                 (b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]})
             await send({"type": "http.response.body", "body": body})
             return
-        started = False
 
-        async def watched(message: MutableMapping[str, Any]) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await guarded(message)
+        async def failed() -> None:
+            body = b"internal error (logged by the server)\n"
+            await guarded({"type": "http.response.start", "status": 500, "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
 
-        try:
-            await self.app(scope, receive, watched)
-        except Exception:
-            log.exception("unexpected error in the admin pages")
-            if not started:
-                body = b"internal error (logged by the server)\n"
-                await guarded({"type": "http.response.start", "status": 500, "headers": [
-                    (b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]})
-                await send({"type": "http.response.body", "body": body})
+        await run_logged(self.app, scope, receive, guarded, "the admin pages", failed)
 
 
 def _cookie(scope: Scope, name: str) -> str | None:

@@ -521,21 +521,8 @@ class ControlPlane:
             except SandboxError as error:
                 await _send_json(send, 422, error_body("invalid", error.message, error.path))
                 return
-        started = False
-
-        async def watched(message: MutableMapping[str, Any]) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.api(scope, receive, watched)
-        except Exception:
-            # Starlette answers an unexpected error (with the handler above) and raises it again
-            # for the server to log: it is logged here, and goes no further.
-            log.exception("unexpected error in the control plane")
-            if not started:
-                await _send_json(send, 500, error_body("internal", "internal error (logged by the server)"))
+        await run_logged(self.api, scope, receive, send, "the control plane", lambda: _send_json(
+            send, 500, error_body("internal", "internal error (logged by the server)")))
 
     def _authorised(self, scope: Scope) -> bool:
         if not self.token:
@@ -586,6 +573,25 @@ async def _as_json(scope: Scope, receive: Receive) -> tuple[Scope, Receive]:
         return {"type": "http.request", "body": payload, "more_body": False}
 
     return {**scope, "headers": headers}, replay
+
+
+async def run_logged(app: ASGIApp, scope: Scope, receive: Receive, send: Send, what: str,
+                     failed: Callable[[], Awaitable[None]]) -> None:
+    """Run ``app``; an unexpected error is logged here and goes no further (Starlette answers it
+    and raises it again for the server to log), answered by ``failed`` if nothing was sent yet."""
+    started = False
+
+    async def watched(message: MutableMapping[str, Any]) -> None:
+        nonlocal started
+        started = started or message["type"] == "http.response.start"
+        await send(message)
+
+    try:
+        await app(scope, receive, watched)
+    except Exception:
+        log.exception("unexpected error in %s", what)
+        if not started:
+            await failed()
 
 
 async def _send_json(send: Send, status: int, body: dict[str, Any],
