@@ -17,7 +17,7 @@ from openpws.pages.app import PREFIX, Problem, Site, text
 from openpws.pages.xml import pretty
 from openpws.services.change_tree import KINDS
 from openpws.services.sandbox import Invalid, SandboxError
-from openpws.services.undo import Refused
+from openpws.services.undo import Refused, Undone
 
 # Requests a page of the journal lists, and change items a page shows at most (a cascade's tree
 # holds tens of thousands: the JSON API gives it whole).
@@ -72,7 +72,7 @@ def routes(site: Site) -> APIRouter:
                     named=named or "")
 
     async def entry_page(request: Request, code: str, ident: int, *, status: int = 200,
-                         problem: Problem | None = None, undo: Any = None) -> HTMLResponse:
+                         problem: Problem | None = None, undo: Undone | None = None) -> HTMLResponse:
         entry = await site.call(lambda: changes.entry(code, ident))
         tree, left_out = lines(entry.changes)
         undo_tree = lines(undo.changes or []) if undo is not None else None
@@ -93,7 +93,7 @@ def routes(site: Site) -> APIRouter:
             done = await site.call(lambda: changes.undo(code, ident, preview=preview))
         except Refused as refused:
             return await entry_page(request, code, ident, status=409, problem=Problem.of(refused),
-                                    undo=_RefusedUndo(refused.conflicts))
+                                    undo=Undone(None, ident, 0, {}, conflicts=list(refused.conflicts)))
         except SandboxError as error:
             return await entry_page(request, code, ident, status=Problem.of(error).status,
                                     problem=Problem.of(error))
@@ -125,11 +125,3 @@ def routes(site: Site) -> APIRouter:
 
     return router
 
-
-@dataclass(frozen=True)
-class _RefusedUndo:
-    """What the page shows of an undo that was refused: the conflicts (no tree, nothing changed)."""
-
-    conflicts: Sequence[Any]
-    changes: None = None
-    rows: int = 0
