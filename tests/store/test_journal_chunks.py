@@ -5,12 +5,9 @@ bodies come back whole; and migration 0013 turns the journal's old rows into chu
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
 from alembic import command
 from sqlalchemy import (
     BigInteger,
@@ -23,14 +20,12 @@ from sqlalchemy import (
     String,
     Text,
     column,
-    create_engine,
     func,
     insert,
     select,
     table,
     text,
 )
-from sqlalchemy.engine import make_url
 
 from openpws.config import Settings
 from openpws.exchange import Exchange
@@ -39,7 +34,7 @@ from openpws.store import migrate
 from openpws.store.counters import UID_BASE
 from openpws.store.schema import journal
 from openpws.store.transactions import Store
-from tests.conftest import AccountFixture, _admin_engine
+from tests.conftest import AccountFixture
 
 START = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
 
@@ -121,29 +116,6 @@ def test_big_bodies_split_chunks_and_come_back_whole(store: Store, database_url:
 
 
 # --- migration 0013 ----------------------------------------------------------------------------------
-
-@pytest.fixture
-def fresh_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """An empty database of its own, on the store the run uses."""
-    admin_url = request.config.getoption("--postgres")
-    if not admin_url:
-        engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
-        yield engine
-        engine.dispose()
-        return
-    name = f"openpws_migration_{secrets.token_hex(6)}"
-    admin = _admin_engine(admin_url)
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = create_engine(make_url(admin_url).set(drivername="postgresql+psycopg", database=name))
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
 
 # The journal's table as migration 0009 made it (a row per exchange).
 OLD = table("journal", *(column(name, kind) for name, kind in (
