@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -370,3 +370,13 @@ def drive(port: int, streams: Sequence[Stream], *, seconds: float, processes: in
     latencies = sorted(x for r in results for x in r[0])
     return Load(requests=len(latencies), errors=sum(r[1] for r in results), seconds=max(r[2] for r in results),
                 latencies=latencies, loader_cpu=sum(r[3] for r in results))
+
+
+def over_stores(title: str, stores: str, bench_store: Callable[[str], None]) -> None:
+    """Run ``bench_store`` on each store of ``stores`` (``sqlite,postgres``), with a heading and the
+    time it all took."""
+    began = time.perf_counter()
+    print(f"openpws {title} bench on {Path('/proc/cpuinfo').read_text().count('processor')} CPU(s)")
+    for kind in stores.split(","):
+        bench_store("postgresql" if kind.strip().startswith("postgres") else "sqlite")
+    print(f"done in {time.perf_counter() - began:.0f} s")

@@ -31,9 +31,8 @@ import http.client
 import json
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
-from _common import ACCOUNT, PATH, Server, envelope, median, prepare, scratch_database
+from _common import ACCOUNT, PATH, Server, envelope, median, over_stores, prepare, scratch_database
 from delete_load import add_client, add_tree, analyze, owner_of, projects_left
 
 TOKEN = "bench-admin-token"  # noqa: S105 - a scratch server on 127.0.0.1
@@ -167,11 +166,7 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main() -> None:
     args = parse()
-    began = time.perf_counter()
-    print(f"openpws change journal bench on {Path('/proc/cpuinfo').read_text().count('processor')} CPU(s)")
-    for kind in args.stores.split(","):
-        bench_store(args, "postgresql" if kind.strip().startswith("postgres") else "sqlite")
-    print(f"done in {time.perf_counter() - began:.0f} s")
+    over_stores("change journal", args.stores, lambda kind: bench_store(args, kind))
 
 
 if __name__ == "__main__":

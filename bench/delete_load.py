@@ -27,7 +27,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from pathlib import Path
 
 from _common import (
     PATH,
@@ -40,6 +39,7 @@ from _common import (
     http_request,
     median,
     now,
+    over_stores,
     prepare,
     scratch_database,
 )
@@ -474,11 +474,7 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main() -> None:
     args = parse()
-    began = time.perf_counter()
-    print(f"openpws delete/load bench on {Path('/proc/cpuinfo').read_text().count('processor')} CPU(s)")
-    for kind in args.stores.split(","):
-        bench_store(args, "postgresql" if kind.strip().startswith("postgres") else "sqlite")
-    print(f"done in {time.perf_counter() - began:.0f} s")
+    over_stores("delete/load", args.stores, lambda kind: bench_store(args, kind))
 
 
 if __name__ == "__main__":
